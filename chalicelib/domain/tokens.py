@@ -1,0 +1,143 @@
+"""Signed invitation links, widget identity signatures and admin token hashing.
+
+A link token is ``base64url(payload) + "." + base64url(hmac_sha256(key[kid], payload))``. The payload names
+the key id, so keys can be rotated: new links use the active key, old links verify with the key they name
+for as long as it stays configured.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from chalicelib.errors import Forbidden, Gone
+
+PURPOSE_SURVEY = "s"
+PURPOSE_UNSUBSCRIBE = "u"
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    purpose: str
+    invitation_id: str
+    survey_id: str
+    contact_id: str
+    account_id: str
+    expires_at: int
+    key_id: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_link(
+    keys: dict[str, bytes],
+    key_id: str,
+    *,
+    purpose: str,
+    invitation_id: str,
+    survey_id: str,
+    contact_id: str,
+    account_id: str,
+    expires_at: datetime,
+) -> str:
+    """Return a URL-safe token for an invitation; nothing in it is secret, all of it is signed."""
+    payload = {
+        "p": purpose,
+        "i": invitation_id,
+        "s": survey_id,
+        "c": contact_id,
+        "a": account_id,
+        "e": int(expires_at.timestamp()),
+        "k": key_id,
+    }
+    raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    sig = hmac.new(keys[key_id], raw, hashlib.sha256).digest()
+    return f"{_b64(raw)}.{_b64(sig)}"
+
+
+def verify_link(keys: dict[str, bytes], token: str, purpose: str, now: datetime) -> LinkClaims:
+    """Check a token's signature, purpose and expiry; raise Forbidden (403) or Gone (410)."""
+    refused = Forbidden("This link is not valid.", code="invalid_link")
+    if not isinstance(token, str) or len(token) > 1024 or token.count(".") != 1:
+        raise refused
+    body, sig = token.split(".")
+    try:
+        raw = _unb64(body)
+        given = _unb64(sig)
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise refused from None
+    if not isinstance(payload, dict):
+        raise refused
+    key = keys.get(payload.get("k")) if isinstance(payload.get("k"), str) else None
+    if key is None:
+        raise refused
+    if not hmac.compare_digest(hmac.new(key, raw, hashlib.sha256).digest(), given):
+        raise refused
+    if payload.get("p") != purpose:
+        raise refused
+    try:
+        claims = LinkClaims(
+            purpose=payload["p"],
+            invitation_id=str(payload["i"]),
+            survey_id=str(payload["s"]),
+            contact_id=str(payload["c"]),
+            account_id=str(payload["a"]),
+            expires_at=int(payload["e"]),
+            key_id=payload["k"],
+        )
+    except (KeyError, TypeError, ValueError):
+        raise refused from None
+    if now.timestamp() >= claims.expires_at:
+        raise Gone("This link has expired.", code="link_expired")
+    return claims
+
+
+def default_expiry(now: datetime, days: int) -> datetime:
+    return now + timedelta(days=days)
+
+
+def identity_signature(secret: str, contact_id: str) -> str:
+    """The widget's ``identity``: hex HMAC-SHA256 of the contact id under the survey's identity secret."""
+    return hmac.new(secret.encode(), contact_id.encode(), hashlib.sha256).hexdigest()
+
+
+def identity_matches(secret: str, contact_id: str, given: str) -> bool:
+    return hmac.compare_digest(identity_signature(secret, contact_id), str(given))
+
+
+def new_admin_token() -> str:
+    return "npsa_" + secrets.token_urlsafe(32)
+
+
+def hash_admin_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """A deterministic id from its parts, so a retried write lands on the same item."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+    return f"{prefix}_{digest}"
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,381 @@
+"""Validation of every field that comes from outside. Each function returns clean values or raises Invalid
+with a message per field; unknown fields are refused, never ignored."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from chalicelib.errors import Invalid
+
+CATEGORIES = ("promoter", "passive", "detractor")
+SURVEY_KINDS = ("relationship", "transactional")
+DEFAULT_QUESTION = "How likely are you to recommend us to a friend or colleague?"
+MAX_COMMENT = 2000
+MAX_SLA_HOURS = 14 * 24
+DEFAULT_SLA_HOURS = 48
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
+ACCOUNT_STATUSES = ("active", "churned", "trial", "paused")
+
+
+class FieldErrors:
+    """Collects per-field messages so one response names every problem at once."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, message)
+
+    def raise_if_any(self, message: str = "Some fields are invalid.") -> None:
+        if self.fields:
+            raise Invalid(message, fields=self.fields)
+
+
+def require_object(body, allowed: set[str], required: set[str] = frozenset()) -> FieldErrors:
+    errors = FieldErrors()
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.")
+    for key in body:
+        if key not in allowed:
+            errors.add(key, "unknown field")
+    for key in required:
+        if key not in body or body[key] is None:
+            errors.add(key, "required")
+    return errors
+
+
+def text(errors: FieldErrors, body: dict, field: str, *, max_len: int, default=None, min_len: int = 0):
+    if field not in body or body[field] is None:
+        return default
+    value = body[field]
+    if not isinstance(value, str):
+        errors.add(field, "must be a string")
+        return default
+    value = value.strip()
+    if len(value) < min_len:
+        errors.add(field, f"must have at least {min_len} characters")
+    if len(value) > max_len:
+        errors.add(field, f"must have at most {max_len} characters")
+    return value
+
+
+def identifier(errors: FieldErrors, body: dict, field: str, default=None):
+    if field not in body or body[field] is None:
+        return default
+    value = body[field]
+    if not isinstance(value, str) or not ID_RE.match(value):
+        errors.add(field, "must be 1-128 letters, digits or _.:@- characters")
+        return default
+    return value
+
+
+def integer(errors: FieldErrors, body: dict, field: str, *, lo: int, hi: int, default=None):
+    if field not in body or body[field] is None:
+        return default
+    value = body[field]
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(field, f"must be an integer from {lo} to {hi}")
+        return default
+    if not lo <= value <= hi:
+        errors.add(field, f"must be an integer from {lo} to {hi}")
+        return default
+    return value
+
+
+def string_list(errors: FieldErrors, body: dict, field: str, *, max_items: int, max_len: int, default=()):
+    if field not in body or body[field] is None:
+        return list(default)
+    value = body[field]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.add(field, "must be a list of strings")
+        return list(default)
+    if len(value) > max_items:
+        errors.add(field, f"must have at most {max_items} items")
+    cleaned = []
+    for v in value:
+        v = v.strip()
+        if not v or len(v) > max_len:
+            errors.add(field, f"each item must have 1 to {max_len} characters")
+        elif v not in cleaned:
+            cleaned.append(v)
+    return cleaned
+
+
+def origin(value: str) -> str | None:
+    """Normalise a web origin (scheme://host[:port]); None when it is not one."""
+    if not isinstance(value, str) or len(value) > 255:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    default_port = 443 if parts.scheme == "https" else 80
+    host = parts.hostname.lower()
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+
+
+def classify(score: int) -> str:
+    """Promoter 9-10, passive 7-8, detractor 0-6."""
+    if score >= 9:
+        return "promoter"
+    if score >= 7:
+        return "passive"
+    return "detractor"
+
+
+# ---- surveys ---------------------------------------------------------------------------------------------
+
+SURVEY_FIELDS = {
+    "name",
+    "kind",
+    "touchpoint",
+    "question",
+    "drivers",
+    "allowed_origins",
+    "throttle_days",
+    "loop_rules",
+    "themes",
+    "status",
+}
+LOOP_RULE_FIELDS = {"categories", "sla_hours", "fallback_owner"}
+
+
+def loop_rules(errors: FieldErrors, value) -> dict:
+    rules = {"categories": ["detractor"], "sla_hours": DEFAULT_SLA_HOURS, "fallback_owner": None}
+    if value is None:
+        return rules
+    if not isinstance(value, dict):
+        errors.add("loop_rules", "must be an object")
+        return rules
+    for key in value:
+        if key not in LOOP_RULE_FIELDS:
+            errors.add(f"loop_rules.{key}", "unknown field")
+    sub = FieldErrors()
+    cats = string_list(sub, value, "categories", max_items=3, max_len=20, default=rules["categories"])
+    if any(c not in CATEGORIES for c in cats):
+        sub.add("categories", "each must be one of promoter, passive, detractor")
+    rules["categories"] = cats
+    rules["sla_hours"] = integer(sub, value, "sla_hours", lo=1, hi=MAX_SLA_HOURS, default=DEFAULT_SLA_HOURS)
+    rules["fallback_owner"] = text(sub, value, "fallback_owner", max_len=200, default=None)
+    for key, msg in sub.fields.items():
+        errors.add(f"loop_rules.{key}", msg)
+    return rules
+
+
+def themes_taxonomy(errors: FieldErrors, value):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) > 50:
+        errors.add("themes", "must be an object of theme name to a list of keywords (at most 50 themes)")
+        return None
+    out = {}
+    for theme, words in value.items():
+        if not isinstance(theme, str) or not 0 < len(theme) <= 50:
+            errors.add("themes", "theme names must have 1 to 50 characters")
+            continue
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and 0 < len(w) <= 50 for w in words):
+            errors.add("themes", f"theme {theme!r} needs a list of keywords of 1 to 50 characters")
+            continue
+        out[theme] = [w.lower() for w in words[:100]]
+    return out
+
+
+def survey(body, *, partial: bool = False) -> dict:
+    """Validate a survey definition (create) or a subset of it (PATCH)."""
+    errors = require_object(body, SURVEY_FIELDS, set() if partial else {"name"})
+    out: dict = {}
+
+    def has(field):
+        return not partial or field in body
+
+    if has("name"):
+        out["name"] = text(errors, body, "name", max_len=200, min_len=1)
+    if has("kind"):
+        kind = body.get("kind", "relationship") if not partial else body.get("kind")
+        if kind not in SURVEY_KINDS:
+            errors.add("kind", "must be relationship or transactional")
+        out["kind"] = kind
+    if has("touchpoint"):
+        out["touchpoint"] = text(errors, body, "touchpoint", max_len=100, default=None)
+    if has("question"):
+        out["question"] = text(errors, body, "question", max_len=500, min_len=1, default=DEFAULT_QUESTION)
+    if has("drivers"):
+        out["drivers"] = string_list(errors, body, "drivers", max_items=20, max_len=100)
+    if has("allowed_origins"):
+        raw = string_list(errors, body, "allowed_origins", max_items=20, max_len=255)
+        origins = []
+        for value in raw:
+            norm = origin(value)
+            if norm is None:
+                errors.add("allowed_origins", f"{value!r} is not an origin like https://example.com")
+            elif norm not in origins:
+                origins.append(norm)
+        out["allowed_origins"] = origins
+    if has("throttle_days"):
+        out["throttle_days"] = integer(errors, body, "throttle_days", lo=0, hi=3650, default=90)
+    if has("loop_rules"):
+        out["loop_rules"] = loop_rules(errors, body.get("loop_rules"))
+    if has("themes"):
+        out["themes"] = themes_taxonomy(errors, body.get("themes"))
+    if has("status"):
+        status = body.get("status", "active") if not partial else body.get("status")
+        if status not in ("active", "closed"):
+            errors.add("status", "must be active or closed")
+        out["status"] = status
+    if partial and not body:
+        errors.add("body", "nothing to change")
+    errors.raise_if_any()
+    return out
+
+
+# ---- answers ---------------------------------------------------------------------------------------------
+
+
+def score_value(errors: FieldErrors, body: dict):
+    if "score" not in body or body["score"] is None:
+        errors.add("score", "required")
+        return None
+    value = body["score"]
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 2:
+        value = int(value.strip())  # form posts carry text
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        errors.add("score", "must be an integer from 0 to 10")
+        return None
+    return value
+
+
+def answer(body, survey_drivers: list[str], extra_fields: set[str] = frozenset()) -> tuple[dict, FieldErrors]:
+    """Validate score, comment and drivers; the caller validates its extra fields and raises."""
+    errors = require_object(body, {"score", "comment", "drivers"} | set(extra_fields))
+    out = {"score": score_value(errors, body)}
+    comment = text(errors, body, "comment", max_len=MAX_COMMENT, default=None)
+    out["comment"] = comment or None
+    drivers = body.get("drivers")
+    if isinstance(drivers, str):
+        drivers = [drivers]
+    drivers = string_list(errors, {"drivers": drivers}, "drivers", max_items=20, max_len=100)
+    unknown = [d for d in drivers if d not in survey_drivers]
+    if unknown:
+        errors.add("drivers", f"not a driver of this survey: {', '.join(unknown)}")
+    out["drivers"] = drivers
+    return out, errors
+
+
+WIDGET_FIELDS = {"contact_id", "account_id", "identity", "page"}
+
+
+def widget_answer(body, survey_drivers: list[str]) -> dict:
+    out, errors = answer(body, survey_drivers, WIDGET_FIELDS)
+    out["contact_id"] = identifier(errors, body, "contact_id")
+    out["account_id"] = identifier(errors, body, "account_id")
+    out["identity"] = text(errors, body, "identity", max_len=128, default=None)
+    out["page"] = text(errors, body, "page", max_len=2048, default=None)
+    if out["identity"] and not out["contact_id"]:
+        errors.add("identity", "needs contact_id")
+    errors.raise_if_any()
+    return out
+
+
+# ---- contacts and accounts -------------------------------------------------------------------------------
+
+CONTACT_FIELDS = {"contact_id", "email", "account_id", "name", "attributes"}
+
+
+def contact(body, index: int) -> dict:
+    try:
+        errors = require_object(body, CONTACT_FIELDS, {"contact_id", "account_id"})
+    except Invalid:
+        raise Invalid("Each contact must be an object.", fields={f"contacts[{index}]": "must be an object"}) from None
+    out = {
+        "contact_id": identifier(errors, body, "contact_id"),
+        "account_id": identifier(errors, body, "account_id"),
+        "email": text(errors, body, "email", max_len=320, default=None),
+        "name": text(errors, body, "name", max_len=200, default=None),
+    }
+    if out["email"] and not EMAIL_RE.match(out["email"]):
+        errors.add("email", "is not an email address")
+    attrs = body.get("attributes")
+    if attrs is not None:
+        if not isinstance(attrs, dict) or len(attrs) > 30 or not all(
+            isinstance(k, str) and len(k) <= 50 and isinstance(v, (str, int, float, bool)) and len(str(v)) <= 200
+            for k, v in attrs.items()
+        ):
+            errors.add("attributes", "must be an object of at most 30 short scalar values")
+            attrs = None
+    out["attributes"] = attrs or {}
+    if errors.fields:
+        raise Invalid(
+            f"Contact {index} is invalid.", fields={f"contacts[{index}].{k}": v for k, v in errors.fields.items()}
+        )
+    return out
+
+
+ACCOUNT_FIELDS = {"name", "segment", "owner", "manager", "revenue", "status"}
+
+
+def revenue(errors: FieldErrors, value) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.add("revenue", 'must be an object like {"2026-01": 1200.0}')
+        return {}
+    out = {}
+    for month, amount in value.items():
+        if not isinstance(month, str) or not MONTH_RE.match(month):
+            errors.add("revenue", f"{month!r} is not a month like 2026-01")
+            continue
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0 or amount > 1e12:
+            errors.add("revenue", f"revenue for {month} must be a number from 0")
+            continue
+        if amount != amount:  # NaN
+            errors.add("revenue", f"revenue for {month} must be a number")
+            continue
+        out[month] = float(amount)
+    return out
+
+
+def account(body, *, allow_id: bool = False) -> dict:
+    allowed = ACCOUNT_FIELDS | ({"account_id"} if allow_id else set())
+    errors = require_object(body, allowed, {"account_id"} if allow_id else set())
+    out = {
+        "name": text(errors, body, "name", max_len=200, default=None),
+        "segment": text(errors, body, "segment", max_len=100, default=None),
+        "owner": text(errors, body, "owner", max_len=200, default=None),
+        "manager": text(errors, body, "manager", max_len=200, default=None),
+        "revenue": revenue(errors, body.get("revenue")),
+        "status": body.get("status", "active"),
+    }
+    if out["status"] not in ACCOUNT_STATUSES:
+        errors.add("status", "must be one of " + ", ".join(ACCOUNT_STATUSES))
+    if allow_id:
+        out["account_id"] = identifier(errors, body, "account_id")
+    errors.raise_if_any()
+    return out
+
+
+def month(value: str) -> str:
+    if not isinstance(value, str) or not MONTH_RE.match(value):
+        raise Invalid("Months are written YYYY-MM.", fields={"month": "must be YYYY-MM"})
+    return value
+
+
+def iso_datetime(value) -> datetime | None:
+    """Parse ISO 8601 with a zone (or Z); naive times are taken as UTC. None when not a date-time."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)

@@ -1,0 +1,37 @@
+"""Every CloudWatch metric the code emits (as EMF through Powertools Metrics): the one list the emitting code,
+the README and the dashboard and alarms are built from and tested against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NAMESPACE = "NpsBackend"
+SERVICE = "nps"  # Powertools adds the dimension service=<POWERTOOLS_SERVICE_NAME> to every metric
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    unit: str
+    dimensions: tuple[str, ...]  # besides "service"
+    emitted_by: str
+    meaning: str
+
+
+METRICS = (
+    MetricDef("Responses", "Count", ("channel",), "response_stream",
+              "responses processed for the first time, by channel (email, link, widget, api, import)"),
+    MetricDef("Promoters", "Count", (), "response_stream", "first-time responses scoring 9-10"),
+    MetricDef("Passives", "Count", (), "response_stream", "first-time responses scoring 7-8"),
+    MetricDef("Detractors", "Count", (), "response_stream", "first-time responses scoring 0-6"),
+    MetricDef("Rescores", "Count", (), "response_stream", "responses whose category changed on a later answer"),
+    MetricDef("TasksOpened", "Count", ("kind",), "response_stream", "close-the-loop tasks opened, by kind"),
+    MetricDef("HandlerFailures", "Count", (), "response_stream", "stream records that failed and will be retried"),
+    MetricDef("TasksEscalated", "Count", (), "sla_sweep", "overdue tasks escalated to the account manager"),
+    MetricDef("TasksOverdue", "Count", (), "sla_sweep", "tasks past due and not resolved at the sweep"),
+    MetricDef("MonthlyNps", "None", (), "monthly_metrics", "NPS of all responses of the month just computed"),
+    MetricDef("RevenueAtRisk", "None", (), "monthly_metrics", "monthly revenue of at-risk accounts"),
+    MetricDef("RevenuePerNpsPoint", "None", (), "monthly_metrics", "monthly revenue per NPS point"),
+)
+
+BY_NAME = {m.name: m for m in METRICS}

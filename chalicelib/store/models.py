@@ -1,0 +1,291 @@
+"""PynamoDB models, one per table. Key schemas and indexes here must match `infra/template.yaml`, which is
+what creates the tables (in AWS and in the local stack); tests check the two agree."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib import config
+
+
+class _Meta:
+    table_name = "unbound"
+    region = "us-east-1"
+    host = None
+    max_retry_attempts = 3
+
+
+def _meta(table: str):
+    return type("Meta", (_Meta,), {"logical": table})
+
+
+class Survey(Model):
+    Meta = _meta("surveys")
+    survey_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute(default="relationship")
+    touchpoint = UnicodeAttribute(null=True)
+    question = UnicodeAttribute()
+    drivers = ListAttribute(of=UnicodeAttribute, default=list)
+    allowed_origins = ListAttribute(of=UnicodeAttribute, default=list)
+    throttle_days = NumberAttribute(default=90)
+    loop_rules = MapAttribute(default=dict)
+    themes = MapAttribute(null=True)
+    identity_secret = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class InvitationsBySurveyMonth(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_survey_month"
+        projection = KeysOnlyProjection()
+
+    survey_month = UnicodeAttribute(hash_key=True)
+    invitation_id = UnicodeAttribute(range_key=True)
+
+
+class Invitation(Model):
+    Meta = _meta("invitations")
+    invitation_id = UnicodeAttribute(hash_key=True)
+    survey_id = UnicodeAttribute()
+    contact_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    survey_month = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    key_id = UnicodeAttribute()
+    by_survey_month = InvitationsBySurveyMonth()
+
+
+class ResponsesByMonth(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_month"
+        projection = AllProjection()
+
+    month_shard = UnicodeAttribute(hash_key=True)
+    response_id = UnicodeAttribute(range_key=True)
+
+
+class ResponsesBySurvey(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_survey"
+        projection = AllProjection()
+
+    survey_id = UnicodeAttribute(hash_key=True)
+    first_submitted_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Response(Model):
+    """One answer. Written by capture with a single conditional update; the stream does the rest."""
+
+    Meta = _meta("responses")
+    response_id = UnicodeAttribute(hash_key=True)
+    survey_id = UnicodeAttribute()
+    invitation_id = UnicodeAttribute(null=True)
+    contact_id = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    external_id = UnicodeAttribute(null=True)
+    score = NumberAttribute()
+    comment = UnicodeAttribute(null=True)
+    drivers = ListAttribute(of=UnicodeAttribute, null=True)
+    channel = UnicodeAttribute()
+    touchpoint = UnicodeAttribute(null=True)
+    page = UnicodeAttribute(null=True)
+    first_submitted_at = UTCDateTimeAttribute()
+    submitted_at = UTCDateTimeAttribute()
+    month = UnicodeAttribute()
+    month_shard = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    erased = BooleanAttribute(null=True)
+    by_month = ResponsesByMonth()
+    by_survey = ResponsesBySurvey()
+
+
+class Contact(Model):
+    """The only place a person's email and name live (beside open tasks, which erasure also clears)."""
+
+    Meta = _meta("contacts")
+    contact_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    attributes = MapAttribute(null=True)
+    last_invited = MapAttribute(null=True)
+    unsubscribed_at = UTCDateTimeAttribute(null=True)
+    erased_at = UTCDateTimeAttribute(null=True)
+
+
+class Account(Model):
+    Meta = _meta("accounts")
+    account_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(null=True)
+    segment = UnicodeAttribute(null=True)
+    owner = UnicodeAttribute(null=True)
+    manager = UnicodeAttribute(null=True)
+    revenue = MapAttribute(null=True)
+    status = UnicodeAttribute(default="active")
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class AdminToken(Model):
+    Meta = _meta("admin_tokens")
+    token_hash = UnicodeAttribute(hash_key=True)
+    token_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute)
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+
+class TasksByStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class TasksByOwner(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class TasksByMonth(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_month"
+        projection = AllProjection()
+
+    month = UnicodeAttribute(hash_key=True)
+    task_id = UnicodeAttribute(range_key=True)
+
+
+class LoopTask(Model):
+    """A close-the-loop task; its id is derived from the response, so a response opens at most one."""
+
+    Meta = _meta("tasks")
+    task_id = UnicodeAttribute(hash_key=True)
+    response_id = UnicodeAttribute()
+    survey_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
+    contact_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()
+    category = UnicodeAttribute()
+    score = NumberAttribute()
+    comment = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    manager = UnicodeAttribute(null=True)
+    month = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    due_at = UTCDateTimeAttribute()
+    sla_hours = NumberAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    escalated_at = UTCDateTimeAttribute(null=True)
+    root_cause = UnicodeAttribute(null=True)
+    resolution = UnicodeAttribute(null=True)
+    notes = ListAttribute(default=list)
+    history = ListAttribute(default=list)
+    last_version = NumberAttribute(default=1)
+    by_status = TasksByStatus()
+    by_owner = TasksByOwner()
+    by_month = TasksByMonth()
+
+
+class FactsByMonth(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_month"
+        projection = AllProjection()
+
+    month_shard = UnicodeAttribute(hash_key=True)
+    response_id = UnicodeAttribute(range_key=True)
+
+
+class FactsByAccount(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    first_submitted_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ResponseFact(Model):
+    """What the stream derived from a response (category, themes), without any PII. A pure function of the
+    response's latest image, written only when that image's version is newer: replays change nothing."""
+
+    Meta = _meta("response_facts")
+    response_id = UnicodeAttribute(hash_key=True)
+    survey_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
+    contact_id = UnicodeAttribute(null=True)
+    score = NumberAttribute()
+    category = UnicodeAttribute()
+    themes = ListAttribute(of=UnicodeAttribute, default=list)
+    channel = UnicodeAttribute()
+    touchpoint = UnicodeAttribute(null=True)
+    invitation_id = UnicodeAttribute(null=True)
+    month = UnicodeAttribute()
+    month_shard = UnicodeAttribute()
+    first_submitted_at = UTCDateTimeAttribute()
+    submitted_at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+    by_month = FactsByMonth()
+    by_account = FactsByAccount()
+
+
+class MonthlyMetrics(Model):
+    Meta = _meta("monthly_metrics")
+    month = UnicodeAttribute(hash_key=True)
+    computed_at = UTCDateTimeAttribute()
+    body = UnicodeAttribute()
+
+
+MODELS = {
+    "surveys": Survey,
+    "invitations": Invitation,
+    "responses": Response,
+    "contacts": Contact,
+    "accounts": Account,
+    "admin_tokens": AdminToken,
+    "tasks": LoopTask,
+    "response_facts": ResponseFact,
+    "monthly_metrics": MonthlyMetrics,
+}
+
+_bound: tuple | None = None
+
+
+def bind() -> None:
+    """Point every model at this stage's tables and endpoint (cheap when nothing changed)."""
+    global _bound
+    s = config.settings()
+    key = (s.table_prefix, s.region, s.dynamodb_endpoint)
+    if _bound == key:
+        return
+    for logical, model in MODELS.items():
+        model.Meta.table_name = s.table_name(logical)
+        model.Meta.region = s.region
+        model.Meta.host = s.dynamodb_endpoint
+        model._connection = None
+    _bound = key
+
+
+def unbind() -> None:
+    global _bound
+    _bound = None
