@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+
 @dataclass(frozen=True)
 class Settings:
     stage: str

@@ -47,8 +47,7 @@ class TooLarge(ApiError):
 
 
 class UnsupportedMediaType(ApiError):
-    # The contract keeps to its listed statuses: a wrong content type is a malformed request.
-    status, code = 400, "unsupported_content_type"
+    status, code = 415, "unsupported_content_type"
 
 
 class Invalid(ApiError):

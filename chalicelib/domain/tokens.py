@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.errors import Forbidden, Gone
 
@@ -117,8 +117,17 @@ def identity_matches(secret: str, contact_id: str, given: str) -> bool:
     return hmac.compare_digest(identity_signature(secret, contact_id), str(given))
 
 
-def new_admin_token() -> str:
-    return "npsa_" + secrets.token_urlsafe(32)
+def new_admin_token() -> tuple[str, str]:
+    """A fresh admin token and its public id; the token is shown once and stored only as a hash."""
+    token_id = secrets.token_hex(8)
+    return token_id, f"npsa_{token_id}.{secrets.token_urlsafe(32)}"
+
+
+def admin_token_id(token: str) -> str | None:
+    if not isinstance(token, str) or not token.startswith("npsa_") or "." not in token or len(token) > 200:
+        return None
+    token_id = token[5:].split(".", 1)[0]
+    return token_id if len(token_id) == 16 and all(c in "0123456789abcdef" for c in token_id) else None
 
 
 def hash_admin_token(token: str) -> str:
@@ -140,4 +149,4 @@ def new_id(prefix: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -140,8 +140,8 @@ class Account(Model):
 
 class AdminToken(Model):
     Meta = _meta("admin_tokens")
-    token_hash = UnicodeAttribute(hash_key=True)
-    token_id = UnicodeAttribute()
+    token_id = UnicodeAttribute(hash_key=True)
+    token_hash = UnicodeAttribute()
     name = UnicodeAttribute()
     scopes = ListAttribute(of=UnicodeAttribute)
     created_at = UTCDateTimeAttribute()

@@ -1,0 +1,13 @@
+"""The NPS backend's Chalice app: a table of contents. Routes and event handlers live in chalicelib."""
+
+from chalice import Chalice
+
+from chalicelib.api import accounts, admin_tokens, auth, capture, responses, surveys
+from chalicelib.api.observability import correlate_requests
+
+app = Chalice(app_name="nps-backend")
+app.experimental_feature_flags.update({"BLUEPRINTS"})
+app.register_middleware(correlate_requests, "http")
+
+for blueprint in (auth, capture, surveys, responses, accounts, admin_tokens):
+    app.register_blueprint(blueprint.bp)

@@ -1,0 +1,135 @@
+"""Request parsing and response building shared by the route blueprints."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from urllib.parse import parse_qs
+
+from chalice import Response
+
+from chalicelib.errors import ApiError, Invalid, Malformed, TooLarge, UnsupportedMediaType
+
+MAX_BODY = 16 * 1024
+JSON_TYPES = ("application/json",)
+FORM_TYPES = ("application/x-www-form-urlencoded",)
+ANY_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "text/csv",
+    "application/x-ndjson",
+    "application/octet-stream",
+    "multipart/form-data",
+    "application/xml",
+    "text/xml",
+    "text/html",
+]
+
+log = logging.getLogger("nps.api")
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    h = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    h.update(headers or {})
+    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers=h)
+
+
+def html_response(html: str, status: int = 200, headers: dict | None = None) -> Response:
+    h = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    }
+    h.update(headers or {})
+    return Response(body=html, status_code=status, headers=h)
+
+
+def error_response(error: ApiError, headers: dict | None = None) -> Response:
+    return json_response(error.body(), error.status, headers)
+
+
+def header(request, name: str) -> str | None:
+    lname = name.lower()
+    for key, value in (request.headers or {}).items():
+        if key.lower() == lname:
+            return value
+    return None
+
+
+def content_type(request) -> str:
+    return (header(request, "content-type") or "").split(";")[0].strip().lower()
+
+
+def raw_body(request, limit: int = MAX_BODY) -> bytes:
+    body = request.raw_body or b""
+    if isinstance(body, str):
+        body = body.encode()
+    if len(body) > limit:
+        raise TooLarge(f"The body is larger than {limit // 1024} KB.")
+    return body
+
+
+def parse_body(request, *, allow_form: bool = False, limit: int = MAX_BODY) -> dict:
+    """The body as a dict, from JSON (or a urlencoded form where allowed); every failure is a clean 4xx."""
+    body = raw_body(request, limit)
+    ctype = content_type(request)
+    if ctype in JSON_TYPES:
+        if not body.strip():
+            raise Malformed("The body is empty; send a JSON object.")
+        try:
+            value = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise Malformed("The body is not valid JSON.") from None
+        return value
+    if allow_form and ctype in FORM_TYPES:
+        try:
+            pairs = parse_qs(body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=50)
+        except (ValueError, UnicodeDecodeError):
+            raise Malformed("The form could not be read.") from None
+        form: dict = {}
+        for key, values in pairs.items():
+            if key == "drivers":
+                form[key] = values
+            elif key == "score" and values and values[-1] == "":
+                form[key] = None
+            else:
+                form[key] = values[-1]
+        return form
+    accepted = "application/json" + (" or application/x-www-form-urlencoded" if allow_form else "")
+    raise UnsupportedMediaType(f"Send the body as {accepted}.")
+
+
+def query(request) -> dict:
+    return dict(request.query_params or {})
+
+
+def encode_cursor(value: dict | None) -> str | None:
+    if not value:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None) -> dict | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"}) from None
+    if not isinstance(value, dict):
+        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+    return value
+
+
+def limit_param(params: dict, default: int = 50, maximum: int = 500) -> int:
+    raw = params.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise Invalid(f"limit must be an integer from 1 to {maximum}.", fields={"limit": "invalid"})
+    return int(raw)

@@ -1,0 +1,71 @@
+"""Admin routes for surveys and invitations."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.auth import admin_auth, require_scope
+from chalicelib.api.http import decode_cursor, encode_cursor, json_response, limit_param, parse_body, query
+from chalicelib.api.routing import api_route
+from chalicelib.domain import tokens, validation
+from chalicelib.errors import Gone, Invalid
+from chalicelib.store import invitations as invitation_store
+from chalicelib.store import surveys as survey_store
+
+bp = Blueprint(__name__)
+
+MAX_INVITES_PER_CALL = 500
+
+
+@api_route(bp, "/v1/surveys", methods=["POST"], authorizer=admin_auth)
+def create_survey():
+    require_scope(bp.current_request, "write")
+    fields = validation.survey(parse_body(bp.current_request))
+    survey = survey_store.create(fields)
+    return json_response(survey_store.to_dict(survey), 201)
+
+
+@api_route(bp, "/v1/surveys", methods=["GET"], authorizer=admin_auth)
+def list_surveys():
+    require_scope(bp.current_request, "read")
+    params = query(bp.current_request)
+    items, nxt = survey_store.list_page(limit_param(params), (decode_cursor(params.get("next")) or {}).get("k"))
+    return json_response(
+        {"surveys": [survey_store.to_dict(s) for s in items], "next": encode_cursor({"k": nxt} if nxt else None)}
+    )
+
+
+@api_route(bp, "/v1/surveys/{survey_id}", methods=["GET"], authorizer=admin_auth)
+def get_survey(survey_id):
+    require_scope(bp.current_request, "read")
+    return json_response(survey_store.to_dict(survey_store.get(survey_id)))
+
+
+@api_route(bp, "/v1/surveys/{survey_id}", methods=["PATCH"], authorizer=admin_auth)
+def patch_survey(survey_id):
+    require_scope(bp.current_request, "write")
+    fields = validation.survey(parse_body(bp.current_request), partial=True)
+    survey = survey_store.update(survey_id, fields)
+    return json_response(survey_store.to_dict(survey))
+
+
+@api_route(bp, "/v1/surveys/{survey_id}/invitations", methods=["POST"], authorizer=admin_auth)
+def invite(survey_id):
+    require_scope(bp.current_request, "write")
+    body = parse_body(bp.current_request, limit=1024 * 1024)
+    errors = validation.require_object(body, {"contacts"}, {"contacts"})
+    errors.raise_if_any()
+    raw = body["contacts"]
+    if not isinstance(raw, list) or not raw:
+        raise Invalid("contacts must be a non-empty list.", fields={"contacts": "must be a non-empty list"})
+    if len(raw) > MAX_INVITES_PER_CALL:
+        raise Invalid(
+            f"Invite at most {MAX_INVITES_PER_CALL} contacts per call.", fields={"contacts": "too many"}
+        )
+    # Validate every contact before writing anything.
+    contacts = [validation.contact(c, i) for i, c in enumerate(raw)]
+    survey = survey_store.get(survey_id)
+    if survey.status != "active":
+        raise Gone("This survey is closed.", code="survey_closed")
+    results = invitation_store.invite(survey, contacts, tokens.utcnow())
+    return json_response({"invitations": results}, 201)

@@ -1,0 +1,75 @@
+"""Admin bearer tokens: created once (shown once), stored only as SHA-256 hashes, scoped, revocable."""
+
+from __future__ import annotations
+
+import hmac
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.domain import tokens
+from chalicelib.store.models import AdminToken, bind
+
+SCOPES = ("read", "write", "admin")
+
+
+def create(name: str, scopes: list[str]) -> tuple[str, AdminToken]:
+    bind()
+    bad = [s for s in scopes if s not in SCOPES]
+    if bad or not scopes:
+        raise ValueError(f"scopes must be among {SCOPES}")
+    token_id, token = tokens.new_admin_token()
+    item = AdminToken(
+        token_id,
+        token_hash=tokens.hash_admin_token(token),
+        name=name,
+        scopes=list(scopes),
+        created_at=tokens.utcnow(),
+    )
+    item.save(condition=AdminToken.token_id.does_not_exist())
+    return token, item
+
+
+def create_with_value(token: str, name: str, scopes: list[str]) -> AdminToken:
+    """Store a token chosen by the operator (the local stack's NPS_LOCAL_ADMIN_TOKEN)."""
+    bind()
+    token_id = tokens.admin_token_id(token) or tokens.hash_admin_token(token)[:16]
+    item = AdminToken(
+        token_id,
+        token_hash=tokens.hash_admin_token(token),
+        name=name,
+        scopes=list(scopes),
+        created_at=tokens.utcnow(),
+    )
+    item.save()
+    return item
+
+
+def resolve(token: str) -> AdminToken | None:
+    """The live token record for a presented bearer token, or None. One GetItem."""
+    bind()
+    token_id = tokens.admin_token_id(token) or tokens.hash_admin_token(token)[:16]
+    try:
+        item = AdminToken.get(token_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if item.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(item.token_hash, tokens.hash_admin_token(token)):
+        return None
+    return item
+
+
+def revoke(token_id: str) -> bool:
+    bind()
+    try:
+        item = AdminToken.get(token_id)
+    except DoesNotExist:
+        return False
+    if item.revoked_at is None:
+        item.update(actions=[AdminToken.revoked_at.set(tokens.utcnow())])
+    return True
+
+
+def list_all() -> list[AdminToken]:
+    bind()
+    return list(AdminToken.scan())

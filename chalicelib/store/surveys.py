@@ -1,0 +1,107 @@
+"""Surveys, with a short in-process cache so the capture path reads nothing once a survey is known."""
+
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib import config
+from chalicelib.domain import tokens
+from chalicelib.errors import NotFound
+from chalicelib.store.models import Survey, bind
+
+_cache: dict[str, tuple[float, Survey | None]] = {}
+
+
+def to_dict(s: Survey, *, with_secret: bool = True) -> dict:
+    out = {
+        "survey_id": s.survey_id,
+        "name": s.name,
+        "kind": s.kind,
+        "touchpoint": s.touchpoint,
+        "question": s.question,
+        "drivers": list(s.drivers or []),
+        "allowed_origins": list(s.allowed_origins or []),
+        "throttle_days": int(s.throttle_days),
+        "loop_rules": loop_rules(s),
+        "themes": s.themes.as_dict() if s.themes is not None else None,
+        "status": s.status,
+        "created_at": s.created_at.isoformat(),
+        "updated_at": s.updated_at.isoformat(),
+    }
+    if with_secret:
+        out["identity_secret"] = s.identity_secret
+    return out
+
+
+def loop_rules(s: Survey) -> dict:
+    raw = s.loop_rules.as_dict() if hasattr(s.loop_rules, "as_dict") else dict(s.loop_rules or {})
+    return {
+        "categories": list(raw.get("categories") or ["detractor"]),
+        "sla_hours": int(raw.get("sla_hours") or 48),
+        "fallback_owner": raw.get("fallback_owner"),
+    }
+
+
+def create(fields: dict) -> Survey:
+    bind()
+    now = tokens.utcnow()
+    survey = Survey(
+        tokens.new_id("srv"),
+        identity_secret=tokens.new_secret(),
+        created_at=now,
+        updated_at=now,
+        **{k: v for k, v in fields.items() if v is not None},
+    )
+    survey.save(condition=Survey.survey_id.does_not_exist())
+    _cache.pop(survey.survey_id, None)
+    return survey
+
+
+def get(survey_id: str) -> Survey:
+    bind()
+    try:
+        return Survey.get(survey_id)
+    except DoesNotExist:
+        raise NotFound("No survey has this id.", code="survey_not_found") from None
+
+
+def get_cached(survey_id: str) -> Survey:
+    """The survey's settings, read at most once a minute per process (SURVEY_CACHE_SECONDS)."""
+    now = time.monotonic()
+    hit = _cache.get(survey_id)
+    if hit and hit[0] > now:
+        if hit[1] is None:
+            raise NotFound("No survey has this id.", code="survey_not_found")
+        return hit[1]
+    ttl = config.settings().survey_cache_seconds
+    try:
+        survey = get(survey_id)
+    except NotFound:
+        _cache[survey_id] = (now + ttl, None)
+        raise
+    _cache[survey_id] = (now + ttl, survey)
+    return survey
+
+
+def update(survey_id: str, fields: dict) -> Survey:
+    survey = get(survey_id)
+    actions = [Survey.updated_at.set(tokens.utcnow())]
+    for key, value in fields.items():
+        attr = getattr(Survey, key)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    survey.update(actions=actions, condition=Survey.survey_id.exists())
+    _cache.pop(survey_id, None)
+    return survey
+
+
+def list_page(limit: int, start: dict | None) -> tuple[list[Survey], dict | None]:
+    bind()
+    result = Survey.scan(limit=limit, last_evaluated_key=start)
+    items = list(result)
+    return items, result.last_evaluated_key
+
+
+def clear_cache() -> None:
+    _cache.clear()
