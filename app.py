@@ -4,10 +4,11 @@ from chalice import Chalice
 
 from chalicelib.api import accounts, admin_tokens, auth, capture, responses, surveys
 from chalicelib.api.observability import correlate_requests
+from chalicelib.events import schedules, stream
 
 app = Chalice(app_name="nps-backend")
 app.experimental_feature_flags.update({"BLUEPRINTS"})
 app.register_middleware(correlate_requests, "http")
 
-for blueprint in (auth, capture, surveys, responses, accounts, admin_tokens):
+for blueprint in (auth, capture, surveys, responses, accounts, admin_tokens, stream, schedules):
     app.register_blueprint(blueprint.bp)
