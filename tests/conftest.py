@@ -1,0 +1,93 @@
+"""Shared fixtures: every AWS call goes to moto, tables are real (created from the PynamoDB models, which a
+template test keeps equal to infra/), and requests go through the real Chalice app."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from support import Api
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SECURITY_TOKEN="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+    NPS_STAGE="test",
+    TABLE_PREFIX="nps-test-",
+    PUBLIC_BASE_URL="http://127.0.0.1:8000",
+    LINK_SIGNING_KEYS="k2:second-test-key,k1:first-test-key",
+    LINK_SIGNING_KEY_ID="k2",
+    POWERTOOLS_SERVICE_NAME="nps",
+    POWERTOOLS_METRICS_NAMESPACE="NpsBackend",
+)
+os.environ.pop("DYNAMODB_ENDPOINT", None)
+
+
+@pytest.fixture
+def aws():
+    """A fresh moto account with every table created."""
+    from moto import mock_aws
+
+    from chalicelib import config
+    from chalicelib.store import models, surveys
+
+    with mock_aws():
+        config.reset()
+        models.unbind()
+        models.bind()
+        surveys.clear_cache()
+        for model in models.MODELS.values():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        yield
+        surveys.clear_cache()
+        models.unbind()
+
+
+@pytest.fixture
+def admin_token(aws):
+    from chalicelib.store import admin_tokens
+
+    token, _ = admin_tokens.create("tests", ["admin"])
+    return token
+
+
+@pytest.fixture
+def client(aws):
+    from chalice.test import Client
+
+    from app import app
+
+    try:
+        from chalicelib.local.gateway import contract_client
+    except ImportError:  # pragma: no cover - until the local gateway exists
+        contract_client = None
+    if contract_client is not None:
+        with contract_client(app) as c:
+            yield c
+    else:
+        with Client(app) as c:
+            yield c
+
+
+@pytest.fixture
+def api(client, admin_token):
+    return Api(client, admin_token)
+
+
+@pytest.fixture
+def survey(api):
+    r = api.post(
+        "/v1/surveys",
+        {
+            "name": "Quarterly relationship",
+            "drivers": ["price", "support", "product"],
+            "allowed_origins": ["https://shop.example.com", "https://app.example.com:8443"],
+            "loop_rules": {"categories": ["detractor", "promoter"], "sla_hours": 48, "fallback_owner": "cx@example.com"},
+        },
+    )
+    assert r.status_code == 201, r.body
+    return r.json
