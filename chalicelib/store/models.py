@@ -86,6 +86,15 @@ class ResponsesBySurvey(GlobalSecondaryIndex):
     first_submitted_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ResponsesByContact(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_contact"
+        projection = KeysOnlyProjection()
+
+    contact_id = UnicodeAttribute(hash_key=True)
+    response_id = UnicodeAttribute(range_key=True)
+
+
 class Response(Model):
     """One answer. Written by capture with a single conditional update; the stream does the rest."""
 
@@ -110,6 +119,7 @@ class Response(Model):
     erased = BooleanAttribute(null=True)
     by_month = ResponsesByMonth()
     by_survey = ResponsesBySurvey()
+    by_contact = ResponsesByContact()
 
 
 class Contact(Model):

@@ -1,0 +1,34 @@
+"""What the stream derives from a response: its category and themes, with nothing that identifies a person
+beyond the ids. A pure function of the response, so derived state can be recomputed from scratch."""
+
+from __future__ import annotations
+
+from chalicelib.domain.themes import themes_of
+from chalicelib.domain.validation import classify
+
+FACT_FIELDS = (
+    "response_id",
+    "survey_id",
+    "account_id",
+    "contact_id",
+    "invitation_id",
+    "channel",
+    "touchpoint",
+    "month",
+    "month_shard",
+    "first_submitted_at",
+    "submitted_at",
+)
+
+
+def fact_of(response: dict, taxonomy: dict | None = None) -> dict:
+    """The fact for one response image (a dict of the Response model's attributes)."""
+    score = response["score"]
+    if isinstance(score, bool) or int(score) != score or not 0 <= int(score) <= 10:
+        raise ValueError("score out of range")
+    fact = {field: response.get(field) for field in FACT_FIELDS}
+    fact["score"] = int(score)
+    fact["category"] = classify(int(score))
+    fact["themes"] = [] if response.get("erased") else themes_of(response.get("comment"), taxonomy)
+    fact["version"] = int(response.get("version") or 1)
+    return fact

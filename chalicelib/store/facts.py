@@ -1,0 +1,28 @@
+"""Response facts: what the stream derived from each response. A fact is written only when the response
+version it comes from is newer than the stored one, so it is both the derived state and the record of what
+was already processed."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.store.models import ResponseFact, bind
+
+
+def save_if_newer(fact: dict) -> bool:
+    """Write the fact unless one for this version or a later one exists; True when written."""
+    bind()
+    item = ResponseFact(**fact)
+    condition = ResponseFact.response_id.does_not_exist() | (ResponseFact.version < fact["version"])
+    try:
+        item.save(condition=condition, add_version_condition=False)
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def delete(response_id: str) -> None:
+    bind()
+    ResponseFact(response_id).delete(add_version_condition=False)
