@@ -137,8 +137,14 @@ def record_handler(record: DynamoDBRecord) -> str:
         return "removed"
     if raw.get("eventName") not in ("INSERT", "MODIFY"):
         raise PoisonRecord(f"unknown eventName {raw.get('eventName')!r}")
-    response = _image(ddb.get("NewImage"))
-    old = _image(ddb["OldImage"]) if ddb.get("OldImage") else None
+    new_image = ddb.get("NewImage") or {}
+    if new_image and set(new_image) <= set(ddb.get("Keys") or {}):
+        # An image of nothing but the key carries no answer (moto emits one before an upsert's full image).
+        logger.info("skipped a key-only image")
+        return "skipped"
+    response = _image(new_image)
+    old_image = ddb.get("OldImage") or {}
+    old = _image(old_image) if old_image and not set(old_image) <= set(ddb.get("Keys") or {}) else None
     return process_response(response, old)
 
 
@@ -163,6 +169,8 @@ def process_response(response: dict, old: dict | None) -> str:
             sla_hours=loop.sla_hours(rules),
             now=now,
         )
+        if opened:  # counted here, not after the fact write: a retry finds the task and opens none
+            _batch.counts[("TasksOpened", ("kind", loop.TASK_KIND[category]))] += 1
         if not opened and rescored:
             task_store.note_rescore(response=response, old_score=old["score"], category=category, now=now)
     elif rescored:
@@ -174,8 +182,6 @@ def process_response(response: dict, old: dict | None) -> str:
             _batch.counts[(CATEGORY_METRIC[category], None)] += 1
         elif rescored and classify(old["score"]) != category:
             _batch.counts[("Rescores", None)] += 1
-    if opened:
-        _batch.counts[("TasksOpened", ("kind", loop.TASK_KIND[category]))] += 1
     logger.info(
         "response processed",
         extra={

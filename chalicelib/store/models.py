@@ -11,6 +11,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -24,8 +25,8 @@ class _Meta:
     max_retry_attempts = 3
 
 
-def _meta(table: str):
-    return type("Meta", (_Meta,), {"logical": table})
+def _meta(table: str, **extra):
+    return type("Meta", (_Meta,), {"logical": table, **extra})
 
 
 class Survey(Model):
@@ -98,7 +99,7 @@ class ResponsesByContact(GlobalSecondaryIndex):
 class Response(Model):
     """One answer. Written by capture with a single conditional update; the stream does the rest."""
 
-    Meta = _meta("responses")
+    Meta = _meta("responses", stream_view_type=STREAM_NEW_AND_OLD_IMAGE)
     response_id = UnicodeAttribute(hash_key=True)
     survey_id = UnicodeAttribute()
     invitation_id = UnicodeAttribute(null=True)

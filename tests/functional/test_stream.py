@@ -1,0 +1,152 @@
+"""The responses stream handler on realistic events (tests/events/) and on the real moto stream."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from support import path_of
+from support_stream import LambdaContext, StreamReader, deliver
+
+from chalicelib.events.processing import handle_stream_event
+from chalicelib.store.models import LoopTask, ResponseFact
+
+EVENTS = Path(__file__).parent.parent / "events"
+
+
+def load_event(name: str, *, age: timedelta = timedelta(0)) -> dict:
+    """An event from tests/events with its answer dated now (minus age), so the 14-day task rule holds."""
+    event = json.loads((EVENTS / f"{name}.json").read_text())
+    stamp = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+    for record in event["Records"]:
+        for image in ("NewImage", "OldImage"):
+            img = record["dynamodb"].get(image)
+            if img and "first_submitted_at" in img:
+                img["first_submitted_at"] = {"S": stamp}
+                img["submitted_at"] = {"S": stamp}
+    return event
+
+
+def emf_lines(captured: str) -> list[dict]:
+    out = []
+    for line in captured.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            out.append(json.loads(line))
+    return out
+
+
+def metric_total(lines: list[dict], name: str) -> float:
+    return sum(doc[name] for doc in lines if name in doc)
+
+
+@pytest.fixture
+def account(api):
+    r = api.put("/v1/accounts/acc-1", {"name": "Acme", "segment": "smb", "owner": "olive@example.com",
+                                      "manager": "max@example.com"})
+    assert r.status_code in (200, 201), r.body
+    return r.json
+
+
+def run(event):
+    return handle_stream_event(copy.deepcopy(event), LambdaContext())
+
+
+def test_detractor_opens_one_task_owned_by_account_owner_even_when_delivered_twice(aws, account, capsys):
+    event = load_event("detractor_insert")
+    assert run(event) == {"batchItemFailures": []}
+    assert run(event) == {"batchItemFailures": []}
+    tasks = list(LoopTask.scan())
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert (task.owner, task.manager, task.kind, task.status) == ("olive@example.com", "max@example.com",
+                                                                 "recovery", "open")
+    assert task.due_at - task.created_at == timedelta(hours=48)
+    assert task.comment == "Support never answered my ticket."
+    fact = ResponseFact.get("rsp_event_1")
+    assert (fact.category, int(fact.score), int(fact.version)) == ("detractor", 2, 1)
+    assert "support" in fact.themes
+    lines = emf_lines(capsys.readouterr().out)
+    assert metric_total(lines, "Detractors") == 1
+    assert metric_total(lines, "Responses") == 1
+    assert metric_total(lines, "TasksOpened") == 1
+    assert {doc.get("channel") for doc in lines if "Responses" in doc} == {"email"}
+
+
+def test_rescore_adds_one_note_and_never_a_second_task(aws, account):
+    run(load_event("detractor_insert"))
+    rescore = load_event("rescore_modify")
+    run(rescore)
+    run(rescore)
+    tasks = list(LoopTask.scan())
+    assert len(tasks) == 1
+    assert [n["text"] for n in tasks[0].notes] == ["Re-scored from 2 to 5 (detractor)."]
+    assert int(tasks[0].score) == 5
+    assert int(ResponseFact.get("rsp_event_1").version) == 2
+
+
+def test_replaying_an_older_record_after_a_newer_one_changes_nothing(aws, account):
+    run(load_event("detractor_insert"))
+    run(load_event("rescore_modify"))
+    run(load_event("detractor_insert"))
+    fact = ResponseFact.get("rsp_event_1")
+    assert (int(fact.score), int(fact.version)) == (5, 2)
+
+
+def test_erasure_removes_comment_from_task_and_themes(aws, account):
+    run(load_event("detractor_insert"))
+    run(load_event("rescore_modify"))
+    run(load_event("erasure_modify"))
+    task = list(LoopTask.scan())[0]
+    assert task.comment is None
+    fact = ResponseFact.get("rsp_event_1")
+    assert fact.themes == [] and int(fact.score) == 5
+
+
+def test_remove_deletes_the_fact(aws, account):
+    run(load_event("detractor_insert"))
+    run(load_event("remove"))
+    assert ResponseFact.count() == 0
+
+
+def test_records_of_other_tables_are_skipped_without_failing(aws, capsys):
+    assert run(load_event("foreign_table")) == {"batchItemFailures": []}
+    assert ResponseFact.count() == 0
+    assert "not from the responses table" in capsys.readouterr().out
+
+
+def test_old_imported_answers_open_no_task(aws, account):
+    run(load_event("detractor_insert", age=timedelta(days=15)))
+    assert LoopTask.count() == 0
+    assert ResponseFact.count() == 1
+
+
+def test_poison_record_is_reported_and_does_not_block_the_others(aws, account):
+    good = load_event("detractor_insert")["Records"][0]
+    poison = load_event("poison_score")["Records"][0]
+    later = load_event("rescore_modify")["Records"][0]
+    result = run({"Records": [poison, good, later]})
+    assert result == {"batchItemFailures": [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]}
+    assert int(ResponseFact.get("rsp_event_1").version) == 2
+    # Lambda retries from the poison record until its retries run out, then sends it to on-failure.
+    failed = deliver(run, [poison, good, later], max_retries=3)
+    assert [r["eventID"] for r in failed] == [poison["eventID"]]
+    assert LoopTask.count() == 1
+
+
+def test_capture_to_task_through_the_real_stream(api, survey):
+    r = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
+                 {"contacts": [{"contact_id": "c-9", "account_id": "acc-404", "email": "zed@example.com"}]})
+    link = path_of(r.json["invitations"][0]["link"])
+    assert api.post(link, {"score": 1, "comment": "Billing is wrong every month"}, token=None).status_code == 201
+    assert api.post(link, {"score": 10}, token=None).status_code == 200
+    failed = deliver(handle_stream_event, StreamReader().read(), twice=True)
+    assert failed == []
+    tasks = list(LoopTask.scan())
+    assert len(tasks) == 1
+    assert tasks[0].owner == "cx@example.com"  # no account record: the survey's fallback owner
+    assert [n["text"] for n in tasks[0].notes] == ["Re-scored from 1 to 10 (promoter)."]
+    fact = ResponseFact.get(tasks[0].response_id)
+    assert (fact.category, fact.themes) == ("promoter", ["billing"])

@@ -1,0 +1,130 @@
+"""Replay and fault injection: 2,000 responses with re-scores and erasures, every batch delivered twice,
+throttling injected at random DynamoDB calls. Afterwards the derived state equals a recomputation from the
+responses table and there is exactly one task per qualifying response."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import botocore.exceptions
+import pytest
+from support_stream import StreamReader, deliver
+from test_stream import emf_lines, metric_total
+
+from chalicelib.domain import tokens
+from chalicelib.domain.facts import fact_of
+from chalicelib.domain.validation import classify
+from chalicelib.events.processing import handle_stream_event
+from chalicelib.store import accounts as account_store
+from chalicelib.store import responses as response_store
+from chalicelib.store import surveys as survey_store
+from chalicelib.store.erasure import erase_contact
+from chalicelib.store.models import MODELS, LoopTask, Response, ResponseFact
+
+N_RESPONSES = 2000
+
+
+class Throttler:
+    """Raises ProvisionedThroughputExceeded before a random share of DynamoDB calls (seeded)."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        self.rate = rate
+        self.random = random.Random(seed)
+        self.enabled = False
+        self.injected = 0
+
+    def __call__(self, model, params, **kwargs):
+        if self.enabled and self.random.random() < self.rate:
+            self.injected += 1
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}},
+                kwargs.get("event_name", "call").rsplit(".", 1)[-1],
+            )
+
+    def install(self):
+        for model in MODELS.values():
+            model._get_connection().connection.client.meta.events.register("before-call.dynamodb", self)
+
+
+@pytest.fixture
+def throttler(aws):
+    t = Throttler(rate=0.04, seed=11)
+    t.install()
+    return t
+
+
+def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttler, capsys):
+    rng = random.Random(2026)
+    survey = survey_store.create({
+        "name": "Replay", "kind": "relationship", "touchpoint": "relationship", "question": "Q?", "drivers": [],
+        "allowed_origins": [], "throttle_days": 90, "status": "active",
+        "loop_rules": {"categories": ["detractor", "promoter"], "sla_hours": 24, "fallback_owner": "cx@example.com"},
+    })
+    for a in range(40):
+        account_store.upsert(f"acc-{a}", {"name": f"A{a}", "segment": "smb", "owner": f"owner-{a % 5}@example.com",
+                                          "manager": "boss@example.com", "revenue": {}, "status": "active"})
+    comments = [None, "Too expensive for what it does", "Support was great", "The app crashes and is slow",
+                "Onboarding took weeks", "Love the new features"]
+    now = tokens.utcnow()
+    ever_qualifying: set[str] = set()
+    response_ids = []
+    for i in range(N_RESPONSES):
+        rid = f"rsp_replay_{i:05d}"
+        score = rng.randint(0, 10)
+        response_store.record_answer(
+            response_id=rid, survey_id=survey.survey_id, channel=rng.choice(["email", "widget", "api"]),
+            answer={"score": score, "comment": rng.choice(comments)}, now=now - timedelta(minutes=i),
+            touchpoint="relationship", invitation_id=None, contact_id=f"con-{i % 700}", account_id=f"acc-{i % 40}",
+        )
+        response_ids.append(rid)
+        if classify(score) in ("detractor", "promoter"):
+            ever_qualifying.add(rid)
+    for rid in rng.sample(response_ids, 400):  # re-scores
+        score = rng.randint(0, 10)
+        item = Response.get(rid)
+        response_store.record_answer(
+            response_id=rid, survey_id=survey.survey_id, channel=item.channel, answer={"score": score},
+            now=now, touchpoint="relationship", contact_id=item.contact_id, account_id=item.account_id,
+        )
+        if classify(score) in ("detractor", "promoter"):
+            ever_qualifying.add(rid)
+    for c in rng.sample(range(700), 25):  # erasures
+        erase_contact(f"con-{c}", now)
+    records = StreamReader().read()
+    assert len(records) > N_RESPONSES + 400
+
+    throttler.enabled = True
+    failed = deliver(handle_stream_event, records, batch_size=100, twice=True)
+    throttler.enabled = False
+    assert failed == []
+    assert throttler.injected > 50, "the fault injection must actually have hit calls"
+
+    survey_store.clear_cache()
+    expected = {r.response_id: fact_of(r.attribute_values) for r in Response.scan()}
+    actual = {}
+    for f in ResponseFact.scan():
+        values = dict(f.attribute_values)
+        values["themes"] = list(values.get("themes") or [])
+        values["score"] = int(values["score"])
+        values["version"] = int(values["version"])
+        actual[f.response_id] = values
+    assert len(expected) == N_RESPONSES
+    for rid, fact in expected.items():
+        got = {k: actual[rid].get(k) for k in fact}
+        assert got == {k: v for k, v in fact.items()}, rid
+
+    tasks = list(LoopTask.scan())
+    assert len(tasks) == len(ever_qualifying)
+    assert {t.response_id for t in tasks} == ever_qualifying
+    for t in tasks:
+        versions = [n["version"] for n in t.notes]
+        assert len(versions) == len(set(versions)), "a re-score note was added twice"
+        if t.contact_id and Response.get(t.response_id).erased:
+            assert t.comment is None
+
+    lines = emf_lines(capsys.readouterr().out)
+    assert metric_total(lines, "Responses") == N_RESPONSES
+    categories = sum(metric_total(lines, n) for n in ("Promoters", "Passives", "Detractors"))
+    assert categories == N_RESPONSES
+    assert metric_total(lines, "TasksOpened") == len(ever_qualifying)
