@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from chalicelib.api import accounts, admin_tokens, auth, capture, contacts, responses, surveys, tasks
+from chalicelib.api import accounts, admin_tokens, auth, capture, contacts, imports, responses, surveys, tasks
 from chalicelib.api.observability import correlate_requests
 from chalicelib.events import schedules, stream
 
@@ -10,6 +10,8 @@ app = Chalice(app_name="nps-backend")
 app.experimental_feature_flags.update({"BLUEPRINTS"})
 app.register_middleware(correlate_requests, "http")
 
-BLUEPRINTS = (auth, capture, surveys, responses, accounts, tasks, contacts, admin_tokens, stream, schedules)
+BLUEPRINTS = (
+    auth, capture, surveys, responses, imports, accounts, tasks, contacts, admin_tokens, stream, schedules,
+)
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint.bp)

@@ -41,7 +41,7 @@ def aws():
         models.bind()
         surveys.clear_cache()
         for model in models.MODELS.values():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            model.create_table(billing_mode="PAY_PER_REQUEST")
         yield
         surveys.clear_cache()
         models.unbind()
@@ -86,7 +86,9 @@ def survey(api):
             "name": "Quarterly relationship",
             "drivers": ["price", "support", "product"],
             "allowed_origins": ["https://shop.example.com", "https://app.example.com:8443"],
-            "loop_rules": {"categories": ["detractor", "promoter"], "sla_hours": 48, "fallback_owner": "cx@example.com"},
+            "loop_rules": {
+                "categories": ["detractor", "promoter"], "sla_hours": 48, "fallback_owner": "cx@example.com"
+            },
         },
     )
     assert r.status_code == 201, r.body

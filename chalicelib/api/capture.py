@@ -33,7 +33,8 @@ def _open_survey(survey_id: str):
 def _chosen_score(raw) -> int | None:
     if raw is None:
         return None
-    return int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None
+    # ASCII digits only: str.isdigit() also accepts characters such as "²" that int() refuses.
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 <= int(raw) <= 10 else None
 
 
 @api_route(bp, "/s/{token}", methods=["GET"])

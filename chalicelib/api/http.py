@@ -83,7 +83,7 @@ def parse_body(request, *, allow_form: bool = False, limit: int = MAX_BODY) -> d
             raise Malformed("The body is empty; send a JSON object.")
         try:
             value = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise Malformed("The body is not valid JSON.") from None
         return value
     if allow_form and ctype in FORM_TYPES:
@@ -119,7 +119,7 @@ def decode_cursor(text: str | None) -> dict | None:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"}) from None
     if not isinstance(value, dict):
         raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
@@ -130,6 +130,6 @@ def limit_param(params: dict, default: int = 50, maximum: int = 500) -> int:
     raw = params.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise Invalid(f"limit must be an integer from 1 to {maximum}.", fields={"limit": "invalid"})
     return int(raw)

@@ -76,7 +76,7 @@ def verify_link(keys: dict[str, bytes], token: str, purpose: str, now: datetime)
         raw = _unb64(body)
         given = _unb64(sig)
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise refused from None
     if not isinstance(payload, dict):
         raise refused
@@ -97,7 +97,7 @@ def verify_link(keys: dict[str, bytes], token: str, purpose: str, now: datetime)
             expires_at=int(payload["e"]),
             key_id=payload["k"],
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise refused from None
     if now.timestamp() >= claims.expires_at:
         raise Gone("This link has expired.", code="link_expired")
@@ -114,7 +114,8 @@ def identity_signature(secret: str, contact_id: str) -> str:
 
 
 def identity_matches(secret: str, contact_id: str, given: str) -> bool:
-    return hmac.compare_digest(identity_signature(secret, contact_id), str(given))
+    # Bytes, not str: compare_digest refuses non-ASCII text, and `given` comes from outside.
+    return hmac.compare_digest(identity_signature(secret, contact_id).encode(), str(given).encode())
 
 
 def new_admin_token() -> tuple[str, str]:

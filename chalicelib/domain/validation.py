@@ -240,33 +240,46 @@ def survey(body, *, partial: bool = False) -> dict:
 # ---- answers ---------------------------------------------------------------------------------------------
 
 
-def score_value(errors: FieldErrors, body: dict):
+SCORE_TEXT_RE = re.compile(r"^\s*[0-9]{1,2}\s*$")
+
+
+def score_value(errors: FieldErrors, body: dict, *, strict: bool = False):
+    """The 0-10 score. Text digits are accepted only when not `strict` (forms and CSV carry text); a JSON
+    body must send a number."""
     if "score" not in body or body["score"] is None:
         errors.add("score", "required")
         return None
     value = body["score"]
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 2:
-        value = int(value.strip())  # form posts carry text
+    if not strict and isinstance(value, str) and SCORE_TEXT_RE.match(value):
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
         errors.add("score", "must be an integer from 0 to 10")
         return None
     return value
 
 
-def answer(body, survey_drivers: list[str], extra_fields: set[str] = frozenset()) -> tuple[dict, FieldErrors]:
-    """Validate score, comment and drivers; the caller validates its extra fields and raises."""
+def answer(
+    body, survey_drivers: list[str], extra_fields: set[str] = frozenset(), *, form: bool = False
+) -> tuple[dict, FieldErrors]:
+    """Validate score, comment and drivers; the caller validates its extra fields and raises.
+
+    `comment` and `drivers` are in the result only when the body has them: absent means "leave as it is" to
+    a later update, present and empty (or null) means "clear". A JSON body (`form=False`) must send the score
+    as a number and drivers as a list; a form sends text, and one checked driver as a single value.
+    """
     errors = require_object(body, {"score", "comment", "drivers"} | set(extra_fields))
-    out = {"score": score_value(errors, body)}
-    comment = text(errors, body, "comment", max_len=MAX_COMMENT, default=None)
-    out["comment"] = comment or None
-    drivers = body.get("drivers")
-    if isinstance(drivers, str):
-        drivers = [drivers]
-    drivers = string_list(errors, {"drivers": drivers}, "drivers", max_items=20, max_len=100)
-    unknown = [d for d in drivers if d not in survey_drivers]
-    if unknown:
-        errors.add("drivers", f"not a driver of this survey: {', '.join(unknown)}")
-    out["drivers"] = drivers
+    out = {"score": score_value(errors, body, strict=not form)}
+    if "comment" in body:
+        out["comment"] = text(errors, body, "comment", max_len=MAX_COMMENT, default=None) or None
+    if "drivers" in body:
+        drivers = body["drivers"]
+        if form and isinstance(drivers, str):
+            drivers = [drivers]
+        drivers = string_list(errors, {"drivers": drivers}, "drivers", max_items=20, max_len=100)
+        unknown = [d for d in drivers if d not in survey_drivers]
+        if unknown:
+            errors.add("drivers", f"not a driver of this survey: {', '.join(unknown)}")
+        out["drivers"] = drivers
     return out, errors
 
 

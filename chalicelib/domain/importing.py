@@ -1,0 +1,165 @@
+"""Reading import files (CSV with a header row, or JSON lines) row by row, validating every row.
+
+Rows are yielded lazily with their line number in the file, so a large body is never held twice and every
+rejection can name its line. CSV cells are text: numbers, lists and revenue are read from it here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.domain import validation
+from chalicelib.errors import ApiError, Invalid, Malformed, UnsupportedMediaType
+
+CSV = "text/csv"
+NDJSON = "application/x-ndjson"
+CHANNELS = ("email", "link", "widget", "api", "phone", "sms", "in_app", "chat", "import", "other")
+RESPONSE_FIELDS = {
+    "external_id",
+    "survey_id",
+    "contact_id",
+    "account_id",
+    "score",
+    "comment",
+    "drivers",
+    "channel",
+    "submitted_at",
+}
+REVENUE_COLUMN = re.compile(r"^(revenue[:_ ])?(\d{4}-(0[1-9]|1[0-2]))$")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class RowError(Exception):
+    pass
+
+
+def rows(body: str, content_type: str) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Yield (line, row, error) for each non-blank row; row is None when the line cannot be read."""
+    if content_type == NDJSON:
+        for number, line in enumerate(io.StringIO(body), start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError:
+                yield number, None, "not valid JSON"
+                continue
+            if not isinstance(value, dict):
+                yield number, None, "not a JSON object"
+                continue
+            yield number, value, None
+        return
+    if content_type == CSV:
+        reader = csv.reader(io.StringIO(body, newline=""))
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise Malformed(f"The CSV header cannot be read: {error}") from None
+        header = [h.strip() for h in header]
+        if len(set(header)) != len(header) or not all(header):
+            raise Malformed("The CSV header has empty or repeated column names.")
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield reader.line_num, None, f"CSV error: {error}"
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                yield reader.line_num, None, f"has {len(cells)} cells, the header has {len(header)}"
+                continue
+            yield reader.line_num, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, None
+        return
+    raise UnsupportedMediaType("Send imports as text/csv (with a header row) or application/x-ndjson.")
+
+
+def _number(value, field: str):
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+        except ValueError:
+            raise RowError(f"{field} is not a number") from None
+    return value
+
+
+def account_row(row: dict) -> dict:
+    """An accounts-import row (JSON object or CSV cells) as validated account fields with account_id."""
+    row = dict(row)
+    revenue = row.pop("revenue", None)
+    if isinstance(revenue, str):
+        try:
+            revenue = json.loads(revenue)
+        except ValueError:
+            raise RowError('revenue must be a JSON object like {"2026-01": 1200}') from None
+    for key in [k for k in row if REVENUE_COLUMN.match(k)]:
+        revenue = dict(revenue or {})
+        revenue[REVENUE_COLUMN.match(key).group(2)] = _number(row.pop(key), f"revenue for {key}")
+    if isinstance(revenue, dict):
+        revenue = {k: _number(v, f"revenue for {k}") for k, v in revenue.items()}
+    if revenue is not None:
+        row["revenue"] = revenue
+    try:
+        return validation.account(row, allow_id=True)
+    except ApiError as error:
+        raise RowError(_describe(error)) from None
+
+
+def response_row(row: dict, now: datetime) -> dict:
+    """A responses-import row as clean values; raises RowError naming every problem."""
+    errors = validation.require_object(row, RESPONSE_FIELDS, {"external_id", "survey_id", "score", "submitted_at"})
+    out = {
+        "external_id": validation.text(errors, row, "external_id", max_len=200, min_len=1),
+        "survey_id": validation.identifier(errors, row, "survey_id"),
+        "contact_id": validation.identifier(errors, row, "contact_id"),
+        "account_id": validation.identifier(errors, row, "account_id"),
+        "comment": validation.text(errors, row, "comment", max_len=validation.MAX_COMMENT, default=None) or None,
+        "channel": row.get("channel", "import"),
+    }
+    score = validation.score_value(errors, row) if "score" in row else None
+    out["score"] = score
+    drivers = row.get("drivers")
+    if isinstance(drivers, str):
+        drivers = [d for d in drivers.split("|") if d.strip()]
+    out["drivers"] = validation.string_list(errors, {"drivers": drivers}, "drivers", max_items=20, max_len=100)
+    if out["channel"] not in CHANNELS:
+        errors.add("channel", "must be one of " + ", ".join(CHANNELS))
+    if "submitted_at" in row:
+        when = validation.iso_datetime(row["submitted_at"])
+        if when is None:
+            errors.add("submitted_at", "must be an ISO 8601 date-time")
+        elif when > now + timedelta(minutes=5) or when < EARLIEST:
+            errors.add("submitted_at", "must be between 2000 and now")
+        out["submitted_at"] = when
+    if errors.fields:
+        raise RowError("; ".join(f"{k}: {v}" for k, v in errors.fields.items()))
+    return out
+
+
+def _describe(error: ApiError) -> str:
+    if error.fields:
+        return "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+    return error.message
+
+
+def check_content_type(content_type: str) -> str:
+    if content_type not in (CSV, NDJSON):
+        raise UnsupportedMediaType("Send imports as text/csv (with a header row) or application/x-ndjson.")
+    return content_type
+
+
+def decode(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("Import files must be UTF-8 text.") from None
