@@ -32,19 +32,17 @@ def aws():
     """A fresh moto account with every table created."""
     from moto import mock_aws
 
-    from chalicelib import config
     from chalicelib.store import models, surveys
 
     with mock_aws():
-        config.reset()
-        models.unbind()
+        # Clients made under an earlier mock still reach moto (it hooks every botocore client), so the
+        # models keep theirs across tests: creating nine clients per test would cost seconds.
         models.bind()
         surveys.clear_cache()
         for model in models.MODELS.values():
             model.create_table(billing_mode="PAY_PER_REQUEST")
         yield
         surveys.clear_cache()
-        models.unbind()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def _chosen_score(raw) -> int | None:
     if raw is None:
         return None
     # ASCII digits only: str.isdigit() also accepts characters such as "²" that int() refuses.
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 <= int(raw) <= 10 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 and 0 <= int(raw) <= 10 else None
 
 
 @api_route(bp, "/s/{token}", methods=["GET"])
@@ -58,7 +58,7 @@ def answer_invitation(token):
         claims = _claims(token, tokens.PURPOSE_SURVEY)
         survey = _open_survey(claims.survey_id)
         body = parse_body(request, allow_form=True)
-        answer, errors = validation.answer(body, list(survey.drivers or []))
+        answer, errors = validation.answer(body, list(survey.drivers or []), form=form_post)
         errors.raise_if_any()
         now = tokens.utcnow()
         response, created = response_store.record_answer(

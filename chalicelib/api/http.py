@@ -130,6 +130,6 @@ def limit_param(params: dict, default: int = 50, maximum: int = 500) -> int:
     raw = params.get("limit")
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= maximum:
         raise Invalid(f"limit must be an integer from 1 to {maximum}.", fields={"limit": "invalid"})
     return int(raw)

@@ -57,7 +57,7 @@ PAGE_SCRIPT = """
   form.addEventListener('submit',function(e){e.preventDefault();var s=chosen();
     if(s===null){status.className='status error';status.textContent='Choose a score from 0 to 10 first.';return}
     var drivers=[].map.call(form.querySelectorAll('input[name=drivers]:checked'),function(d){return d.value});
-    var body={score:s,drivers:drivers};var c=form.querySelector('textarea').value.trim();if(c)body.comment=c;
+    var body={score:s,drivers:drivers,comment:form.querySelector('textarea').value.trim()};
     send(body,function(ok,msg){status.textContent=ok?'Thank you for your feedback!':
       (msg||'Your answer could not be saved.');if(ok)document.getElementById('submit').textContent='Update'})});
   if(chosen()!==null)recordScore();

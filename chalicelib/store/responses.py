@@ -61,10 +61,12 @@ def record_answer(
         Response.month_shard.set(Response.month_shard | f"{month}#{shard_of(response_id)}"),
         Response.version.add(1),
     ]
-    if answer.get("comment") is not None:
-        actions.append(Response.comment.set(answer["comment"]))
-    if answer.get("drivers"):
-        actions.append(Response.drivers.set(answer["drivers"]))
+    # Absent keeps what an earlier answer said (the page first posts the score alone); present replaces it,
+    # and present but empty clears it.
+    if "comment" in answer:
+        actions.append(Response.comment.set(answer["comment"]) if answer["comment"] else Response.comment.remove())
+    if "drivers" in answer:
+        actions.append(Response.drivers.set(answer["drivers"]) if answer["drivers"] else Response.drivers.remove())
     for attr, value in (
         (Response.touchpoint, touchpoint),
         (Response.invitation_id, invitation_id),
