@@ -20,7 +20,7 @@ DEFAULT_TAXONOMY: dict[str, list[str]] = {
     "support": [
         "support", "customer service", "customer care", "help desk", "helpdesk", "service desk", "ticket",
         "agent", "support team", "response time", "responsive", "unresponsive", "account manager",
-        "customer success", "csm", "representative", "rep", "no reply", "never replied", "got back", "live chat",
+        "customer success", "csm", "representative", "no reply", "never replied", "got back", "live chat",
         "escalation",
     ],
     "onboarding": [
@@ -36,18 +36,19 @@ DEFAULT_TAXONOMY: dict[str, list[str]] = {
     "reliability": [
         "reliable", "reliability", "unreliable", "outage", "downtime", "uptime", "went down", "is down",
         "was down", "crash", "unstable", "stability", "stable", "lost data", "data loss", "error", "timeout",
-        "timed out", "slow", "sluggish", "lag", "latency", "performance", "freeze", "hangs",
+        "timed out", "slow", "sluggish", "lag", "laggy", "latency", "performance", "freeze", "froze",
+        "frozen", "hangs",
     ],
     "usability": [
         "easy to use", "hard to use", "difficult to use", "ease of use", "user friendly", "user-friendly",
         "intuitive", "unintuitive", "counterintuitive", "confusing", "confused", "clunky", "complicated",
-        "complex", "interface", "ui", "ux", "navigation", "navigate", "design", "layout", "usability", "usable",
+        "complex", "complexity", "interface", "ui", "ux", "navigation", "navigate", "design", "layout", "usability", "usable",
         "unusable", "simple", "cumbersome", "too many clicks",
     ],
     "billing": [
         "billing", "bill", "invoice", "charge", "overcharge", "double charged", "refund", "payment",
         "credit card", "receipt", "subscription", "auto-renew", "auto renew", "renewal", "cancel",
-        "cancellation", "tax", "vat", "proration", "prorated",
+        "cancelled", "cancellation", "tax", "vat", "proration", "prorated",
     ],
     "features": [
         "feature", "functionality", "capability", "missing", "lacks", "lacking", "integration", "integrate",
@@ -58,7 +59,7 @@ DEFAULT_TAXONOMY: dict[str, list[str]] = {
 }
 
 # Endings a keyword may carry and still match; words ending in "e" also match without it ("charging").
-_ENDINGS = ("s", "es", "d", "ed", "ing", "er", "ers", "ly", "y", "ness")
+_ENDINGS = ("s", "es", "ed", "ing", "er", "ers", "ly", "y", "ness")
 _E_ENDINGS = ("ing", "ed", "er", "ers", "able")
 _WORD = r"[^\W_]"
 
@@ -70,7 +71,7 @@ def _word_pattern(word: str, last: bool) -> str:
     if not last or not word[-1:].isalpha():
         return escaped
     forms = [escaped + "(?:" + "|".join(_ENDINGS) + ")?"]
-    if word.endswith("e") and len(word) > 2:
+    if word.endswith("e") and not word.endswith("ee") and len(word) > 2:
         forms.append(re.escape(word[:-1]) + "(?:" + "|".join(_E_ENDINGS) + ")")
     return "(?:" + "|".join(forms) + ")"
 
@@ -102,4 +103,5 @@ def themes_of(comment: str | None, taxonomy: dict | None = None) -> list[str]:
     if not comment or not isinstance(comment, str):
         return []
     patterns = _compiled(_freeze(DEFAULT_TAXONOMY if taxonomy is None else taxonomy))
+    comment = comment.replace("\u2019", "'")  # typographic apostrophes, as phones type them
     return sorted({theme for theme, pattern in patterns if pattern.search(comment)})

@@ -120,6 +120,8 @@ def origin(value: str) -> str | None:
         return None
     default_port = 443 if parts.scheme == "https" else 80
     host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets, as browsers send it
+        host = f"[{host}]"
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
 
 
@@ -199,6 +201,8 @@ def survey(body, *, partial: bool = False) -> dict:
 
     if has("name"):
         out["name"] = text(errors, body, "name", max_len=200, min_len=1)
+        if out["name"] is None:  # PATCH {"name": null} would remove a required attribute
+            errors.add("name", "required")
     if has("kind"):
         kind = body.get("kind", "relationship") if not partial else body.get("kind")
         if kind not in SURVEY_KINDS:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.errors import Conflict, Gone
+from chalicelib.errors import Conflict, Gone, Malformed
 from chalicelib.store.models import Response, bind
 
 MONTH_SHARDS = 4
@@ -145,6 +145,24 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def start_key(cursor_key, names: tuple[str, ...], fixed: dict[str, str] | None = None) -> dict | None:
+    """A DynamoDB ExclusiveStartKey taken from a client's cursor, checked to be one this table or index could
+    have given out (string attributes `names`, those in `fixed` with that value): DynamoDB answers any other
+    with a ValidationException, which must be a 400 and not a 500."""
+    if cursor_key is None:
+        return None
+    refused = Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+    if not isinstance(cursor_key, dict) or set(cursor_key) != set(names):
+        raise refused
+    for name, value in cursor_key.items():
+        if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+                and 0 < len(value["S"]) <= 1024):
+            raise refused
+        if fixed and name in fixed and value["S"] != fixed[name]:
+            raise refused
+    return cursor_key
+
+
 def export_page(survey_id: str | None, month: str | None, limit: int, cursor: dict | None):
     """One page of responses and the cursor for the next (None at the end)."""
     bind()
@@ -154,15 +172,16 @@ def export_page(survey_id: str | None, month: str | None, limit: int, cursor: di
         if month:
             start, end = month_bounds(month)
             condition = Response.first_submitted_at.between(start, end - timedelta(microseconds=1))
-        result = Response.by_survey.query(
-            survey_id, range_key_condition=condition, limit=limit, last_evaluated_key=cursor.get("k")
-        )
+        lek = start_key(cursor.get("k"), ("response_id", "survey_id", "first_submitted_at"), {"survey_id": survey_id})
+        result = Response.by_survey.query(survey_id, range_key_condition=condition, limit=limit, last_evaluated_key=lek)
         items = list(result)
         return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)
     if month:
         shards = month_shards(month)
-        shard = int(cursor.get("s", 0))
-        lek = cursor.get("k")
+        shard = cursor.get("s", 0)
+        if isinstance(shard, bool) or not isinstance(shard, int) or not 0 <= shard < len(shards):
+            raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+        lek = start_key(cursor.get("k"), ("response_id", "month_shard"), {"month_shard": shards[shard]})
         items: list[Response] = []
         while shard < len(shards) and len(items) < limit:
             result = Response.by_month.query(shards[shard], limit=limit - len(items), last_evaluated_key=lek)
@@ -172,6 +191,6 @@ def export_page(survey_id: str | None, month: str | None, limit: int, cursor: di
                 shard += 1
         nxt = {"s": shard, "k": lek} if shard < len(shards) else None
         return items, nxt
-    result = Response.scan(limit=limit, last_evaluated_key=cursor.get("k"))
+    result = Response.scan(limit=limit, last_evaluated_key=start_key(cursor.get("k"), ("response_id",)))
     items = list(result)
     return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)

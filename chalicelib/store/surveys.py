@@ -7,9 +7,10 @@ import time
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import config
-from chalicelib.domain import tokens
+from chalicelib.domain import tokens, validation
 from chalicelib.errors import NotFound
 from chalicelib.store.models import Survey, bind
+from chalicelib.store.responses import start_key
 
 _cache: dict[str, tuple[float, Survey | None]] = {}
 
@@ -60,6 +61,9 @@ def create(fields: dict) -> Survey:
 
 
 def get(survey_id: str) -> Survey:
+    if not isinstance(survey_id, str) or not validation.ID_RE.match(survey_id):
+        # Not an id we could have made; DynamoDB would refuse keys that are empty or too long with a 500.
+        raise NotFound("No survey has this id.", code="survey_not_found")
     bind()
     try:
         return Survey.get(survey_id)
@@ -98,7 +102,7 @@ def update(survey_id: str, fields: dict) -> Survey:
 
 def list_page(limit: int, start: dict | None) -> tuple[list[Survey], dict | None]:
     bind()
-    result = Survey.scan(limit=limit, last_evaluated_key=start)
+    result = Survey.scan(limit=limit, last_evaluated_key=start_key(start, ("survey_id",)))
     items = list(result)
     return items, result.last_evaluated_key
 

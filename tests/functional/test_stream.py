@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import copy
-import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from support import path_of
-from support_stream import LambdaContext, StreamReader, deliver
+from support_stream import LambdaContext, StreamReader, deliver, emf_lines, load_event, metric_total
 
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import LoopTask, ResponseFact
-
-EVENTS = Path(__file__).parent.parent / "events"
-
-
-def load_event(name: str, *, age: timedelta = timedelta(0)) -> dict:
-    """An event from tests/events with its answer dated now (minus age), so the 14-day task rule holds."""
-    event = json.loads((EVENTS / f"{name}.json").read_text())
-    stamp = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
-    for record in event["Records"]:
-        for image in ("NewImage", "OldImage"):
-            img = record["dynamodb"].get(image)
-            if img and "first_submitted_at" in img:
-                img["first_submitted_at"] = {"S": stamp}
-                img["submitted_at"] = {"S": stamp}
-    return event
-
-
-def emf_lines(captured: str) -> list[dict]:
-    out = []
-    for line in captured.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            out.append(json.loads(line))
-    return out
-
-
-def metric_total(lines: list[dict], name: str) -> float:
-    return sum(doc[name] for doc in lines if name in doc)
 
 
 @pytest.fixture
@@ -50,8 +21,8 @@ def account(api):
     return r.json
 
 
-def run(event):
-    return handle_stream_event(copy.deepcopy(event), LambdaContext())
+def run(event, context=None):
+    return handle_stream_event(copy.deepcopy(event), context or LambdaContext())
 
 
 def test_detractor_opens_one_task_owned_by_account_owner_even_when_delivered_twice(aws, account, capsys):
@@ -111,10 +82,10 @@ def test_remove_deletes_the_fact(aws, account):
     assert ResponseFact.count() == 0
 
 
-def test_records_of_other_tables_are_skipped_without_failing(aws, capsys):
+def test_records_of_other_tables_are_skipped_without_failing(aws, caplog):
     assert run(load_event("foreign_table")) == {"batchItemFailures": []}
     assert ResponseFact.count() == 0
-    assert "not from the responses table" in capsys.readouterr().out
+    assert "not from the responses table" in caplog.text
 
 
 def test_old_imported_answers_open_no_task(aws, account):

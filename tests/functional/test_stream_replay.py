@@ -9,8 +9,7 @@ from datetime import timedelta
 
 import botocore.exceptions
 import pytest
-from support_stream import StreamReader, deliver
-from test_stream import emf_lines, metric_total
+from support_stream import StreamReader, deliver, emf_lines, metric_total
 
 from chalicelib.domain import tokens
 from chalicelib.domain.facts import fact_of

@@ -78,8 +78,8 @@ def test_get_task_and_unknown(api, tasks):
 
 def test_patch_flow_assign_note_progress_resolve_reopen(api, tasks):
     tid = tasks[2].task_id
-    r = api.patch(f"/v1/tasks/{tid}", {"owner": "pat@example.com", "note": "Called the customer"})
-    assert r.status_code == 200 and r.json["owner"] == "pat@example.com"
+    r = api.patch(f"/v1/tasks/{tid}", {"owner": "quinn@example.com", "note": "Called the customer"})
+    assert r.status_code == 200 and r.json["owner"] == "quinn@example.com"
     assert [n["text"] for n in r.json["notes"]] == ["Called the customer"]
     assert api.patch(f"/v1/tasks/{tid}", {"status": "in_progress"}).json["status"] == "in_progress"
     missing_cause = api.patch(f"/v1/tasks/{tid}", {"status": "resolved"})
@@ -92,7 +92,7 @@ def test_patch_flow_assign_note_progress_resolve_reopen(api, tasks):
     r = api.patch(f"/v1/tasks/{tid}", {"status": "open"})
     assert r.status_code == 200 and r.json["closed_at"] is None and r.json["root_cause"] is None
     changes = [(h["change"], h.get("to")) for h in r.json["history"]]
-    assert changes == [("opened", "open"), ("assigned", "pat@example.com"), ("status", "in_progress"),
+    assert changes == [("opened", "open"), ("assigned", "quinn@example.com"), ("status", "in_progress"),
                        ("status", "resolved"), ("status", "open")]
 
 

@@ -1,0 +1,555 @@
+"""The monthly metrics document (`GET /v1/metrics/{YYYY-MM}`) computed from plain rows, as METRICS.md defines it.
+
+Pure Python and standard library only. Inputs are iterated once; what is kept is per account (16 months of
+revenue, 13 categories) and, while responses are read, each contact's latest response per calendar month.
+
+Decisions METRICS.md leaves open, taken here:
+
+- Keys for missing values: a response without an account, of an unknown account or of an account without a
+  segment is counted under the segment "none"; a response without a touchpoint under the touchpoint "none".
+- Responses without `account_id` count in every NPS scope and theme count but rate no account. A response with
+  an account but no `contact_id` (anonymous, or erased) is its own contact, keyed by its `response_id`. Contacts
+  are per account: the same `contact_id` under two accounts is two contacts.
+- "Later response" means later `first_submitted_at` (the time that places a response in its month), ties broken
+  by the greater `response_id`. Responses outside the 24 months M-23..M are ignored.
+- Revenue that is missing, zero or negative means "not a customer" that month and counts as 0.
+- Ratios are fractions rounded to 6 decimals, money to 2, NPS and hours to 2; a ratio with a zero denominator
+  is null.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib.domain.nps import nps_summary
+from chalicelib.domain.validation import MONTH_RE
+
+NO_KEY = "none"
+CATEGORIES = ("promoter", "passive", "detractor")
+GROUPS = (*CATEGORIES, "unrated")
+HEALTH = ("safe", "gray_zone", "at_risk", "unrated")
+DEFAULT_HEALTH_THRESHOLDS = (-20, 30)
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 20_240_917
+MIN_POOL_ACCOUNTS = 10
+POOL_MONTHS = 12
+EFFECTIVENESS_MONTHS = 3
+TOP_THEMES = 10
+RECOVERY = "recovery"
+ASSOCIATION_NOTE = (
+    "An association observed in this customer base (how the revenue of promoter and detractor accounts moved "
+    "the following month), not a proof that raising NPS causes revenue. ci95 is the interval of the monthly figure."
+)
+
+# Categories are evaluated at the start of 13 months: M-11..M (the 12 cohorts of the pool) and M+1 (end of M).
+_EVALS = 13
+# Revenue is kept for the months M-12..M+3: the cohorts' previous months, M, and the effectiveness horizon.
+_REVENUE_MONTHS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    response_id: str
+    survey_id: str
+    account_id: str | None
+    contact_id: str | None
+    score: int
+    first_submitted_at: datetime
+    themes: tuple[str, ...] = ()
+    touchpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    account_id: str
+    segment: str | None
+    revenue: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    task_id: str
+    account_id: str | None
+    kind: str
+    created_at: datetime
+    due_at: datetime
+    closed_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSums:
+    """One account's pooled account-months, by its category at the start of each month (revenue in currency)."""
+
+    promoter_base: float = 0.0
+    promoter_next: float = 0.0
+    detractor_base: float = 0.0
+    detractor_next: float = 0.0
+    rated_base: float = 0.0
+
+
+# ---- months ----------------------------------------------------------------------------------------------
+
+
+def month_index(month: str) -> int:
+    """'YYYY-MM' as a count of months, so month arithmetic is integer arithmetic."""
+    if not isinstance(month, str) or not MONTH_RE.match(month):
+        raise ValueError(f"not a month like 2026-01: {month!r}")
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_name(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_start(index: int) -> datetime:
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _month_of(moment: datetime) -> int:
+    moment = _utc(moment)
+    return moment.year * 12 + moment.month - 1
+
+
+# ---- small rules -----------------------------------------------------------------------------------------
+
+
+def category_of_mean(total: int, count: int) -> str:
+    """The band of the mean score total/count (>= 9 promoter, >= 7 passive, else detractor), compared exactly."""
+    if total >= 9 * count:
+        return "promoter"
+    if total >= 7 * count:
+        return "passive"
+    return "detractor"
+
+
+def health_of(promoters: int, detractors: int, n: int, thresholds=DEFAULT_HEALTH_THRESHOLDS) -> str:
+    """at_risk when account NPS <= low, safe when >= high, gray_zone between, unrated with no responses."""
+    if n == 0:
+        return "unrated"
+    low, high = thresholds
+    points = 100 * (promoters - detractors)  # account NPS times n, so the comparison is exact
+    if points <= low * n:
+        return "at_risk"
+    if points >= high * n:
+        return "safe"
+    return "gray_zone"
+
+
+def _ratio(numerator: float, denominator: float, digits: int = 6) -> float | None:
+    return round(numerator / denominator, digits) if denominator else None
+
+
+def _money(value: float) -> float:
+    return round(value, 2)
+
+
+# ---- reading the inputs ----------------------------------------------------------------------------------
+
+
+def _read_accounts(accounts: Iterable[AccountRow], first: int) -> tuple[dict, dict]:
+    """Segment of every account and its revenue for the months first..first+15 (only accounts with any)."""
+    names = [month_name(first + j) for j in range(_REVENUE_MONTHS)]
+    segments: dict[str, str | None] = {}
+    revenue: dict[str, list[float]] = {}
+    for account in accounts:
+        segments[account.account_id] = account.segment
+        by_month = account.revenue or {}
+        values = [by_month.get(name) or 0.0 for name in names]
+        if any(v > 0 for v in values):
+            revenue[account.account_id] = [float(v) if v > 0 else 0.0 for v in values]
+    return segments, revenue
+
+
+class _MonthResponses:
+    """NPS tallies and detractor themes of the responses of month M."""
+
+    def __init__(self) -> None:
+        self.all = [0, 0, 0]
+        self.by_survey: dict[str, list[int]] = {}
+        self.by_segment: dict[str, list[int]] = {}
+        self.by_touchpoint: dict[str, list[int]] = {}
+        self.theme_counts: Counter = Counter()
+        self.theme_accounts: dict[str, set[str]] = {}
+
+    def add(self, row: ResponseRow, segment: str | None) -> None:
+        score = row.score
+        slot = 0 if score >= 9 else 1 if score >= 7 else 2
+        self.all[slot] += 1
+        for scope, key in (
+            (self.by_survey, row.survey_id),
+            (self.by_segment, segment or NO_KEY),
+            (self.by_touchpoint, row.touchpoint or NO_KEY),
+        ):
+            tally = scope.get(key)
+            if tally is None:
+                tally = scope[key] = [0, 0, 0]
+            tally[slot] += 1
+        if slot == 2 and row.themes:
+            for theme in set(row.themes):
+                self.theme_counts[theme] += 1
+                if row.account_id is not None:
+                    self.theme_accounts.setdefault(theme, set()).add(row.account_id)
+
+    def nps(self) -> dict:
+        def scope(tallies: dict) -> dict:
+            return {key: nps_summary(*tallies[key]) for key in sorted(tallies)}
+
+        return {
+            "all": nps_summary(*self.all),
+            "by_survey": scope(self.by_survey),
+            "by_segment": scope(self.by_segment),
+            "by_touchpoint": scope(self.by_touchpoint),
+        }
+
+
+def _read_responses(responses: Iterable[ResponseRow], m: int, segments: dict) -> tuple[_MonthResponses, dict]:
+    """One pass: month M's tallies, and per account and contact the latest response of each month M-23..M.
+
+    The latest responses are kept as {account_id: {contact_key: {offset: (first_submitted_at, response_id,
+    score)}}} with offset = month - (M - 23), so a contact holds at most 24 small tuples."""
+    first = m - 23
+    current = _MonthResponses()
+    latest: dict[str, dict] = {}
+    for row in responses:
+        score = row.score
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+            raise ValueError(f"response {row.response_id} has a score that is not an integer from 0 to 10")
+        submitted = _utc(row.first_submitted_at)
+        offset = submitted.year * 12 + submitted.month - 1 - first
+        if not 0 <= offset <= 23:
+            continue
+        account_id = row.account_id
+        if offset == 23:
+            current.add(row, segments.get(account_id) if account_id is not None else None)
+        if account_id is None:
+            continue
+        contacts = latest.get(account_id)
+        if contacts is None:
+            contacts = latest[account_id] = {}
+        # A tuple never equals a string, so a response-keyed contact cannot collide with a real contact id.
+        key = row.contact_id if row.contact_id else (row.response_id,)
+        months = contacts.get(key)
+        if months is None:
+            contacts[key] = {offset: (submitted, row.response_id, score)}
+            continue
+        held = months.get(offset)
+        if held is None or (submitted, row.response_id) > (held[0], held[1]):
+            months[offset] = (submitted, row.response_id, score)
+    return current, latest
+
+
+def _account_states(latest: dict, thresholds) -> dict[str, tuple[tuple, str]]:
+    """Per account: its category at the start of M-11..M+1 (None when unrated) and its health at the end of M.
+
+    Evaluation e (0..12) is the start of month M-11+e; its window is the offsets e..e+11. A contact's latest
+    month r in that window is the one whose next response month is past the window, so r serves the evaluations
+    max(0, r-11)..min(12, r, next-12)."""
+    states = {}
+    for account_id, contacts in latest.items():
+        count = [0] * _EVALS
+        total = [0] * _EVALS
+        promoters = [0] * _EVALS
+        detractors = [0] * _EVALS
+        for months in contacts.values():
+            offsets = sorted(months)
+            last = len(offsets) - 1
+            for i, r in enumerate(offsets):
+                lo = r - 11 if r > 11 else 0
+                hi = r if r < 12 else 12
+                if i < last and offsets[i + 1] - 12 < hi:
+                    hi = offsets[i + 1] - 12
+                if lo > hi:
+                    continue
+                score = months[r][2]
+                for e in range(lo, hi + 1):
+                    count[e] += 1
+                    total[e] += score
+                    if score >= 9:
+                        promoters[e] += 1
+                    elif score <= 6:
+                        detractors[e] += 1
+        categories = tuple(category_of_mean(total[e], count[e]) if count[e] else None for e in range(_EVALS))
+        health = health_of(promoters[-1], detractors[-1], count[-1], thresholds)
+        states[account_id] = (categories, health)
+    return states
+
+
+# ---- the figures -----------------------------------------------------------------------------------------
+
+
+def revenue_per_nps_point(
+    pool: Mapping[str, PoolSums],
+    *,
+    months: int = POOL_MONTHS,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    min_accounts: int = MIN_POOL_ACCOUNTS,
+) -> dict:
+    """Revenue per NPS point from each account's pooled sums, with a bootstrap percentile interval over accounts.
+
+    The interval is the 2.5th-97.5th percentile (linear interpolation) of the statistic over `resamples`
+    resamples of the accounts with a rated account-month, drawn with replacement by random.Random(seed) from
+    the accounts sorted by id, so the same inputs give the same interval whatever their order. A resample
+    without any promoter or any detractor base has no statistic and is left out. Should the percentile
+    interval miss the point estimate (a skewed bootstrap distribution can do that), it is widened to include it.
+    Null with a reason when fewer than `min_accounts` accounts are promoters (or detractors) in the pool."""
+    promoter_accounts = sum(1 for s in pool.values() if s.promoter_base > 0)
+    detractor_accounts = sum(1 for s in pool.values() if s.detractor_base > 0)
+    out = {"monthly": None, "annual": None, "ci95": None, "reason": None, "note": ASSOCIATION_NOTE}
+    if promoter_accounts < min_accounts or detractor_accounts < min_accounts:
+        out["reason"] = (
+            f"needs at least {min_accounts} promoter and {min_accounts} detractor accounts in the pooled cohorts "
+            f"of the last {months} months; there are {promoter_accounts} promoter and {detractor_accounts} "
+            "detractor accounts"
+        )
+        return out
+    totals = [0.0] * 5
+    for sums in pool.values():
+        totals[0] += sums.promoter_base
+        totals[1] += sums.promoter_next
+        totals[2] += sums.detractor_base
+        totals[3] += sums.detractor_next
+        totals[4] += sums.rated_base
+    point = _rnpp(*totals, months)
+    low, high = _bootstrap(pool, months, resamples, seed)
+    low = point if low is None else min(low, point)
+    high = point if high is None else max(high, point)
+    out.update(monthly=_money(point), annual=_money(12 * point), ci95=[_money(low), _money(high)])
+    return out
+
+
+def _rnpp(promoter_base, promoter_next, detractor_base, detractor_next, rated_base, months) -> float:
+    nrr_gap = promoter_next / promoter_base - detractor_next / detractor_base
+    return (rated_base / months) * nrr_gap / 200
+
+
+def _bootstrap(pool: Mapping[str, PoolSums], months: int, resamples: int, seed: int):
+    """Percentile bounds of the statistic over resamples; (None, None) when no resample has one.
+
+    Each account's five sums, in integer cents, are packed into one integer with fields wide enough that a
+    sum of n accounts never carries from one field into the next: a resample is then a single sum() of the
+    sampled integers, which keeps 1,000 resamples of 50,000 accounts to seconds in pure Python."""
+    rows = [
+        tuple(round(v * 100) for v in (s.promoter_base, s.promoter_next, s.detractor_base, s.detractor_next,
+                                       s.rated_base))
+        for _, s in sorted(pool.items())
+        if s.rated_base > 0
+    ]
+    if not rows or resamples <= 0:
+        return None, None
+    n = len(rows)
+    width = (max(max(r) for r in rows) * n).bit_length() + 1
+    mask = (1 << width) - 1
+    packed = [sum(v << (width * i) for i, v in enumerate(r)) for r in rows]
+    rng = random.Random(seed)
+    values = []
+    for _ in range(resamples):
+        s = sum(rng.choices(packed, k=n))
+        pb, pn, db, dn, rb = ((s >> (width * i)) & mask for i in range(5))
+        if pb and db:
+            values.append(_rnpp(pb, pn, db, dn, rb / 100, months))
+    if not values:
+        return None, None
+    values.sort()
+    return _percentile(values, 0.025), _percentile(values, 0.975)
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def _retention(cohort: dict) -> dict:
+    out = {}
+    for group in GROUPS:
+        accounts, retained, base, kept, current = cohort[group]
+        out[group] = {
+            "accounts": accounts,
+            "base": _money(base),
+            "logo_retention": _ratio(retained, accounts),
+            "grr": _ratio(kept, base),
+            "nrr": _ratio(current, base),
+        }
+    return out
+
+
+def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict:
+    """Opened, closed, median hours to close, share within SLA, overdue at `end`, escalated.
+
+    `within_sla` is the share closed by their due time among the tasks whose outcome is known at `now`: closed,
+    or still open past due. A task still open and not yet due is left out of that share."""
+    closed = [t for t in tasks if t.closed_at is not None]
+    hours = [(_utc(t.closed_at) - _utc(t.created_at)).total_seconds() / 3600 for t in closed]
+    in_time = sum(1 for t in closed if _utc(t.closed_at) <= _utc(t.due_at))
+    decided = len(closed) + sum(1 for t in tasks if t.closed_at is None and _utc(t.due_at) < now)
+    overdue = sum(
+        1 for t in tasks if _utc(t.due_at) < end and (t.closed_at is None or _utc(t.closed_at) > end)
+    )
+    return {
+        "opened": len(tasks),
+        "closed": len(closed),
+        "median_hours_to_close": round(statistics.median(hours), 2) if hours else None,
+        "within_sla": _ratio(in_time, decided),
+        "overdue": overdue,
+        "escalated": sum(1 for t in tasks if t.escalated_at is not None),
+    }
+
+
+def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dict:
+    """Close-the-loop figures for the tasks created in M, overall and by kind, and the loop's effectiveness.
+
+    Effectiveness: the accounts with a recovery task (opened by a detractor answer) created in M that are
+    customers in M. An account is `within_sla` when every such task of it closed by its due time, `late`
+    otherwise (a task still open counts as late). Its logo is retained when it is a customer in M+3
+    (R(a, M+3) > 0; leaving and coming back within the three months counts as retained). Revenue of M+3 is
+    taken as known only once M+3 has ended (computed_at at or after the start of M+4): before that
+    `logo_retention` is null for both groups, the counts are provisional, and `pending_until` says when to
+    recompute. Missing revenue for M+3 after that is, as everywhere, "not a customer"."""
+    start, end = month_start(m), month_start(m + 1)
+    created: list[TaskRow] = [t for t in tasks if start <= _utc(t.created_at) < end]
+    out = _task_stats(created, end, now)
+    kinds: dict[str, list[TaskRow]] = {}
+    for task in created:
+        kinds.setdefault(task.kind, []).append(task)
+    out["by_kind"] = {kind: _task_stats(kinds[kind], end, now) for kind in sorted(kinds)}
+
+    on_time: dict[str, bool] = {}
+    for task in kinds.get(RECOVERY, ()):
+        rev = revenue.get(task.account_id) if task.account_id is not None else None
+        if rev is None or rev[12] <= 0:
+            continue
+        ok = task.closed_at is not None and _utc(task.closed_at) <= _utc(task.due_at)
+        on_time[task.account_id] = on_time.get(task.account_id, True) and ok
+    horizon = m + EFFECTIVENESS_MONTHS
+    known = now >= month_start(horizon + 1)
+    groups = {"within_sla": [0, 0], "late": [0, 0]}
+    for account_id, ok in on_time.items():
+        group = groups["within_sla" if ok else "late"]
+        group[0] += 1
+        group[1] += revenue[account_id][12 + EFFECTIVENESS_MONTHS] > 0
+    effectiveness = {
+        name: {"accounts": accounts, "logo_retention": _ratio(retained, accounts) if known else None}
+        for name, (accounts, retained) in groups.items()
+    }
+    effectiveness["horizon"] = month_name(horizon)
+    effectiveness["pending_until"] = None if known else month_start(horizon + 1).isoformat().replace("+00:00", "Z")
+    out["effectiveness"] = effectiveness
+    return out
+
+
+def _themes(current: _MonthResponses, revenue: dict) -> dict:
+    """Top themes of month M's detractor comments: by how many comments, and by R(a, M) of the distinct
+    accounts behind them (an account counts once per theme; themes whose accounts have no revenue are left
+    out of by_revenue). Ties are ordered by theme name."""
+    by_count = sorted(current.theme_counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_THEMES]
+    revenue_of = {}
+    for theme, accounts in current.theme_accounts.items():
+        total = sum(revenue[a][12] for a in accounts if a in revenue)
+        if total > 0:
+            revenue_of[theme] = total
+    by_revenue = sorted(revenue_of.items(), key=lambda item: (-item[1], item[0]))[:TOP_THEMES]
+    return {
+        "by_count": [{"theme": t, "count": c} for t, c in by_count],
+        "by_revenue": [{"theme": t, "revenue": _money(r)} for t, r in by_revenue],
+    }
+
+
+# ---- the document ----------------------------------------------------------------------------------------
+
+
+def compute_month(
+    month: str,
+    *,
+    responses: Iterable[ResponseRow],
+    accounts: Iterable[AccountRow],
+    invitations: Mapping[str, tuple[int, int]],
+    tasks: Iterable[TaskRow],
+    computed_at: datetime,
+    health_thresholds: tuple[float, float] = DEFAULT_HEALTH_THRESHOLDS,
+    bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> dict:
+    """The metrics document of `month` (METRICS.md). `responses` are those first submitted in M-23..M, revenue
+    comes from `accounts` (months M-12..M+3 are read), `invitations` maps survey_id to (invited, responded) for
+    invitations sent in M, `tasks` are the loop tasks (those created in M are used). See the module docstring
+    for the choices METRICS.md leaves open."""
+    m = month_index(month)
+    now = _utc(computed_at)
+    segments, revenue = _read_accounts(accounts, m - 12)
+    current, latest = _read_responses(responses, m, segments)
+    states = _account_states(latest, health_thresholds)
+    del latest
+
+    # Cohort of month M-11+e: customers in M-12+e (revenue index e), by category at evaluation e.
+    cohort = {group: [0, 0, 0.0, 0.0, 0.0] for group in GROUPS}
+    pool: dict[str, PoolSums] = {}
+    health = dict.fromkeys(HEALTH, 0)
+    at_risk_revenue, at_risk_accounts = 0.0, 0
+    unrated = (None,) * _EVALS
+    for account_id, rev in revenue.items():
+        categories, account_health = states.get(account_id, (unrated, "unrated"))
+        sums = [0.0] * 5
+        for e in range(POOL_MONTHS):
+            base = rev[e]
+            if base <= 0:
+                continue
+            nxt = rev[e + 1]
+            category = categories[e]
+            if category == "promoter":
+                sums[0] += base
+                sums[1] += nxt
+            elif category == "detractor":
+                sums[2] += base
+                sums[3] += nxt
+            if category is not None:
+                sums[4] += base
+            if e == POOL_MONTHS - 1:
+                group = cohort[category or "unrated"]
+                group[0] += 1
+                group[1] += nxt > 0
+                group[2] += base
+                group[3] += min(nxt, base)
+                group[4] += nxt
+        if sums[4] > 0:
+            pool[account_id] = PoolSums(*sums)
+        if rev[12] > 0:
+            health[account_health] += 1
+            if account_health == "at_risk":
+                at_risk_revenue += rev[12]
+                at_risk_accounts += 1
+
+    return {
+        "month": month_name(m),
+        "computed_at": now.isoformat().replace("+00:00", "Z"),
+        "nps": current.nps(),
+        "response_rate": {
+            survey_id: {"invited": invited, "responded": responded, "rate": _ratio(responded, invited)}
+            for survey_id, (invited, responded) in sorted(invitations.items())
+        },
+        "retention": _retention(cohort),
+        "revenue_per_nps_point": revenue_per_nps_point(pool, resamples=bootstrap_resamples, seed=seed),
+        "revenue_at_risk": {
+            "monthly": _money(at_risk_revenue),
+            "annual": _money(12 * at_risk_revenue),
+            "accounts": at_risk_accounts,
+        },
+        "health": health,
+        "loop": _loop(tasks, m, revenue, now),
+        "themes": _themes(current, revenue),
+    }

@@ -1,0 +1,360 @@
+"""The local stack (`make run`, `python -m chalicelib.local.stack`): the whole backend on one machine, with
+no Docker, no AWS account and no network.
+
+An in-process moto server holds the tables (created from infra/template.yaml) and the on-failure queue; the
+Chalice app answers on 127.0.0.1:$PORT through the contract gateway; a poller delivers the responses stream to
+the real stream handler with Lambda's semantics; a scheduler fires the scheduled handlers. HTTP is served only
+once the tables exist and the poller and scheduler run, so `GET /v1/health` answering 200 means all are up.
+State lives in memory and is lost on stop. Ctrl-C or SIGTERM stops everything and exits 0.
+
+Environment: PORT (default 8000; 0 picks a free port), NPS_DEMO (1 loads the demo, the default),
+NPS_LOCAL_ADMIN_TOKEN (the admin token; otherwise one is generated), PUBLIC_BASE_URL (default: the stack's URL),
+NPS_LOCAL_TEMPLATE (another template than infra/template.yaml).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+STAGE = "dev"
+ADMIN_SCOPES = ["admin"]
+BANNER_TITLE = "NPS local stack"
+READY_LINE = "Ready. Press Ctrl-C to stop."
+
+log = logging.getLogger("nps.local")
+
+
+class Stopped(Exception):
+    """A stop was requested while the stack was starting."""
+
+
+@dataclass
+class LocalStack:
+    port: int = 8000
+    demo: bool = True
+    admin_token: str | None = None
+    template_path: Path = PROJECT_DIR / "infra" / "template.yaml"
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    base_url: str = ""
+    moto_endpoint: str = ""
+    demo_lines: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self._moto = None
+        self._server = None
+        self._server_thread: threading.Thread | None = None
+        self.poller = None
+        self.scheduler = None
+        self.provisioned = None
+
+    # ---- start ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._check()
+        self._start_moto()
+        self._bind_http()  # early, so a busy port fails before anything else is built
+        self._set_environment()
+        self._check()
+        from chalicelib.local import tables
+
+        self.provisioned = tables.provision(self.moto_endpoint, self.template_path)
+        self.warnings.extend(self.provisioned.warnings)
+        self._check()
+        self._create_admin_token()
+        self._start_poller()
+        self._start_scheduler()
+        self._check()
+        self._serve_http()
+        if self.demo:
+            self._load_demo()
+
+    def _check(self) -> None:
+        if self.stopping.is_set():
+            raise Stopped()
+
+    def _start_moto(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.moto_endpoint = f"http://{host}:{port}"
+
+    def _bind_http(self) -> None:
+        from chalice.local import ThreadedHTTPServer
+
+        # Requests that arrive before serving starts wait in the listen queue.
+        self._server = ThreadedHTTPServer((HOST, self.port), _NotYetHandler)
+        self.port = self._server.server_address[1]
+        self.base_url = f"http://{HOST}:{self.port}"
+
+    def _chalice_config(self):
+        from chalice.cli.factory import CLIFactory
+
+        return CLIFactory(str(PROJECT_DIR)).create_config_obj(chalice_stage_name=STAGE)
+
+    def _set_environment(self) -> None:
+        from chalicelib import config
+        from chalicelib.store import models
+
+        self._config = self._chalice_config()
+        # As `chalice local` does: the stage's environment, then what only the local stack knows.
+        os.environ.update(self._config.environment_variables)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",  # noqa: S105 - moto accepts any credentials
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_REGION="us-east-1",
+            AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+            DYNAMODB_ENDPOINT=self.moto_endpoint,
+            NPS_STAGE=STAGE,
+        )
+        os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
+        config.reset()
+        models.unbind()
+
+    def _create_admin_token(self) -> None:
+        from chalicelib.store import admin_tokens
+
+        if self.admin_token:
+            admin_tokens.create_with_value(self.admin_token, "local stack", ADMIN_SCOPES)
+        else:
+            self.admin_token, _ = admin_tokens.create("local stack", ADMIN_SCOPES)
+
+    def _start_poller(self) -> None:
+        import boto3
+
+        from chalicelib import config
+        from chalicelib.local.poller import StreamPoller
+
+        region = config.settings().region
+        p = self.provisioned
+        self.poller = StreamPoller.for_table(
+            p.stream_table,
+            dynamodb_client=boto3.client("dynamodb", endpoint_url=self.moto_endpoint, region_name=region),
+            streams_client=boto3.client("dynamodbstreams", endpoint_url=self.moto_endpoint, region_name=region),
+            mapping=p.stream_mapping,
+            sqs_client=boto3.client("sqs", endpoint_url=self.moto_endpoint, region_name=region),
+            on_failure_queue_url=p.on_failure_queue_url,
+            function_name="response_stream",
+            region=region,
+        )
+        self.poller.start()
+
+    def _start_scheduler(self) -> None:
+        from app import app
+        from chalicelib import config
+        from chalicelib.local.scheduler import Scheduler
+
+        self.scheduler = Scheduler.from_app(app, region=config.settings().region, app_name=app.app_name, stage=STAGE)
+        self.scheduler.start()
+
+    def _serve_http(self) -> None:
+        from app import app
+        from chalicelib.local.gateway import ContractGateway, ContractRequestHandler
+
+        _thread_local_requests(app)
+        gateway = ContractGateway(app, self._config, local_routes=self._local_routes())
+        self._server.RequestHandlerClass = functools.partial(
+            ContractRequestHandler, app_object=app, config=self._config, gateway=gateway
+        )
+        self._server_thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._server_thread.start()
+
+    def _load_demo(self) -> None:
+        from chalicelib.local.demo import load_demo
+
+        try:
+            self.demo_lines = dict(load_demo(self.base_url, self.admin_token))
+        except Exception as error:  # the stack still serves; the banner says what went wrong
+            log.exception("loading the demo failed")
+            self.warnings.append(f"the demo could not be loaded: {error}")
+
+    # ---- local-only routes (not part of the app, never deployed) ----------------------------------------
+
+    def _local_routes(self) -> dict:
+        return {
+            ("GET", "/local/widget-demo"): self._widget_demo,
+            ("GET", "/local/status"): self._authorized(self._status),
+            ("POST", "/local/stream/poll"): self._authorized(self._poll),
+            ("POST", "/local/scheduler/fire"): self._authorized(self._fire),
+        }
+
+    def _authorized(self, route):
+        def guarded(query, headers, body):
+            from chalicelib.store import admin_tokens
+
+            scheme, _, token = (headers.get("authorization") or "").partition(" ")
+            record = admin_tokens.resolve(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+            if record is None or "admin" not in record.scopes:
+                return _json(401, {"error": {"code": "unauthorized", "message": "Send an admin token.", "fields": {}}})
+            return route(query, headers, body)
+
+        return guarded
+
+    def _widget_demo(self, query, headers, body):
+        from chalicelib.api.pages import widget_demo_page
+        from pynamodb.exceptions import DoesNotExist
+
+        from chalicelib.store.models import Survey, bind
+
+        bind()
+        survey_id = query.get("survey")
+        try:
+            found = Survey.get(survey_id) if survey_id else next(iter(Survey.scan(limit=1)), None)
+        except DoesNotExist:
+            found = None
+        if found is None:
+            return _json(404, {"error": {"code": "not_found", "message": "No such survey.", "fields": {}}})
+        return 200, "text/html; charset=utf-8", widget_demo_page(self.base_url, found.survey_id, found.question)
+
+    def _status(self, query, headers, body):
+        return _json(200, {"poller": self.poller.stats.as_dict(), "scheduler": self.scheduler.describe()})
+
+    def _poll(self, query, headers, body):
+        from chalicelib.local.poller import wait_until_idle
+
+        return _json(200, wait_until_idle(self.poller))
+
+    def _fire(self, query, headers, body):
+        name = query.get("name", "")
+        if name not in self.scheduler.jobs:
+            return _json(404, {"error": {"code": "not_found", "message": f"No schedule {name!r}.", "fields": {}}})
+        try:
+            result = self.scheduler.fire(name)
+        except Exception as error:
+            return _json(500, {"error": {"code": "internal", "message": repr(error), "fields": {}}})
+        return _json(200, {"name": name, "result": result})
+
+    # ---- stop -------------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop in reverse order of start; safe to call on a partly started stack."""
+        if self._server is not None:
+            if self._server_thread is not None:
+                self._server.shutdown()
+                self._server_thread.join(10)
+            self._server.server_close()
+            self._server = None
+        for part in (self.scheduler, self.poller):
+            if part is not None:
+                part.stop()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    # ---- banner -----------------------------------------------------------------------------------------
+
+    def banner(self) -> list[str]:
+        m = self.provisioned.stream_mapping if self.provisioned else None
+        retries = "unbounded" if m and m.max_retries is None else (m.max_retries if m else "?")
+        lines = {
+            "API": self.base_url,
+            "Health": f"{self.base_url}/v1/health",
+            "Admin token": self.admin_token,
+            "Stream": (
+                f"responses -> response_stream (batch {m.batch_size}, {retries} retries"
+                f"{', bisect' if m.bisect_on_error else ''}"
+                f"{', partial batch failures' if m.report_item_failures else ''})"
+            )
+            if m
+            else "",
+            "Schedules": ", ".join(f"{j.name} {j.expression}" for j in self.scheduler.jobs.values())
+            if self.scheduler
+            else "",
+            "moto": self.moto_endpoint,
+        }
+        for label, value in self.demo_lines.items():
+            lines[label] = value
+        width = max(len(k) for k in lines) + 2
+        out = [f"{BANNER_TITLE} (stage {STAGE}; state is in memory and lost on stop)"]
+        out += [f"  {(label + ':').ljust(width)}{value}" for label, value in lines.items() if value]
+        out += [f"  warning: {w}" for w in self.warnings]
+        out.append(READY_LINE)
+        return out
+
+
+def parse_banner(lines: list[str]) -> dict[str, str]:
+    """The labelled values of a printed banner (for tests that start the stack as a process)."""
+    values = {}
+    for line in lines:
+        if line.startswith("  ") and ":" in line and not line.strip().startswith("warning:"):
+            label, _, value = line.strip().partition(":")
+            values[label] = value.strip()
+    return values
+
+
+class _NotYetHandler:
+    """Never used: the real handler is installed before serving starts."""
+
+
+def _json(status: int, body) -> tuple[int, str, str]:
+    return status, "application/json", json.dumps(body, default=str)
+
+
+def _thread_local_requests(app) -> None:
+    """Give the app a per-thread current_request, as `chalice local` does, so parallel requests don't mix."""
+    from chalice.local import CustomLocalChalice, LocalChalice
+
+    if not isinstance(app, LocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stack = LocalStack(
+        port=int(os.environ.get("PORT") or 8000),
+        demo=os.environ.get("NPS_DEMO", "1").strip().lower() not in ("0", "false", "no", ""),
+        admin_token=os.environ.get("NPS_LOCAL_ADMIN_TOKEN") or None,
+    )
+    if os.environ.get("NPS_LOCAL_TEMPLATE"):  # tests point at a stand-in before infra/ has one
+        stack.template_path = Path(os.environ["NPS_LOCAL_TEMPLATE"])
+
+    def request_stop(signum, frame):
+        stack.stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+    code = 0
+    try:
+        stack.start()
+        print("\n".join(stack.banner()), flush=True)
+        while not stack.stopping.wait(0.5):
+            pass
+        print("Stopping...", flush=True)
+    except Stopped:
+        pass
+    except OSError as error:
+        print(f"The local stack could not start: {error}", file=sys.stderr, flush=True)
+        code = 1
+    except Exception as error:
+        log.exception("the local stack failed")
+        print(f"The local stack could not start: {error}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        stack.stop()
+    if code == 0:
+        print("Stopped.", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

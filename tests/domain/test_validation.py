@@ -1,0 +1,312 @@
+"""Validation of everything that comes from outside: pure functions, no AWS."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain import validation
+from chalicelib.errors import Invalid
+
+DRIVERS = ["price", "support", "product"]
+
+
+def invalid_fields(fn, *args, **kwargs) -> dict:
+    with pytest.raises(Invalid) as info:
+        fn(*args, **kwargs)
+    assert info.value.status == 422
+    return info.value.fields
+
+
+# ---- surveys ---------------------------------------------------------------------------------------------
+
+
+def test_minimal_survey_gets_the_defaults():
+    out = validation.survey({"name": "  Q1 relationship  "})
+    assert out == {
+        "name": "Q1 relationship",
+        "kind": "relationship",
+        "touchpoint": None,
+        "question": validation.DEFAULT_QUESTION,
+        "drivers": [],
+        "allowed_origins": [],
+        "throttle_days": 90,
+        "loop_rules": {"categories": ["detractor"], "sla_hours": 48, "fallback_owner": None},
+        "themes": None,
+        "status": "active",
+    }
+
+
+def test_full_survey_is_cleaned():
+    out = validation.survey({
+        "name": "Onboarding",
+        "kind": "transactional",
+        "touchpoint": "onboarding",
+        "question": "How likely...?",
+        "drivers": [" price ", "support", "price"],
+        "allowed_origins": ["https://Shop.Example.com/", "https://shop.example.com:443", "http://localhost:3000"],
+        "throttle_days": 0,
+        "loop_rules": {"categories": ["detractor", "passive"], "sla_hours": 336, "fallback_owner": "cx@x.com"},
+        "themes": {"Price": ["Expensive", "cost"]},
+        "status": "closed",
+    })
+    assert out["drivers"] == ["price", "support"]
+    assert out["allowed_origins"] == ["https://shop.example.com", "http://localhost:3000"]
+    assert out["throttle_days"] == 0
+    assert out["loop_rules"] == {"categories": ["detractor", "passive"], "sla_hours": 336, "fallback_owner": "cx@x.com"}
+    assert out["themes"] == {"Price": ["expensive", "cost"]}
+    assert out["kind"] == "transactional" and out["status"] == "closed"
+
+
+def test_survey_requires_a_name_and_an_object():
+    assert invalid_fields(validation.survey, {}) == {"name": "required"}
+    assert "name" in invalid_fields(validation.survey, {"name": "   "})
+    assert "name" in invalid_fields(validation.survey, {"name": "x" * 201})
+    assert "name" in invalid_fields(validation.survey, {"name": 5})
+    for body in ([], "survey", None, 3):
+        with pytest.raises(Invalid):
+            validation.survey(body)
+
+
+def test_unknown_survey_fields_are_refused_not_ignored():
+    fields = invalid_fields(validation.survey, {"name": "x", "colour": "red", "identity_secret": "mine"})
+    assert fields == {"colour": "unknown field", "identity_secret": "unknown field"}
+    fields = invalid_fields(validation.survey, {"name": "x", "loop_rules": {"sla_hours": 5, "owner": "me"}})
+    assert fields == {"loop_rules.owner": "unknown field"}
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("kind", "nps"),
+        ("kind", None),
+        ("touchpoint", "x" * 101),
+        ("touchpoint", ["a"]),
+        ("question", ""),
+        ("question", "q" * 501),
+        ("drivers", "price"),
+        ("drivers", ["ok", 3]),
+        ("drivers", ["x"] * 21),
+        ("drivers", [""]),
+        ("drivers", ["d" * 101]),
+        ("allowed_origins", ["shop.example.com"]),
+        ("allowed_origins", ["https://shop.example.com/path"]),
+        ("allowed_origins", ["https://shop.example.com?x=1"]),
+        ("allowed_origins", ["https://user@shop.example.com"]),
+        ("allowed_origins", ["ftp://shop.example.com"]),
+        ("allowed_origins", ["https://shop.example.com:99999"]),
+        ("allowed_origins", ["*"]),
+        ("allowed_origins", ["null"]),
+        ("allowed_origins", "https://shop.example.com"),
+        ("throttle_days", -1),
+        ("throttle_days", 3651),
+        ("throttle_days", 1.5),
+        ("throttle_days", "90"),
+        ("throttle_days", True),
+        ("loop_rules", "detractor"),
+        ("loop_rules", {"categories": ["angry"]}),
+        ("loop_rules", {"categories": "detractor"}),
+        ("loop_rules", {"sla_hours": 0}),
+        ("loop_rules", {"sla_hours": 14 * 24 + 1}),
+        ("loop_rules", {"sla_hours": 24.5}),
+        ("loop_rules", {"fallback_owner": 7}),
+        ("themes", ["price"]),
+        ("themes", {"price": []}),
+        ("themes", {"price": "expensive"}),
+        ("themes", {"": ["x"]}),
+        ("status", "paused"),
+    ],
+)
+def test_each_survey_field_refuses_bad_values(field, value):
+    fields = invalid_fields(validation.survey, {"name": "x", field: value})
+    assert list(fields) and all(k.split(".")[0] == field for k in fields), fields
+
+
+def test_sla_is_at_most_fourteen_days():
+    assert validation.survey({"name": "x", "loop_rules": {"sla_hours": 336}})["loop_rules"]["sla_hours"] == 336
+    assert invalid_fields(validation.survey, {"name": "x", "loop_rules": {"sla_hours": 337}}) == {
+        "loop_rules.sla_hours": "must be an integer from 1 to 336"
+    }
+
+
+def test_one_error_names_every_bad_field():
+    fields = invalid_fields(validation.survey, {"name": "", "kind": "x", "throttle_days": -5, "extra": 1})
+    assert set(fields) == {"name", "kind", "throttle_days", "extra"}
+
+
+def test_partial_survey_only_touches_given_fields():
+    assert validation.survey({"throttle_days": 7}, partial=True) == {"throttle_days": 7}
+    assert validation.survey({"drivers": ["a"], "status": "closed"}, partial=True) == {
+        "drivers": ["a"], "status": "closed"
+    }
+    assert invalid_fields(validation.survey, {}, partial=True) == {"body": "nothing to change"}
+    assert "kind" in invalid_fields(validation.survey, {"kind": None}, partial=True)
+    assert "name" in invalid_fields(validation.survey, {"name": None}, partial=True)
+    assert "colour" in invalid_fields(validation.survey, {"colour": "red"}, partial=True)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("https://shop.example.com", "https://shop.example.com"),
+        ("https://SHOP.Example.COM/", "https://shop.example.com"),
+        ("https://shop.example.com:443", "https://shop.example.com"),
+        ("http://shop.example.com:80", "http://shop.example.com"),
+        ("https://app.example.com:8443", "https://app.example.com:8443"),
+        ("http://localhost:3000", "http://localhost:3000"),
+        ("  https://shop.example.com  ", "https://shop.example.com"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+        ("https://[::1]:443", "https://[::1]"),
+        ("shop.example.com", None),
+        ("https://", None),
+        ("https://shop.example.com/page", None),
+        ("https://shop.example.com#x", None),
+        ("https://a:b@shop.example.com", None),
+        ("https://shop.example.com:notaport", None),
+        ("javascript:alert(1)", None),
+        ("null", None),
+        ("", None),
+        (None, None),
+        (42, None),
+        ("https://" + "a" * 300 + ".com", None),
+    ],
+)
+def test_origin_normalisation(raw, expected):
+    assert validation.origin(raw) == expected
+
+
+# ---- answers ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score", range(11))
+def test_every_score_from_0_to_10_is_accepted(score):
+    out, errors = validation.answer({"score": score}, DRIVERS)
+    assert errors.fields == {} and out == {"score": score}
+
+
+@pytest.mark.parametrize("score", [11, -1, 100, 7.5, 7.0, "7", " 7 ", "seven", "", True, False, None, [7], {"v": 7},
+                                   float("nan"), float("inf")])
+def test_json_scores_must_be_integers_from_0_to_10(score):
+    _, errors = validation.answer({"score": score}, DRIVERS)
+    assert errors.fields == {"score": "required" if score is None else "must be an integer from 0 to 10"}
+
+
+def test_score_is_required():
+    _, errors = validation.answer({"comment": "hi"}, DRIVERS)
+    assert errors.fields == {"score": "required"}
+
+
+@pytest.mark.parametrize("text, expected", [("7", 7), (" 10 ", 10), ("0", 0), ("07", 7)])
+def test_form_scores_arrive_as_text(text, expected):
+    out, errors = validation.answer({"score": text}, DRIVERS, form=True)
+    assert errors.fields == {} and out["score"] == expected
+
+
+@pytest.mark.parametrize("text", ["11", "-1", "7.5", "seven", "", "²", "١", "1" * 5000, "0x7"])
+def test_form_scores_that_are_not_0_to_10_are_refused(text):
+    _, errors = validation.answer({"score": text}, DRIVERS, form=True)
+    assert errors.fields == {"score": "must be an integer from 0 to 10"}
+
+
+def test_score_value_keeps_text_for_imports():
+    # CSV imports carry text too; the default (not strict) reads it.
+    errors = validation.FieldErrors()
+    assert validation.score_value(errors, {"score": "9"}) == 9 and errors.fields == {}
+    assert validation.score_value(errors, {"score": "9"}, strict=True) is None and "score" in errors.fields
+
+
+def test_comment_up_to_2000_characters():
+    out, errors = validation.answer({"score": 5, "comment": "é" * 2000}, DRIVERS)
+    assert errors.fields == {} and len(out["comment"]) == 2000
+    _, errors = validation.answer({"score": 5, "comment": "x" * 2001}, DRIVERS)
+    assert errors.fields == {"comment": "must have at most 2000 characters"}
+    _, errors = validation.answer({"score": 5, "comment": 12}, DRIVERS)
+    assert errors.fields == {"comment": "must be a string"}
+
+
+def test_absent_comment_and_drivers_stay_absent_and_empty_ones_clear():
+    out, _ = validation.answer({"score": 5}, DRIVERS)
+    assert "comment" not in out and "drivers" not in out
+    out, errors = validation.answer({"score": 5, "comment": "   ", "drivers": []}, DRIVERS)
+    assert errors.fields == {} and out == {"score": 5, "comment": None, "drivers": []}
+    out, _ = validation.answer({"score": 5, "comment": None, "drivers": None}, DRIVERS)
+    assert out == {"score": 5, "comment": None, "drivers": []}
+
+
+def test_drivers_must_be_among_the_surveys():
+    out, errors = validation.answer({"score": 5, "drivers": ["price", "support", "price"]}, DRIVERS)
+    assert errors.fields == {} and out["drivers"] == ["price", "support"]
+    _, errors = validation.answer({"score": 5, "drivers": ["price", "weather"]}, DRIVERS)
+    assert errors.fields == {"drivers": "not a driver of this survey: weather"}
+    _, errors = validation.answer({"score": 5, "drivers": ["price"]}, [])
+    assert "drivers" in errors.fields
+    _, errors = validation.answer({"score": 5, "drivers": [1]}, DRIVERS)
+    assert errors.fields == {"drivers": "must be a list of strings"}
+
+
+def test_a_single_driver_is_a_list_in_json_but_may_be_text_in_a_form():
+    _, errors = validation.answer({"score": 5, "drivers": "price"}, DRIVERS)
+    assert errors.fields == {"drivers": "must be a list of strings"}
+    out, errors = validation.answer({"score": 5, "drivers": "price"}, DRIVERS, form=True)
+    assert errors.fields == {} and out["drivers"] == ["price"]
+
+
+def test_unknown_answer_fields_are_refused():
+    _, errors = validation.answer({"score": 5, "contact_id": "c1", "rating": 5}, DRIVERS)
+    assert errors.fields == {"contact_id": "unknown field", "rating": "unknown field"}
+    with pytest.raises(Invalid):
+        validation.answer([5], DRIVERS)
+
+
+def test_widget_answer_fields():
+    out = validation.widget_answer(
+        {"score": 9, "contact_id": "con-1", "account_id": "acc-1", "identity": "abc", "page": "/pricing"}, DRIVERS
+    )
+    assert out == {"score": 9, "contact_id": "con-1", "account_id": "acc-1", "identity": "abc", "page": "/pricing"}
+    assert invalid_fields(validation.widget_answer, {"score": 9, "identity": "abc"}, DRIVERS) == {
+        "identity": "needs contact_id"
+    }
+    assert "contact_id" in invalid_fields(validation.widget_answer, {"score": 9, "contact_id": "a b"}, DRIVERS)
+    assert "page" in invalid_fields(validation.widget_answer, {"score": 9, "page": "p" * 2049}, DRIVERS)
+    assert "score" in invalid_fields(validation.widget_answer, {"score": "9"}, DRIVERS)
+    assert "user" in invalid_fields(validation.widget_answer, {"score": 9, "user": "x"}, DRIVERS)
+
+
+def test_classification():
+    assert [validation.classify(s) for s in range(11)] == ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2
+
+
+# ---- contacts, accounts, months --------------------------------------------------------------------------
+
+
+def test_contact_validation_names_the_contact():
+    ok = validation.contact({"contact_id": "c1", "account_id": "a1", "email": "ann@example.com"}, 0)
+    assert ok == {"contact_id": "c1", "account_id": "a1", "email": "ann@example.com", "name": None, "attributes": {}}
+    fields = invalid_fields(validation.contact, {"contact_id": "c1", "email": "nope", "x": 1}, 3)
+    assert fields == {"contacts[3].account_id": "required", "contacts[3].email": "is not an email address",
+                      "contacts[3].x": "unknown field"}
+    assert invalid_fields(validation.contact, "c1", 2) == {"contacts[2]": "must be an object"}
+    assert "contacts[0].attributes" in invalid_fields(
+        validation.contact, {"contact_id": "c1", "account_id": "a1", "attributes": {"k": [1]}}, 0)
+    assert "contacts[0].contact_id" in invalid_fields(
+        validation.contact, {"contact_id": "has space", "account_id": "a1"}, 0)
+
+
+def test_account_and_revenue():
+    out = validation.account({"name": "Acme", "revenue": {"2026-01": 1200, "2026-02": 99.5}, "status": "churned"})
+    assert out["revenue"] == {"2026-01": 1200.0, "2026-02": 99.5} and out["status"] == "churned"
+    for bad in ({"2026-13": 1}, {"2026-01": -1}, {"2026-01": "1"}, {"2026-01": float("nan")}, [1], {"2026-01": True}):
+        assert "revenue" in invalid_fields(validation.account, {"revenue": bad})
+    assert "status" in invalid_fields(validation.account, {"status": "gone"})
+    assert "account_id" in invalid_fields(validation.account, {"name": "x"}, allow_id=True)
+
+
+@pytest.mark.parametrize("value", ["2026-00", "2026-13", "26-01", "2026-1", "2026-01-01", "", None, 202601])
+def test_bad_months(value):
+    assert invalid_fields(validation.month, value) == {"month": "must be YYYY-MM"}
+
+
+def test_iso_datetime():
+    assert validation.iso_datetime("2026-01-02T03:04:05Z").isoformat() == "2026-01-02T03:04:05+00:00"
+    assert validation.iso_datetime("2026-01-02T03:04:05+02:00").isoformat() == "2026-01-02T01:04:05+00:00"
+    assert validation.iso_datetime("2026-01-02T03:04:05").isoformat() == "2026-01-02T03:04:05+00:00"
+    assert validation.iso_datetime("yesterday") is None and validation.iso_datetime(5) is None
