@@ -39,6 +39,9 @@ def aws():
         # models keep theirs across tests: creating nine clients per test would cost seconds.
         models.bind()
         surveys.clear_cache()
+        from chalicelib.events.processing import forget_cached_accounts
+
+        forget_cached_accounts()
         for model in models.MODELS.values():
             model.create_table(billing_mode="PAY_PER_REQUEST")
         yield

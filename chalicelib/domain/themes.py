@@ -42,8 +42,8 @@ DEFAULT_TAXONOMY: dict[str, list[str]] = {
     "usability": [
         "easy to use", "hard to use", "difficult to use", "ease of use", "user friendly", "user-friendly",
         "intuitive", "unintuitive", "counterintuitive", "confusing", "confused", "clunky", "complicated",
-        "complex", "complexity", "interface", "ui", "ux", "navigation", "navigate", "design", "layout", "usability", "usable",
-        "unusable", "simple", "cumbersome", "too many clicks",
+        "complex", "complexity", "interface", "ui", "ux", "navigation", "navigate", "design", "layout",
+        "usability", "usable", "unusable", "simple", "cumbersome", "too many clicks",
     ],
     "billing": [
         "billing", "bill", "invoice", "charge", "overcharge", "double charged", "refund", "payment",
@@ -52,9 +52,9 @@ DEFAULT_TAXONOMY: dict[str, list[str]] = {
     ],
     "features": [
         "feature", "functionality", "capability", "missing", "lacks", "lacking", "integration", "integrate",
-        "roadmap", "feature request", "wish list", "wishlist", "would love", "would like", "api", "export",
-        "reporting", "dashboard", "customization", "customizable", "customize", "automation", "workflow",
-        "mobile app",
+        "roadmap", "feature request", "wish list", "wishlist", "wish it had", "would be nice", "please add",
+        "api", "export", "reporting", "dashboard", "customization", "customizable", "customize", "automation",
+        "workflow", "mobile app",
     ],
 }
 

@@ -8,6 +8,7 @@ write is the commit point: metrics are counted only when it succeeds, so a redel
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime
 
@@ -41,16 +42,32 @@ class PoisonRecord(ValueError):
     """A record of our table whose image cannot be a response: retried, then sent to the on-failure path."""
 
 
+ACCOUNT_CACHE_SECONDS = 60
+
+
 class Batch:
-    """What one invocation shares across its records: account lookups and metric counts."""
+    """What one invocation shares across its records: the clock and metric counts."""
 
     def __init__(self) -> None:
-        self.accounts: dict[str, object] = {}
         self.counts: Counter = Counter()
         self.now: datetime = tokens.utcnow()
 
 
 _batch = Batch()
+# Owners and managers change rarely; a warm container remembers them for a minute, so a retried or
+# following batch reads no account twice.
+_accounts: dict[str, tuple[float, object]] = {}
+
+
+def _cached_account(account_id: str):
+    hit = _accounts.get(account_id)
+    return hit if hit and hit[0] > time.monotonic() else None
+
+
+def _remember_accounts(found: dict, wanted) -> None:
+    expires = time.monotonic() + ACCOUNT_CACHE_SECONDS
+    for account_id in wanted:
+        _accounts[account_id] = (expires, found.get(account_id))
 
 
 def _image(raw: dict | None) -> dict:
@@ -90,10 +107,11 @@ def _survey_rules(survey_id: str) -> tuple[dict, dict | None]:
 def _account(account_id: str | None):
     if not account_id:
         return None
-    if account_id not in _batch.accounts:
-        _batch.accounts.update(account_store.batch_get([account_id]))
-        _batch.accounts.setdefault(account_id, None)
-    return _batch.accounts[account_id]
+    hit = _cached_account(account_id)
+    if hit is None:
+        _remember_accounts(account_store.batch_get([account_id]), [account_id])
+        hit = _accounts[account_id]
+    return hit[1]
 
 
 def _prefetch_accounts(records: list[dict]) -> None:
@@ -105,8 +123,9 @@ def _prefetch_accounts(records: list[dict]) -> None:
         except PoisonRecord:
             continue
         rules, _ = _survey_rules(image["survey_id"])
-        if image.get("account_id") and classify(image["score"]) in rules["categories"]:
-            wanted.add(image["account_id"])
+        account_id = image.get("account_id")
+        if account_id and classify(image["score"]) in rules["categories"] and not _cached_account(account_id):
+            wanted.add(account_id)
     if not wanted:
         return
     try:
@@ -114,9 +133,7 @@ def _prefetch_accounts(records: list[dict]) -> None:
     except Exception:  # a failed prefetch only costs later per-record reads
         logger.warning("account prefetch failed", extra={"accounts": len(wanted)})
         return
-    _batch.accounts.update(found)
-    for account_id in wanted:
-        _batch.accounts.setdefault(account_id, None)
+    _remember_accounts(found, wanted)
 
 
 def record_handler(record: DynamoDBRecord) -> str:
@@ -200,6 +217,10 @@ def _emit_metrics(counts: Counter) -> None:
         with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
             if dimension:
                 metric.add_dimension(name=dimension[0], value=str(dimension[1]))
+
+
+def forget_cached_accounts() -> None:
+    _accounts.clear()
 
 
 def handle_stream_event(event: dict, context) -> dict:

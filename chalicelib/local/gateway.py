@@ -42,7 +42,8 @@ def contract_error(status: int, code: str, message: str, headers: dict | None = 
     body = {"error": {"code": code, "message": message, "fields": {}}}
     h = {"Content-Type": "application/json", "Cache-Control": "no-store"}
     h.update({k: v for k, v in (headers or {}).items() if k.lower().startswith("x-amzn")})
-    return {"statusCode": status, "headers": h, "multiValueHeaders": {}, "body": json.dumps(body)}
+    text = json.dumps(body, separators=(",", ":"))
+    return {"statusCode": status, "headers": h, "multiValueHeaders": {}, "body": text}
 
 
 class ContractGateway(LocalGateway):

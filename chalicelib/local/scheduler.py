@@ -24,7 +24,12 @@ from chalicelib.local.template import LOCAL_ACCOUNT_ID
 log = logging.getLogger("nps.local.scheduler")
 
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
-_MONTHS = {name: i for i, name in enumerate(calendar.month_abbr) if name}
+_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
+    )
+}
 _DAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 # A cron whose days never occur (30 February) is given up after this many years.
 _SEARCH_YEARS = 30

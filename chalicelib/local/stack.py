@@ -173,7 +173,9 @@ class LocalStack:
         self._server.RequestHandlerClass = functools.partial(
             ContractRequestHandler, app_object=app, config=self._config, gateway=gateway
         )
-        self._server_thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._server_thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
+        )
         self._server_thread.start()
 
     def _load_demo(self) -> None:
@@ -208,9 +210,9 @@ class LocalStack:
         return guarded
 
     def _widget_demo(self, query, headers, body):
-        from chalicelib.api.pages import widget_demo_page
         from pynamodb.exceptions import DoesNotExist
 
+        from chalicelib.api.pages import widget_demo_page
         from chalicelib.store.models import Survey, bind
 
         bind()
@@ -317,7 +319,9 @@ def _thread_local_requests(app) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # The app's own loggers (Powertools, JSON on stdout, as in Lambda) report requests and stream batches.
+    for noisy in ("botocore", "pynamodb", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = LocalStack(
         port=int(os.environ.get("PORT") or 8000),
         demo=os.environ.get("NPS_DEMO", "1").strip().lower() not in ("0", "false", "no", ""),

@@ -167,6 +167,10 @@ def export_page(survey_id: str | None, month: str | None, limit: int, cursor: di
     """One page of responses and the cursor for the next (None at the end)."""
     bind()
     cursor = cursor or {}
+    # A month cursor carries its month and a shard number beside the key; any other cursor only the key.
+    month_mode = bool(month and not survey_id)
+    if set(cursor) - ({"m", "s", "k"} if month_mode else {"k"}) or (month_mode and cursor and cursor.get("m") != month):
+        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
     if survey_id:
         condition = None
         if month:
@@ -189,7 +193,7 @@ def export_page(survey_id: str | None, month: str | None, limit: int, cursor: di
             lek = result.last_evaluated_key
             if lek is None:
                 shard += 1
-        nxt = {"s": shard, "k": lek} if shard < len(shards) else None
+        nxt = {"m": month, "s": shard, "k": lek} if shard < len(shards) else None
         return items, nxt
     result = Response.scan(limit=limit, last_evaluated_key=start_key(cursor.get("k"), ("response_id",)))
     items = list(result)

@@ -1,0 +1,381 @@
+"""Build what a stage deploys, and deploy it.
+
+    python infra/package.py [--stage dev] [--out dist] [--no-lint]
+        1. dist/merge.json: infra/template.yaml with the Stage parameter pinned to the stage, plus the dashboard
+           body and the alarms generated from chalicelib/ops/dashboard.py;
+        2. `chalice package --merge-template dist/merge.json`: dist/sam.json and dist/deployment.zip;
+        3. the zip trimmed for cold start (see `trim`), the untrimmed one kept as dist/deployment-untrimmed.zip
+           and both sizes in dist/package-report.json;
+        4. `cfn-lint --include-checks I dist/sam.json`, which must report nothing.
+
+    python infra/package.py deploy --stage prod --bucket CODE_BUCKET [--region R] [--dry-run]
+        `aws cloudformation package` (uploads dist/deployment.zip) then `aws cloudformation deploy`, with the
+        stack parameters read from the environment (see PARAMETERS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import contextlib
+import fcntl
+import json
+import os
+import py_compile
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "infra" / "template.yaml"
+CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
+BIN = Path(sys.executable).parent
+DASHBOARD_PLACEHOLDER = "GENERATED"
+
+# The Lambda Python runtime ships boto3 and botocore with their dependencies. Chalice bundles a second copy
+# (pynamodb requires botocore), which is most of the zip and is imported from an uncompiled package on every
+# cold start. Dropping it trades pinning for speed: the functions then run on the runtime's botocore, which AWS
+# updates on its own schedule (PynamoDB only needs botocore's long-stable DynamoDB client). Pin it back with a
+# layer if a change in botocore ever matters.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+RUNTIME_DISTRIBUTIONS = {"boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "urllib3", "six"}
+# The local stack (moto, PyYAML) never runs in Lambda.
+DEV_ONLY = ("chalicelib/local/",)
+
+# Stack parameters for `deploy`, from environment variables. Unset ones keep the deployed stack's value.
+PARAMETERS = {
+    "PublicBaseUrl": "PUBLIC_BASE_URL",
+    "LinkSigningKeys": "LINK_SIGNING_KEYS",
+    "LinkSigningKeyId": "LINK_SIGNING_KEY_ID",
+    "AlarmEmail": "ALARM_EMAIL",
+    "TasksOverdueThreshold": "TASKS_OVERDUE_THRESHOLD",
+    "Api5xxRateThreshold": "API_5XX_RATE_THRESHOLD",
+    "LogRetentionDays": "LOG_RETENTION_DAYS",
+}
+SECRET_PARAMETERS = {"LinkSigningKeys"}
+PENDING_BASE_URL = "https://pending.invalid"
+
+
+class PackageError(RuntimeError):
+    pass
+
+
+def _import_repo_modules():
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from chalicelib.local import template as cfn
+    from chalicelib.ops import dashboard
+
+    return cfn, dashboard
+
+
+def stage_config(stage: str) -> dict:
+    config = json.loads(CHALICE_CONFIG.read_text())
+    if stage not in config.get("stages", {}):
+        raise PackageError(f"stage {stage!r} is not in {CHALICE_CONFIG}")
+    return config["stages"][stage]
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z0-9][a-z])", "-", name).lower()
+
+
+def _dimensions(metric) -> list[dict]:
+    return [{"Name": name, "Value": value} for name, value in metric.dimensions]
+
+
+def _metric_stat(metric) -> dict:
+    return {"Metric": {"Namespace": metric.namespace, "MetricName": metric.name, "Dimensions": _dimensions(metric)},
+            "Period": metric.period, "Stat": metric.stat}
+
+
+def alarm_resource(alarm) -> dict:
+    """An AWS::CloudWatch::Alarm for a dashboard.Alarm, notifying the stack's AlarmTopic."""
+    props: dict = {
+        "AlarmName": {"Fn::Sub": "nps-${Stage}-" + _kebab(alarm.logical_id.removesuffix("Alarm"))},
+        "AlarmDescription": alarm.description,
+        "ComparisonOperator": alarm.comparison,
+        "Threshold": {"Ref": alarm.threshold_parameter} if alarm.threshold_parameter else alarm.threshold,
+        "EvaluationPeriods": alarm.evaluation_periods,
+        "DatapointsToAlarm": alarm.datapoints_to_alarm,
+        "TreatMissingData": alarm.treat_missing_data,
+        "AlarmActions": [{"Ref": "AlarmTopic"}],
+        "OKActions": [{"Ref": "AlarmTopic"}],
+    }
+    if alarm.expression is None:
+        (metric,) = alarm.metrics
+        props.update(Namespace=metric.namespace, MetricName=metric.name, Dimensions=_dimensions(metric),
+                     Period=metric.period)
+        if re.fullmatch(r"p\d+(\.\d+)?", metric.stat):
+            props["ExtendedStatistic"] = metric.stat
+        else:
+            props["Statistic"] = metric.stat
+    else:
+        props["Metrics"] = [
+            *({"Id": m.id, "MetricStat": _metric_stat(m), "ReturnData": False} for m in alarm.metrics),
+            {"Id": alarm.expression.id, "Expression": alarm.expression.expression,
+             "Label": alarm.expression.label, "ReturnData": True},
+        ]
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": props}
+
+
+def merge_template(stage: str) -> dict:
+    """infra/template.yaml for one stage, with the generated dashboard body and alarms."""
+    cfn, dashboard = _import_repo_modules()
+    doc = cfn.load(TEMPLATE)
+    cfg = stage_config(stage)
+    prefix = cfg.get("environment_variables", {}).get("TABLE_PREFIX", f"nps-{stage}-")
+    if prefix != f"nps-{stage}-":
+        raise PackageError(f"TABLE_PREFIX {prefix!r} of stage {stage} is not the template's nps-{stage}-")
+    names = dashboard.Names(stage, table_prefix=prefix, api_stage=cfg.get("api_gateway_stage") or stage)
+
+    # The package is built for one stage (its policies and environment name that stage's tables): pin it.
+    param = doc["Parameters"]["Stage"]
+    param["AllowedValues"] = [stage]
+    param["Default"] = stage
+
+    resources = doc["Resources"]
+    body_holder = resources["Dashboard"]["Properties"]
+    if not str(body_holder.get("DashboardBody", "")).startswith(DASHBOARD_PLACEHOLDER):
+        raise PackageError("infra/template.yaml's Dashboard must keep its GENERATED DashboardBody placeholder")
+    body = dashboard.dashboard_body(dashboard.widgets(names), region="${AWS::Region}")
+    if body.replace("${AWS::Region}", "").find("${") >= 0:
+        raise PackageError("the dashboard body has a ${...} other than the region: Fn::Sub would read it")
+    body_holder["DashboardBody"] = {"Fn::Sub": body}
+
+    for alarm in dashboard.alarms(names):
+        if alarm.logical_id in resources:
+            raise PackageError(f"{alarm.logical_id} is both generated and in infra/template.yaml")
+        if alarm.threshold_parameter and alarm.threshold_parameter not in doc["Parameters"]:
+            raise PackageError(f"{alarm.logical_id} needs parameter {alarm.threshold_parameter}")
+        resources[alarm.logical_id] = alarm_resource(alarm)
+    return doc
+
+
+@contextlib.contextmanager
+def _chalice_lock():
+    # chalice package caches its dependency zip under .chalice/deployments: one build at a time.
+    with open(Path(tempfile.gettempdir()) / "nps-backend-chalice-package.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def chalice_package(stage: str, merge_path: Path, out: Path) -> None:
+    env = dict(os.environ)
+    env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))  # chalice insists on a region
+    with tempfile.TemporaryDirectory(dir=out) as tmp, _chalice_lock():
+        target = Path(tmp) / "chalice"
+        cmd = [str(BIN / "chalice"), "--project-dir", str(ROOT), "package", "--stage", stage,
+               "--merge-template", str(merge_path), str(target)]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise PackageError(f"chalice package failed:\n{done.stdout}{done.stderr}")
+        for name in ("sam.json", "deployment.zip"):
+            shutil.move(target / name, out / name)
+
+
+def _distribution(top: str) -> str | None:
+    """The normalised project name of a .dist-info/.data directory, else None."""
+    match = re.fullmatch(r"(.+?)-[^-]+\.(dist-info|data)", top)
+    return match.group(1).lower().replace("-", "_").replace(".", "_") if match else None
+
+
+def dropped(name: str) -> bool:
+    top = name.split("/", 1)[0]
+    if top.removesuffix(".py") in RUNTIME_PROVIDED:
+        return True
+    if _distribution(top) in RUNTIME_DISTRIBUTIONS:
+        return True
+    return name.startswith(DEV_ONLY)
+
+
+def runtime_of(sam: dict) -> str:
+    runtimes = {r["Properties"]["Runtime"] for r in sam["Resources"].values()
+                if r.get("Type") == "AWS::Serverless::Function"}
+    if len(runtimes) != 1:
+        raise PackageError(f"functions use several runtimes: {sorted(runtimes)}")
+    return runtimes.pop()
+
+
+def trim(zip_path: Path, runtime: str) -> dict:
+    """Rewrite the deployment zip: without what the runtime provides or only the local stack uses, and with
+    bytecode for every module (Lambda's /var/task is read-only, so without it every cold start compiles).
+
+    The .py files stay, for readable tracebacks; each gets __pycache__/<name>.cpython-3XX.pyc in unchecked-hash
+    mode: used as is, without comparing the source's mtime, which a zip (2-second DOS times) does not keep.
+    """
+    ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != ours or sys.flags.optimize:
+        raise PackageError(f"bytecode for {runtime} must be compiled by that Python without -O (this is {ours})")
+    before = zip_path.stat().st_size
+    removed: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp)
+        with zipfile.ZipFile(zip_path) as source:
+            kept = []
+            for info in source.infolist():
+                if dropped(info.filename):
+                    dev_only = [d for d in DEV_ONLY if info.filename.startswith(d)]
+                    removed.add(dev_only[0] if dev_only else info.filename.split("/", 1)[0])
+                    continue
+                source.extract(info, tree)
+                kept.append(info)
+        ok = compileall.compile_dir(
+            tree, quiet=2, ddir="/var/task", workers=0,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+        if not ok:
+            raise PackageError("some modules of the package do not compile")
+        pycs = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("__pycache__/*.pyc"))
+        if not pycs:
+            raise PackageError("compileall wrote no bytecode")
+        tmp_zip = zip_path.with_suffix(".trimming")
+        with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+            for info in kept:
+                target.writestr(info, (tree / info.filename).read_bytes() if not info.is_dir() else b"")
+            for rel in pycs:
+                info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o100644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                target.writestr(info, (tree / rel).read_bytes())
+        tmp_zip.replace(zip_path)
+    return {
+        "untrimmed_bytes": before,
+        "trimmed_bytes": zip_path.stat().st_size,
+        "removed": sorted(removed),
+        "pyc_files": len(pycs),
+        "runtime": runtime,
+        "cache_tag": sys.implementation.cache_tag,
+    }
+
+
+def lint(sam_path: Path) -> None:
+    done = subprocess.run([str(BIN / "cfn-lint"), "--include-checks", "I", "--", str(sam_path)],
+                          capture_output=True, text=True, check=False)
+    findings = (done.stdout + done.stderr).strip()
+    if done.returncode != 0 or findings:
+        raise PackageError(f"cfn-lint --include-checks I {sam_path} reported:\n{findings}")
+
+
+def package(stage: str = "dev", out: Path = ROOT / "dist", *, run_lint: bool = True) -> dict:
+    """Write merge.json, sam.json, deployment.zip (trimmed), deployment-untrimmed.zip and package-report.json."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    merge_path = out / "merge.json"
+    merge_path.write_text(json.dumps(merge_template(stage), indent=2) + "\n")
+    chalice_package(stage, merge_path, out)
+    sam = json.loads((out / "sam.json").read_text())
+    shutil.copyfile(out / "deployment.zip", out / "deployment-untrimmed.zip")
+    report = {"stage": stage, **trim(out / "deployment.zip", runtime_of(sam))}
+    (out / "package-report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if run_lint:
+        lint(out / "sam.json")
+    return report
+
+
+# --- deploy -----------------------------------------------------------------------------------------------------
+
+
+def _shown(cmd: list[str]) -> str:
+    secret = tuple(f"{p}=" for p in SECRET_PARAMETERS)
+    return " ".join(f"{a.split('=', 1)[0]}=****" if a.startswith(secret) else a for a in cmd)
+
+
+def _stack_output(stack: str, region: str, key: str, runner) -> str | None:
+    cmd = ["aws", "cloudformation", "describe-stacks", "--stack-name", stack, "--region", region,
+           "--query", f"Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue", "--output", "text"]
+    value = runner(cmd, capture=True)
+    return value.strip() if value and value.strip() not in ("", "None") else None
+
+
+def deploy_commands(stage: str, bucket: str, region: str, stack: str, out: Path, environ: dict,
+                    public_base_url: str | None) -> tuple[list[str], list[str]]:
+    """The `aws cloudformation package` and `deploy` commands for this stage."""
+    packaged = out / "packaged.json"
+    package_cmd = ["aws", "cloudformation", "package", "--template-file", str(out / "sam.json"),
+                   "--s3-bucket", bucket, "--s3-prefix", stack, "--output-template-file", str(packaged),
+                   "--use-json", "--region", region]
+    overrides = [f"{p}={environ[v]}" for p, v in PARAMETERS.items() if environ.get(v) and p != "PublicBaseUrl"]
+    if public_base_url:
+        overrides.append(f"PublicBaseUrl={public_base_url}")
+    deploy_cmd = ["aws", "cloudformation", "deploy", "--template-file", str(packaged), "--stack-name", stack,
+                  "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND", "--region", region,
+                  "--no-fail-on-empty-changeset", "--tags", "app=nps-backend", f"stage={stage}"]
+    if overrides:
+        deploy_cmd += ["--parameter-overrides", *overrides]
+    return package_cmd, deploy_cmd
+
+
+def deploy(stage: str, bucket: str, region: str, stack: str, out: Path, *, dry_run: bool = False,
+           environ: dict | None = None) -> list[str]:
+    """Upload and deploy dist/ (already packaged for `stage`). When PUBLIC_BASE_URL is not given, links use the
+    stack's own EndpointURL: a first deployment runs twice (the URL exists only once the API does)."""
+    environ = dict(os.environ if environ is None else environ)
+    shown: list[str] = []
+
+    def run(cmd: list[str], capture: bool = False) -> str | None:
+        shown.append(_shown(cmd))
+        print("+", _shown(cmd), flush=True)
+        if dry_run:
+            return None
+        done = subprocess.run(cmd, capture_output=capture, text=True, check=False)
+        if done.returncode != 0 and not capture:
+            raise PackageError(f"command failed ({done.returncode}): {_shown(cmd)}")
+        return done.stdout if done.returncode == 0 else None
+
+    report = json.loads((out / "package-report.json").read_text())
+    if report.get("stage") != stage:
+        raise PackageError(f"{out} holds a package for stage {report.get('stage')!r}, not {stage!r}")
+    url = environ.get("PUBLIC_BASE_URL") or _stack_output(stack, region, "EndpointURL", run)
+    first_pass_url = url or PENDING_BASE_URL
+    package_cmd, deploy_cmd = deploy_commands(stage, bucket, region, stack, out, environ, first_pass_url)
+    run(package_cmd)
+    run(deploy_cmd)
+    if not url:
+        endpoint = _stack_output(stack, region, "EndpointURL", run) or ("<EndpointURL>" if dry_run else None)
+        if not endpoint:
+            raise PackageError(f"stack {stack} has no EndpointURL output")
+        run(deploy_commands(stage, bucket, region, stack, out, environ, endpoint)[1])
+    return shown
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", choices=("package", "deploy"), default="package")
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--out", type=Path, default=ROOT / "dist")
+    parser.add_argument("--no-lint", action="store_true", help="package without running cfn-lint")
+    parser.add_argument("--bucket", help="deploy: the S3 bucket `aws cloudformation package` uploads the code to")
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    parser.add_argument("--stack", help="deploy: the stack name (default nps-<stage>)")
+    parser.add_argument("--dry-run", action="store_true", help="deploy: print the aws commands, run nothing")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "package":
+            report = package(args.stage, args.out, run_lint=not args.no_lint)
+            ratio = report["trimmed_bytes"] / report["untrimmed_bytes"]
+            print(f"{args.out}/sam.json and {args.out}/deployment.zip for stage {args.stage}: "
+                  f"{report['untrimmed_bytes']:,} -> {report['trimmed_bytes']:,} bytes ({ratio:.1%}), "
+                  f"{report['pyc_files']} .pyc; cfn-lint: {'skipped' if args.no_lint else 'no findings'}")
+            return 0
+        if not args.bucket:
+            parser.error("deploy needs --bucket (make deploy CODE_BUCKET=...)")
+        if not args.region:
+            parser.error("deploy needs --region or AWS_REGION (make deploy AWS_REGION=...)")
+        deploy(args.stage, args.bucket, args.region, args.stack or f"nps-{args.stage}", args.out,
+               dry_run=args.dry_run)
+        return 0
+    except PackageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
