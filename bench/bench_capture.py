@@ -1,0 +1,149 @@
+"""Capture path figures:
+
+- DynamoDB requests per captured response once the survey settings are cached (goal: 1 write, 0 reads), for
+  an email link answer and a widget answer, through the real Chalice app on moto;
+- `import app` time in a fresh interpreter divided by `import boto3` time (goal: at most 1.5);
+- p50/p95 latency of a capture over HTTP through the local stack (`python -m chalicelib.local.stack`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+from common import ROOT, RequestCounter, moto_tables, save_result
+
+RUNS = 9
+
+
+def requests_per_capture() -> dict:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.store import admin_tokens
+
+    out = {}
+    with moto_tables(), Client(app) as client:
+        token, _ = admin_tokens.create("bench", ["admin"])
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        survey = json.loads(client.http.post("/v1/surveys", headers=auth, body=json.dumps(
+            {"name": "Bench", "allowed_origins": ["https://shop.example.com"]})).body)
+        contacts = [{"contact_id": f"c{i}", "account_id": "a1"} for i in range(40)]
+        invites = json.loads(client.http.post(f"/v1/surveys/{survey['survey_id']}/invitations", headers=auth,
+                                              body=json.dumps({"contacts": contacts})).body)["invitations"]
+        links = ["/" + inv["link"].split("/", 3)[3] for inv in invites]
+        counter = RequestCounter().install()
+        # warm the survey cache with one answer, then count the next ones
+        client.http.post(links[0], headers={"Content-Type": "application/json"}, body='{"score": 5}')
+        counter.enabled = True
+        for link in links[1:]:
+            r = client.http.post(link, headers={"Content-Type": "application/json"}, body='{"score": 9}')
+            assert r.status_code == 201
+        counter.enabled = False
+        n = len(links) - 1
+        out["email_link"] = {"answers": n, "requests": dict(counter.calls),
+                             "writes_per_response": counter.writes / n, "reads_per_response": counter.reads / n}
+        counter.reset()
+        counter.enabled = True
+        for i in range(n):
+            r = client.http.post(f"/v1/surveys/{survey['survey_id']}/responses",
+                                 headers={"Content-Type": "application/json", "Origin": "https://shop.example.com",
+                                          "Idempotency-Key": f"k{i}"}, body='{"score": 3}')
+            assert r.status_code == 201
+        counter.enabled = False
+        out["widget"] = {"answers": n, "requests": dict(counter.calls),
+                         "writes_per_response": counter.writes / n, "reads_per_response": counter.reads / n}
+    return out
+
+
+def fresh_import_seconds(statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                         check=True)
+    return float(out.stdout.strip())
+
+
+def import_ratio() -> dict:
+    app_times, boto_times = [], []
+    for _ in range(RUNS):
+        boto_times.append(fresh_import_seconds("import boto3"))
+        app_times.append(fresh_import_seconds("import app"))
+    app_ms, boto_ms = statistics.median(app_times) * 1000, statistics.median(boto_times) * 1000
+    return {"import_app_ms": round(app_ms, 1), "import_boto3_ms": round(boto_ms, 1),
+            "ratio": round(app_ms / boto_ms, 2), "goal": 1.5, "runs": RUNS}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stack_latency(samples: int = 200) -> dict:
+    port = free_port()
+    token = "npsa_0123456789abcdef.bench-token-for-latency"
+    env = {**os.environ, "PORT": str(port), "NPS_DEMO": "0", "NPS_LOCAL_ADMIN_TOKEN": token,
+           "PYTHONPATH": str(ROOT)}
+    for key in ("TABLE_PREFIX", "NPS_STAGE"):
+        env.pop(key, None)
+    proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local.stack"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/v1/health", timeout=2) as r:  # noqa: S310
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the local stack did not start")
+            time.sleep(0.1)
+
+        def call(method, path, body, headers=None):
+            req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method=method,  # noqa: S310
+                                         headers={"Content-Type": "application/json", **(headers or {})})
+            with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310
+                return r.status, json.loads(r.read())
+
+        auth = {"Authorization": f"Bearer {token}"}
+        _, survey = call("POST", "/v1/surveys", {"name": "Latency"}, auth)
+        contacts = [{"contact_id": f"c{i}", "account_id": "a1"} for i in range(samples)]
+        _, invites = call("POST", f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": contacts}, auth)
+        links = ["/" + inv["link"].split("/", 3)[3] for inv in invites["invitations"]]
+        call("POST", links[0], {"score": 8})
+        latencies = []
+        for link in links[1:]:
+            started = time.perf_counter()
+            status, _ = call("POST", link, {"score": 6, "comment": "fine"})
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert status == 201
+        latencies.sort()
+        return {"captures": len(latencies), "p50_ms": round(statistics.median(latencies), 1),
+                "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    result = {"requests_per_capture": requests_per_capture(), "import_time": import_ratio()}
+    try:
+        result["local_stack_capture_latency"] = stack_latency()
+    except (RuntimeError, OSError) as error:
+        result["local_stack_capture_latency"] = {"error": str(error)}
+    save_result("capture", result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,555 @@
+"""The deployable template and package (`make package`), checked as AWS would see them: dist/sam.json built once
+per session by infra/package.py into a temporary directory, and the hand-written IAM policies in .chalice/."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = "prod"  # what `make deploy` ships; the dev merge template is checked separately below
+
+PUBLIC_ROUTES = {"/s/{token}", "/u/{token}", "/v1/surveys/{survey_id}/responses", "/widget.js", "/v1/health"}
+
+# What AWS publishes, with the exact dimension set the dashboard and alarms may use.
+AWS_METRICS = {
+    "AWS/Lambda": {
+        name: frozenset({"FunctionName"})
+        for name in ("Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions", "IteratorAge")
+    },
+    "AWS/DynamoDB": {
+        "ThrottledRequests": frozenset({"TableName", "Operation"}),
+        "ReadThrottleEvents": frozenset({"TableName"}),
+        "WriteThrottleEvents": frozenset({"TableName"}),
+        "SuccessfulRequestLatency": frozenset({"TableName", "Operation"}),
+    },
+    "AWS/SQS": {
+        name: frozenset({"QueueName"})
+        for name in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "NumberOfMessagesSent")
+    },
+    "AWS/ApiGateway": {
+        name: frozenset({"ApiName", "Stage"})
+        for name in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency")
+    },
+}
+DYNAMODB_OPERATIONS = {
+    "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+    "TransactWriteItems", "TransactGetItems", "GetRecords",
+}
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+def _load_packaging():
+    spec = importlib.util.spec_from_file_location("nps_infra_package", ROOT / "infra" / "package.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+packaging = _load_packaging()
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory) -> Path:
+    """One package per test session, shared by xdist workers (chalice's build cache allows one build at once)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    out = base / f"nps-package-{STAGE}"
+    with open(base / "nps-package.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "package-report.json").exists():
+            packaging.package(STAGE, out, run_lint=False)  # linted by its own test, below
+    return out
+
+
+@pytest.fixture(scope="session")
+def sam(dist) -> dict:
+    return json.loads((dist / "sam.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def resolver(sam):
+    from chalicelib.local.template import Resolver
+
+    return Resolver(sam, stage=STAGE, table_prefix=f"nps-{STAGE}-", region="us-east-1")
+
+
+def resources_of(sam: dict, kind: str) -> dict:
+    return {name: r for name, r in sam["Resources"].items() if r.get("Type") == kind}
+
+
+def functions_of(sam: dict) -> dict:
+    return resources_of(sam, "AWS::Serverless::Function")
+
+
+# --- lint -------------------------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_with_informational_checks_reports_nothing(dist):
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--include-checks", "I", "--", str(dist / "sam.json")],
+        capture_output=True, text=True, check=False,
+    )
+    assert (done.stdout + done.stderr).strip() == ""
+    assert done.returncode == 0
+
+
+# --- API ----------------------------------------------------------------------------------------------------------
+
+
+def _operations(sam):
+    body = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    for path, methods in body["paths"].items():
+        for method, spec in methods.items():
+            if not method.startswith("x-"):
+                yield path, method, spec
+
+
+def test_every_admin_route_has_the_authorizer(sam):
+    body = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = body["securityDefinitions"]["admin_auth"]["x-amazon-apigateway-authorizer"]
+    assert "${AdminAuth.Arn}" in authorizer["authorizerUri"]["Fn::Sub"]
+    assert authorizer["authorizerResultTtlInSeconds"] == 0  # revocation takes effect at once
+    admin = [(p, m, s) for p, m, s in _operations(sam) if p not in PUBLIC_ROUTES and m != "options"]
+    assert admin, "no admin routes in the API definition"
+    unprotected = [f"{m.upper()} {p}" for p, m, s in admin if s.get("security") != [{"admin_auth": []}]]
+    assert unprotected == []
+
+
+def test_public_routes_need_no_token(sam):
+    public = [(p, m, s) for p, m, s in _operations(sam) if p in PUBLIC_ROUTES or m == "options"]
+    assert {p for p, _, _ in public} >= PUBLIC_ROUTES
+    assert [f"{m.upper()} {p}" for p, m, s in public if s.get("security")] == []
+
+
+def test_gateway_errors_speak_the_error_contract(sam):
+    responses = sam["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    expected = {"UNAUTHORIZED": ("401", "unauthorized"), "ACCESS_DENIED": ("401", "unauthorized"),
+                "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"), "DEFAULT_4XX": (None, None),
+                "DEFAULT_5XX": (None, None)}
+    for kind, (status, code) in expected.items():
+        response = responses[kind]
+        assert response.get("StatusCode") == status, kind
+        template = response["ResponseTemplates"]["application/json"]
+        body = json.loads(template.replace("$context.error.messageString", '"a message"'))
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, kind
+        assert body["error"]["fields"] == {}
+        assert re.fullmatch(r"[a-z_]+", body["error"]["code"]), kind
+        if code:
+            assert body["error"]["code"] == code, kind
+
+
+# --- stream -----------------------------------------------------------------------------------------------------
+
+
+def test_stream_event_source_reports_item_failures_bisects_and_bounds_retries(sam, resolver):
+    mappings = resources_of(sam, "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 1
+    (props,) = (m["Properties"] for m in mappings.values())
+    assert props["FunctionName"] == {"Ref": "ResponseStream"}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["ResponsesTable", "StreamArn"]}
+    assert functions_of(sam)["ResponseStream"]["Properties"]["Handler"] == "chalicelib.events.stream.response_stream"
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 0 <= props["MaximumRetryAttempts"] <= 10
+    assert 60 <= props["MaximumRecordAgeInSeconds"] < 86400  # skipped records can still be re-read
+    assert props["BatchSize"] == 100
+    assert props["StartingPosition"] == "TRIM_HORIZON"
+    destination = props["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["ResponseStreamFailureQueue", "Arn"]}
+    queue = sam["Resources"]["ResponseStreamFailureQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["SqsManagedSseEnabled"] is True
+    assert resolver.queue_name("ResponseStreamFailureQueue") == f"nps-{STAGE}-response-stream-failures"
+    stream = sam["Resources"]["ResponsesTable"]["Properties"]["StreamSpecification"]
+    assert stream == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_local_stack_reads_the_same_stream_settings():
+    """The local poller takes its semantics from infra/template.yaml: it must find the mapping there."""
+    from chalicelib.local import template as cfn
+
+    doc = cfn.load(ROOT / "infra" / "template.yaml")
+    resolver = cfn.Resolver(doc, stage="dev", table_prefix="nps-dev-", region="us-east-1")
+    (mapping,) = cfn.stream_mappings(doc, resolver)
+    assert mapping.table_logical_id == "ResponsesTable"
+    assert mapping.report_item_failures and mapping.bisect_on_error
+    assert mapping.max_retries == 5 and mapping.batch_size == 100
+    assert mapping.starting_position == "TRIM_HORIZON"
+    assert mapping.on_failure_queue == "ResponseStreamFailureQueue"
+    assert {q.queue_name for q in cfn.queues(doc, resolver)} == {"nps-dev-response-stream-failures"}
+
+
+# --- IAM --------------------------------------------------------------------------------------------------------
+
+
+def _statements(document: dict):
+    statements = document.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else statements
+
+
+def _template_policies(sam: dict):
+    for name, resource in sam["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                yield f"{name}/{policy['PolicyName']}", policy["PolicyDocument"]
+        elif resource.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            yield name, props["PolicyDocument"]
+        elif resource.get("Type") == "AWS::Serverless::Function":
+            for policy in props.get("Policies", []) or []:
+                if isinstance(policy, dict) and "Statement" in policy:
+                    yield f"{name}/Policies", policy
+
+
+def _policy_files():
+    for path in sorted((ROOT / ".chalice").glob("policy*.json")):
+        yield path.name, json.loads(path.read_text())
+
+
+def test_no_iam_statement_grants_wildcard_actions(sam):
+    documents = [*_template_policies(sam), *_policy_files()]
+    assert len(documents) >= 5
+    bad = []
+    for where, document in documents:
+        for statement in _statements(document):
+            assert "NotAction" not in statement, where
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            bad += [f"{where}: {a}" for a in actions if "*" in a]
+    assert bad == []
+
+
+def test_each_function_runs_with_its_stage_policy(sam):
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert config["autogen_policy"] is False
+    chalice_names = {"APIHandler": "api_handler", "AdminAuth": "admin_auth", "ResponseStream": "response_stream",
+                     "SlaSweep": "sla_sweep", "MonthlyMetrics": "monthly_metrics"}
+    assert set(functions_of(sam)) == set(chalice_names)
+    for logical, function in functions_of(sam).items():
+        policy_file = config["stages"][STAGE]["lambda_functions"][chalice_names[logical]]["iam_policy_file"]
+        assert policy_file.startswith(f"policy-{STAGE}-")
+        role = sam["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        (policy,) = role["Properties"]["Policies"]
+        assert policy["PolicyDocument"] == json.loads((ROOT / ".chalice" / policy_file).read_text())
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_stage_policies_reach_only_that_stage(stage):
+    other = {"dev": "prod", "prod": "dev"}[stage]
+    files = sorted((ROOT / ".chalice").glob(f"policy-{stage}-*.json"))
+    assert len(files) >= 4
+    for path in files:
+        for statement in _statements(json.loads(path.read_text())):
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                assert other not in resource, f"{path.name}: {resource}"
+                if resource == "*":  # only for actions without resource-level permissions
+                    assert set(statement["Action"]) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                                                        "dynamodb:ListStreams"}, path.name
+                elif ":dynamodb:" in resource:
+                    assert f":table/nps-{stage}-" in resource, f"{path.name}: {resource}"
+                elif ":logs:" in resource:
+                    assert f"/aws/lambda/nps-backend-{stage}-" in resource, f"{path.name}: {resource}"
+                elif ":sqs:" in resource:
+                    assert resource.endswith(f":nps-{stage}-response-stream-failures")
+                else:
+                    pytest.fail(f"{path.name}: unexpected resource {resource}")
+
+
+def test_policies_cover_the_dynamodb_calls_the_code_makes():
+    """Policies grant PynamoDB's item, batch and query calls. Transactions are authorised per item, with
+    ConditionCheckItem for condition checks, and Model.describe_table needs DescribeTable: add them when used."""
+    code = "\n".join(p.read_text() for p in (ROOT / "chalicelib").rglob("*.py") if "local" not in p.parts)
+    for path in (ROOT / ".chalice").glob("policy-*-api.json"):
+        actions = {a for s in _statements(json.loads(path.read_text())) for a in s["Action"]}
+        assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions
+        if "TransactWrite" in code:
+            assert "dynamodb:ConditionCheckItem" in actions, path.name
+        if ".describe_table(" in code:
+            assert "dynamodb:DescribeTable" in actions, path.name
+
+
+# --- functions --------------------------------------------------------------------------------------------------
+
+
+def test_each_function_has_log_retention_and_a_chosen_tracing_mode(sam, dist, resolver):
+    merge = json.loads((dist / "merge.json").read_text())
+    log_groups = {resolver.resolve(r["Properties"]["LogGroupName"]): r
+                  for r in resources_of(sam, "AWS::Logs::LogGroup").values()}
+    for logical, function in functions_of(sam).items():
+        props = function["Properties"]
+        name = resolver.resolve(props["FunctionName"])
+        group = log_groups[f"/aws/lambda/{name}"]
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        # Set in infra/template.yaml on purpose, not left to Chalice's default.
+        assert merge["Resources"][logical]["Properties"]["Tracing"] in ("Active", "PassThrough")
+        assert props["Tracing"] == merge["Resources"][logical]["Properties"]["Tracing"]
+    assert functions_of(sam)["APIHandler"]["Properties"]["Tracing"] == "Active"
+    assert functions_of(sam)["ResponseStream"]["Properties"]["Tracing"] == "PassThrough"
+
+
+def test_the_api_function_gets_its_secrets_and_urls_from_the_stack(sam):
+    params = sam["Parameters"]
+    variables = functions_of(sam)["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["LINK_SIGNING_KEYS"] == {"Ref": "LinkSigningKeys"}
+    assert params["LinkSigningKeys"]["NoEcho"] is True
+    assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    assert params["Stage"]["AllowedValues"] == [STAGE]
+    for logical, function in functions_of(sam).items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["TABLE_PREFIX"] == f"nps-{STAGE}-" and env["NPS_STAGE"] == STAGE, logical
+        if logical != "APIHandler":
+            assert "LINK_SIGNING_KEYS" not in env, logical  # only the API signs and verifies links
+
+
+def test_merge_template_is_pinned_to_the_packaged_stage():
+    doc = packaging.merge_template("dev")
+    assert doc["Parameters"]["Stage"]["AllowedValues"] == ["dev"]
+    assert doc["Parameters"]["Stage"]["Default"] == "dev"
+    body = doc["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert "nps-backend-dev-response_stream" in body and "nps-prod" not in body
+
+
+def test_deploy_uploads_then_deploys_with_capabilities_and_parameters(dist, capsys):
+    environ = {"LINK_SIGNING_KEYS": "k1:0123456789abcdef0123", "ALARM_EMAIL": "ops@example.com"}
+    shown = packaging.deploy(STAGE, "code-bucket", "eu-west-1", f"nps-{STAGE}", dist, dry_run=True,
+                             environ=environ)
+    package_cmd = next(c for c in shown if " cloudformation package " in c)
+    deploys = [c for c in shown if " cloudformation deploy " in c]
+    assert "--s3-bucket code-bucket" in package_cmd and str(dist / "sam.json") in package_cmd
+    assert len(deploys) == 2  # the first deployment learns the API's URL, then sets PUBLIC_BASE_URL to it
+    for cmd in deploys:
+        assert f"--stack-name nps-{STAGE}" in cmd
+        assert "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND" in cmd
+        assert "AlarmEmail=ops@example.com" in cmd and "LinkSigningKeys=****" in cmd
+    assert "0123456789abcdef" not in capsys.readouterr().out
+    assert "PublicBaseUrl=<EndpointURL>" in deploys[1]
+
+
+# --- tables -----------------------------------------------------------------------------------------------------
+
+
+def _schema_of_table(props: dict) -> dict:
+    return {
+        "keys": {(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]},
+        "attributes": {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]},
+        "indexes": {
+            g["IndexName"]: ({(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]},
+                             g["Projection"]["ProjectionType"])
+            for g in props.get("GlobalSecondaryIndexes", [])
+        },
+        "local_indexes": props.get("LocalSecondaryIndexes", []),
+    }
+
+
+def _schema_of_model(model) -> dict:
+    schema = model._get_schema()
+    return {
+        "keys": {(k["AttributeName"], k["KeyType"]) for k in schema["key_schema"]},
+        "attributes": {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]},
+        "indexes": {
+            g["index_name"]: ({(k["AttributeName"], k["KeyType"]) for k in g["key_schema"]},
+                              g["projection"]["ProjectionType"])
+            for g in schema.get("global_secondary_indexes", [])
+        },
+        "local_indexes": schema.get("local_secondary_indexes", []),
+    }
+
+
+def test_tables_match_the_pynamodb_models(sam, resolver):
+    from chalicelib.store.models import MODELS
+
+    tables = {resolver.resolve(r["Properties"]["TableName"]): r["Properties"]
+              for r in resources_of(sam, "AWS::DynamoDB::Table").values()}
+    assert set(tables) == {f"nps-{STAGE}-{key}" for key in MODELS}
+    for key, model in MODELS.items():
+        props = tables[f"nps-{STAGE}-{key}"]
+        assert _schema_of_table(props) == _schema_of_model(model), key
+        view = getattr(model.Meta, "stream_view_type", None)
+        assert (props.get("StreamSpecification") or {}).get("StreamViewType") == view, key
+
+
+def test_every_table_is_protected(sam):
+    for name, table in resources_of(sam, "AWS::DynamoDB::Table").items():
+        props = table["Properties"]
+        assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain", name
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+        assert props["SSESpecification"]["SSEEnabled"] is True, name
+
+
+# --- dashboard and alarms ---------------------------------------------------------------------------------------
+
+
+def _dashboard_metrics(sam) -> list[tuple[str, str, dict]]:
+    body = sam["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body.replace("${AWS::Region}", "us-east-1"))["widgets"]
+    assert len(widgets) >= 10
+    found = []
+    for widget in widgets:
+        for row in widget["properties"]["metrics"]:
+            values = row[:-1] if isinstance(row[-1], dict) else row
+            if not values:  # an expression row
+                assert row[-1]["expression"]
+                continue
+            namespace, name, *dims = values
+            found.append((namespace, name, dict(zip(dims[::2], dims[1::2], strict=True))))
+    return found
+
+
+def _alarm_metrics(sam) -> list[tuple[str, str, dict]]:
+    found = []
+    alarms = resources_of(sam, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 5
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        if "MetricName" in props:
+            metrics = [props]
+        else:
+            metrics = [m["MetricStat"]["Metric"] for m in props["Metrics"] if "MetricStat" in m]
+        for m in metrics:
+            found.append((m["Namespace"], m["MetricName"], {d["Name"]: d["Value"] for d in m.get("Dimensions", [])}))
+    return found
+
+
+def test_every_dashboard_and_alarm_metric_exists(sam, resolver):
+    from chalicelib.ops.metric_names import BY_NAME, NAMESPACE, SERVICE
+
+    functions = {resolver.resolve(f["Properties"]["FunctionName"]) for f in functions_of(sam).values()}
+    tables = {resolver.resolve(t["Properties"]["TableName"])
+              for t in resources_of(sam, "AWS::DynamoDB::Table").values()}
+    queues = {resolver.queue_name(q) for q in resources_of(sam, "AWS::SQS::Queue")}
+    api = sam["Resources"]["RestAPI"]["Properties"]
+    known_values = {"FunctionName": functions, "TableName": tables, "QueueName": queues,
+                    "ApiName": {resolver.resolve(api["Name"])}, "Stage": {api["StageName"]},
+                    "Operation": DYNAMODB_OPERATIONS}
+    metrics = _dashboard_metrics(sam) + _alarm_metrics(sam)
+    problems = []
+    for namespace, name, dims in metrics:
+        where = f"{namespace} {name} {dims}"
+        if namespace == NAMESPACE:
+            definition = BY_NAME.get(name)
+            if definition is None:
+                problems.append(f"{where}: not emitted by the code")
+            elif set(dims) != {"service", *definition.dimensions} or dims.get("service") != SERVICE:
+                problems.append(f"{where}: the code emits dimensions service+{definition.dimensions}")
+        elif name not in AWS_METRICS.get(namespace, {}):
+            problems.append(f"{where}: not an AWS metric on the allow-list")
+        elif set(dims) != AWS_METRICS[namespace][name]:
+            problems.append(f"{where}: AWS publishes it with {sorted(AWS_METRICS[namespace][name])}")
+        else:
+            problems += [f"{where}: no {k} {v!r} in the template" for k, v in dims.items()
+                         if v not in known_values[k]]
+    assert problems == []
+    names = {name for _, name, _ in metrics}
+    for required in ("Responses", "Promoters", "Passives", "Detractors", "TasksOpened", "TasksOverdue",
+                     "TasksEscalated", "Errors", "Throttles", "Duration", "ConcurrentExecutions", "IteratorAge",
+                     "ApproximateNumberOfMessagesVisible", "4XXError", "5XXError", "Latency", "ThrottledRequests"):
+        assert required in names, required
+
+
+def test_alarms_watch_what_ops_must_know(sam):
+    alarms = {name: a["Properties"] for name, a in resources_of(sam, "AWS::CloudWatch::Alarm").items()}
+    age = alarms["StreamIteratorAgeAlarm"]
+    assert (age["MetricName"], age["Threshold"], age["ComparisonOperator"]) == (
+        "IteratorAge", 300000, "GreaterThanThreshold")
+    assert alarms["StreamHandlerErrorsAlarm"]["MetricName"] == "Errors"
+    queue = alarms["StreamFailureQueueAlarm"]
+    assert (queue["MetricName"], queue["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    rate = alarms["Api5xxRateAlarm"]
+    (expression,) = [m for m in rate["Metrics"] if m.get("ReturnData")]
+    stats = {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert expression["Expression"].replace(" ", "") == "/".join(
+        next(i for i, n in stats.items() if n == wanted) for wanted in ("5XXError", "Count"))
+    assert rate["Threshold"] == {"Ref": "Api5xxRateThreshold"}
+    assert alarms["TasksOverdueAlarm"]["Threshold"] == {"Ref": "TasksOverdueThreshold"}
+    subscription = next(iter(resources_of(sam, "AWS::SNS::Subscription").values()))["Properties"]
+    assert subscription == {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
+
+
+def test_dashboard_definition_names_what_the_code_defines(sam):
+    from chalicelib.ops import dashboard
+    from chalicelib.store.models import MODELS
+
+    assert set(dashboard.TABLES) == set(MODELS)
+    names = dashboard.Names(STAGE)
+    assert {names.function(f) for f in dashboard.FUNCTIONS} == {
+        f"nps-backend-{STAGE}-{n}" for n in ("api_handler", "admin_auth", "response_stream", "sla_sweep",
+                                              "monthly_metrics")}
+    for widget in dashboard.widgets(names):
+        ids = {m.id for m in widget.metrics}
+        for expression in widget.expressions:
+            assert dashboard.evaluate(expression.expression, dict.fromkeys(ids, 1.0)) is not None, widget.title
+    nps = dashboard.evaluate("100 * (promoters - detractors) / (promoters + passives + detractors)",
+                             {"promoters": 6, "passives": 2, "detractors": 2})
+    assert nps == 40.0
+
+
+# --- the deployment zip -----------------------------------------------------------------------------------------
+
+
+def test_trimmed_zip_has_bytecode_and_no_bundled_botocore(dist, sam):
+    runtime = packaging.runtime_of(sam)
+    assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    report = json.loads((dist / "package-report.json").read_text())
+    assert report["trimmed_bytes"] < report["untrimmed_bytes"] / 3
+    with zipfile.ZipFile(dist / "deployment.zip") as z:
+        names = z.namelist()
+        tops = {n.split("/", 1)[0] for n in names}
+        assert not tops & {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six.py"}
+        assert not [n for n in names if n.startswith(("chalicelib/local/", "botocore-"))]
+        tag = sys.implementation.cache_tag
+        for module in ("app.py", "chalicelib/api/auth.py", "pynamodb/models.py",
+                       "aws_lambda_powertools/utilities/batch/__init__.py"):
+            folder, _, file = module.rpartition("/")
+            pyc = f"{folder + '/' if folder else ''}__pycache__/{file[:-3]}.{tag}.pyc"
+            data = z.read(pyc)
+            assert data[:4] == importlib.util.MAGIC_NUMBER, pyc
+            assert int.from_bytes(data[4:8], "little") == 0b01, pyc  # hash-based, unchecked: no mtime check
+
+
+def test_trimmed_package_imports_on_the_runtime_alone_and_uses_its_bytecode(dist, sam, tmp_path):
+    """Every shipped module imports with only the Lambda runtime's packages beside it, from bytecode."""
+    package = tmp_path / "task"
+    with zipfile.ZipFile(dist / "deployment.zip") as z:
+        z.extractall(package)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    site = Path(sysconfig.get_paths()["purelib"])
+    for name in RUNTIME_PACKAGES:
+        with contextlib.suppress(FileNotFoundError):
+            (runtime / name).symlink_to(site / name, target_is_directory=(site / name).is_dir())
+    # Spoil a few sources: the unchecked pycs must be what runs.
+    for source in ("app.py", "chalicelib/api/auth.py", "chalicelib/events/stream.py"):
+        with open(package / source, "a") as f:
+            f.write("\nraise SystemExit('the source was read instead of the bytecode')\n")
+    handlers = [f["Properties"]["Handler"] for f in functions_of(sam).values()]
+    code = f"""
+import importlib, pkgutil, sys
+sys.path[:0] = [{str(package)!r}, {str(runtime)!r}]
+for handler in {handlers!r}:
+    module, _, attr = handler.rpartition(".")
+    assert callable(getattr(importlib.import_module(module), attr)), handler
+import chalicelib
+for info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+    importlib.import_module(info.name)
+import botocore
+assert botocore.__file__.startswith({str(runtime)!r}), botocore.__file__
+"""
+    done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
