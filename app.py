@@ -2,7 +2,18 @@
 
 from chalice import Chalice
 
-from chalicelib.api import accounts, admin_tokens, auth, capture, contacts, imports, responses, surveys, tasks
+from chalicelib.api import (
+    accounts,
+    admin_tokens,
+    auth,
+    capture,
+    contacts,
+    imports,
+    metrics,
+    responses,
+    surveys,
+    tasks,
+)
 from chalicelib.api.observability import correlate_requests
 from chalicelib.events import schedules, stream
 
@@ -11,7 +22,7 @@ app.experimental_feature_flags.update({"BLUEPRINTS"})
 app.register_middleware(correlate_requests, "http")
 
 BLUEPRINTS = (
-    auth, capture, surveys, responses, imports, accounts, tasks, contacts, admin_tokens, stream, schedules,
+    auth, capture, surveys, responses, imports, accounts, tasks, contacts, metrics, admin_tokens, stream, schedules,
 )
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint.bp)

@@ -1,5 +1,67 @@
-"""The monthly metrics job (placeholder)."""
+"""The monthly metrics job: compute a month's figures (METRICS.md), store them, publish the headlines.
+
+Scheduled for the 1st of each month at 03:00 UTC for the month just ended, and run on demand for any month
+(`POST /v1/metrics/{month}/recompute`, or invoking the function with {"month": "YYYY-MM"}). A rerun gives the
+same document (only `computed_at` moves); responses that arrived late are simply included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from chalicelib.domain import tokens
+from chalicelib.domain.monthly import compute_month
+from chalicelib.ops.metric_names import NAMESPACE
+from chalicelib.store import metrics_inputs
+
+logger = Logger(service="nps", child=True)
 
 
-def run_for_previous_month() -> dict:
-    return {}
+def previous_month(now: datetime) -> str:
+    year, month = now.year, now.month - 1
+    if month == 0:
+        year, month = year - 1, 12
+    return f"{year:04d}-{month:02d}"
+
+
+def run_month(month: str, now: datetime | None = None, *, workers: int | None = None) -> dict:
+    """Compute, store and publish one month's metrics document; return it."""
+    now = now or tokens.utcnow()
+    workers = workers or int(os.environ.get("METRICS_READ_WORKERS", "4"))
+    document = compute_month(
+        month,
+        responses=metrics_inputs.responses(month, workers=workers),
+        accounts=metrics_inputs.accounts(segments=workers),
+        invitations=metrics_inputs.invitations(month),
+        tasks=metrics_inputs.tasks(month),
+        computed_at=now,
+    )
+    metrics_inputs.save(month, json.dumps(document, separators=(",", ":")), now)
+    _publish(document)
+    logger.info("monthly metrics computed", extra={"month": month, "n": document["nps"]["all"]["n"]})
+    return document
+
+
+def _publish(document: dict) -> None:
+    headline = {
+        "MonthlyNps": document["nps"]["all"]["nps"],
+        "RevenueAtRisk": document["revenue_at_risk"]["monthly"],
+        "RevenuePerNpsPoint": document["revenue_per_nps_point"]["monthly"],
+    }
+    for name, value in headline.items():
+        if value is None:
+            continue
+        with single_metric(name=name, unit=MetricUnit.NoUnit, value=float(value), namespace=NAMESPACE) as metric:
+            metric.add_metadata(key="month", value=document["month"])
+
+
+def run_for_previous_month(event: dict | None = None) -> dict:
+    detail = (event or {}).get("detail") or {}
+    month = (event or {}).get("month") or detail.get("month") or previous_month(tokens.utcnow())
+    document = run_month(month)
+    return {"month": month, "nps": document["nps"]["all"]["nps"], "n": document["nps"]["all"]["n"]}

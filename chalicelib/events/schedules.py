@@ -21,4 +21,4 @@ def sla_sweep(event):
 def monthly_metrics(event):
     from chalicelib.events.monthly_job import run_for_previous_month
 
-    return run_for_previous_month()
+    return run_for_previous_month(event.to_dict())

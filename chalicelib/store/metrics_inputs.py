@@ -1,0 +1,158 @@
+"""Reading what the monthly job needs, page by page: the facts of the 24 months the figures look at (never all
+history), every account once, the month's invitations and tasks. Each reader is a generator, so the job holds
+only what the computation keeps, not the tables.
+
+Fan-out: the facts of a month sit in MONTH_SHARDS partitions and the accounts scan takes parallel segments;
+`workers` > 1 reads them on threads (one page queue, bounded). Beyond what one invocation can read in its
+15 minutes, the same split lets each shard/segment run in its own invocation (see the README).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+from chalicelib.domain import tokens
+from chalicelib.domain.monthly import AccountRow, ResponseRow, TaskRow
+from chalicelib.store.models import (
+    Account,
+    Invitation,
+    LoopTask,
+    MonthlyMetrics,
+    Response,
+    ResponseFact,
+    Survey,
+    bind,
+)
+from chalicelib.store.responses import month_shards
+
+PAGE = 500
+_DONE = object()
+
+
+def _merge(sources: list[Callable[[], Iterable]], workers: int) -> Iterator:
+    """Items of every source; with workers > 1 the sources are read concurrently through a bounded queue."""
+    if workers <= 1:
+        for source in sources:
+            yield from source()
+        return
+    pending: queue.Queue = queue.Queue(maxsize=4 * PAGE)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    remaining = list(sources)
+
+    def work():
+        while True:
+            with lock:
+                if not remaining:
+                    break
+                source = remaining.pop()
+            try:
+                for item in source():
+                    pending.put(item)
+            except BaseException as error:  # surfaced to the caller below
+                errors.append(error)
+                break
+        pending.put(_DONE)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    done = 0
+    while done < len(threads):
+        item = pending.get()
+        if item is _DONE:
+            done += 1
+            continue
+        yield item
+    if errors:
+        raise errors[0]
+
+
+def months_back(month: str, count: int) -> list[str]:
+    year, mon = int(month[:4]), int(month[5:7])
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{mon:02d}")
+        mon -= 1
+        if mon == 0:
+            year, mon = year - 1, 12
+    return out[::-1]
+
+
+def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
+    """The facts first submitted in M-23..M, as the computation's rows."""
+    bind()
+    sources = [
+        (lambda shard=shard: ResponseFact.by_month.query(shard, page_size=PAGE))
+        for m in months_back(month, 24)
+        for shard in month_shards(m)
+    ]
+    for f in _merge(sources, workers):
+        yield ResponseRow(
+            response_id=f.response_id,
+            survey_id=f.survey_id,
+            account_id=f.account_id,
+            contact_id=f.contact_id,
+            score=int(f.score),
+            first_submitted_at=f.first_submitted_at,
+            themes=tuple(f.themes or ()),
+            touchpoint=f.touchpoint,
+        )
+
+
+def accounts(segments: int = 1) -> Iterator[AccountRow]:
+    bind()
+    sources = [
+        (lambda s=s: Account.scan(segment=s, total_segments=segments, page_size=PAGE))
+        if segments > 1
+        else (lambda: Account.scan(page_size=PAGE))
+        for s in range(segments)
+    ]
+    for a in _merge(sources, segments):
+        revenue = a.revenue.as_dict() if a.revenue is not None else {}
+        yield AccountRow(account_id=a.account_id, segment=a.segment,
+                         revenue={k: float(v) for k, v in revenue.items()})
+
+
+def invitations(month: str) -> dict[str, tuple[int, int]]:
+    """Per survey: invitations sent in the month, and how many of them have a response."""
+    bind()
+    out = {}
+    for survey in Survey.scan(attributes_to_get=["survey_id"]):
+        ids = [i.invitation_id for i in Invitation.by_survey_month.query(f"{survey.survey_id}#{month}")]
+        if not ids:
+            continue
+        responded = 0
+        keys = [tokens.stable_id("rsp", i) for i in ids]
+        for start in range(0, len(keys), 100):
+            found = Response.batch_get(keys[start : start + 100], attributes_to_get=["response_id"])
+            responded += sum(1 for _ in found)
+        out[survey.survey_id] = (len(ids), responded)
+    return out
+
+
+def tasks(month: str) -> Iterator[TaskRow]:
+    bind()
+    for t in LoopTask.by_month.query(month, page_size=PAGE):
+        yield TaskRow(
+            task_id=t.task_id,
+            account_id=t.account_id,
+            kind=t.kind,
+            created_at=t.created_at,
+            due_at=t.due_at,
+            closed_at=t.closed_at,
+            escalated_at=t.escalated_at,
+        )
+
+
+def save(month: str, body: str, computed_at) -> None:
+    bind()
+    MonthlyMetrics(month, computed_at=computed_at, body=body).save()
+
+
+def load(months: list[str]) -> dict[str, dict]:
+    bind()
+    return {m.month: json.loads(m.body) for m in MonthlyMetrics.batch_get(months)}
