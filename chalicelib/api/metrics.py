@@ -40,7 +40,6 @@ def recompute_metrics(month):
 @api_route(bp, "/v1/reports/{month}", methods=["GET"], authorizer=admin_auth)
 def monthly_report(month):
     require_scope(bp.current_request, "read")
-    from chalicelib.reports.monthly_report import render_report
     from chalicelib.store import metrics_inputs
 
     months = metrics_inputs.months_back(_month(month), 12)
@@ -48,4 +47,6 @@ def monthly_report(month):
     if month not in found:
         raise NotFound(f"Metrics for {month} were never computed; POST /v1/metrics/{month}/recompute.",
                        code="metrics_not_computed")
+    from chalicelib.reports.monthly_report import render_report
+
     return html_response(render_report(month, found[month], [found[m] for m in months if m in found]))

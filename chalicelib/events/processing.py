@@ -237,10 +237,12 @@ def handle_stream_event(event: dict, context) -> dict:
     except Exception:
         _batch.counts[("HandlerFailures", None)] += len(records)
         _emit_metrics(_batch.counts)
+        logger.remove_keys(["batch_size", "correlation_id"])
         raise
     failures = len(result.get("batchItemFailures") or [])
     if failures:
         _batch.counts[("HandlerFailures", None)] += failures
         logger.warning("batch had failures", extra={"failed": failures, "records": len(records)})
     _emit_metrics(_batch.counts)
+    logger.remove_keys(["batch_size", "correlation_id"])
     return result
