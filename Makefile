@@ -8,7 +8,7 @@ AWS_REGION ?= $(or $(AWS_DEFAULT_REGION),us-east-1)
 CODE_BUCKET ?=
 
 .DEFAULT_GOAL := test
-.PHONY: run test bench package deploy destroy
+.PHONY: run test bench package deploy destroy import
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -16,11 +16,35 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The local stack: moto in-process, tables from infra/, the app on 127.0.0.1:$(PORT), stream poller, scheduler.
+PORT ?= 8000
+NPS_DEMO ?= 1
 run: $(VENV)/.installed
+	PORT=$(PORT) NPS_DEMO=$(NPS_DEMO) $(PYTHON) -m chalicelib.local.stack
 
-test: $(VENV)/.installed
+# Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium
+
+# Everything: lint, unit, functional on moto, packaging + cfn-lint, end to end over HTTP, the browser tests.
+test: $(VENV)/.installed $(CHROMIUM)
+	$(VENV)/bin/ruff check .
+	$(PYTHON) -m pytest -n 2 --dist loadfile
 
 bench: $(VENV)/.installed
+	cd bench && ../$(PYTHON) bench_capture.py
+	cd bench && ../$(PYTHON) bench_stream.py
+	cd bench && ../$(PYTHON) bench_monthly.py
+	$(PYTHON) bench/bench_package.py
+
+# Import a file through the API in pages: make import KIND=accounts FILE=accounts.csv [URL=...] [TOKEN=...]
+KIND ?= responses
+URL ?= http://127.0.0.1:$(PORT)
+import: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "make import needs FILE=<path> (and KIND=accounts|responses)" >&2; exit 2; }
+	$(PYTHON) -m chalicelib.cli import $(KIND) $(FILE) --url $(URL) $(if $(TOKEN),--token $(TOKEN),)
 
 # dist/sam.json + dist/deployment.zip for $(STAGE), trimmed and precompiled, linted with cfn-lint (see infra/).
 package: $(VENV)/.installed

@@ -289,6 +289,7 @@ def _shown(cmd: list[str]) -> str:
 
 
 def _stack_output(stack: str, region: str, key: str, runner) -> str | None:
+    """An output of the stack, or None (also when the stack does not exist)."""
     cmd = ["aws", "cloudformation", "describe-stacks", "--stack-name", stack, "--region", region,
            "--query", f"Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue", "--output", "text"]
     value = runner(cmd, capture=True)
@@ -315,8 +316,12 @@ def deploy_commands(stage: str, bucket: str, region: str, stack: str, out: Path,
 
 def deploy(stage: str, bucket: str, region: str, stack: str, out: Path, *, dry_run: bool = False,
            environ: dict | None = None) -> list[str]:
-    """Upload and deploy dist/ (already packaged for `stage`). When PUBLIC_BASE_URL is not given, links use the
-    stack's own EndpointURL: a first deployment runs twice (the URL exists only once the API does)."""
+    """Upload and deploy `out` (already packaged for `stage`); return the commands run.
+
+    PublicBaseUrl: PUBLIC_BASE_URL when given; else, on an existing stack, its current value; else (a first
+    deployment) the API's own URL, which exists only once the API does: deploy with a placeholder, read the
+    stack's EndpointURL, deploy again with it.
+    """
     environ = dict(os.environ if environ is None else environ)
     shown: list[str] = []
 
@@ -333,12 +338,13 @@ def deploy(stage: str, bucket: str, region: str, stack: str, out: Path, *, dry_r
     report = json.loads((out / "package-report.json").read_text())
     if report.get("stage") != stage:
         raise PackageError(f"{out} holds a package for stage {report.get('stage')!r}, not {stage!r}")
-    url = environ.get("PUBLIC_BASE_URL") or _stack_output(stack, region, "EndpointURL", run)
-    first_pass_url = url or PENDING_BASE_URL
-    package_cmd, deploy_cmd = deploy_commands(stage, bucket, region, stack, out, environ, first_pass_url)
+    url = environ.get("PUBLIC_BASE_URL")
+    first_deployment = not url and _stack_output(stack, region, "EndpointURL", run) is None
+    package_cmd, deploy_cmd = deploy_commands(stage, bucket, region, stack, out, environ,
+                                              PENDING_BASE_URL if first_deployment else url)
     run(package_cmd)
     run(deploy_cmd)
-    if not url:
+    if first_deployment:
         endpoint = _stack_output(stack, region, "EndpointURL", run) or ("<EndpointURL>" if dry_run else None)
         if not endpoint:
             raise PackageError(f"stack {stack} has no EndpointURL output")

@@ -31,10 +31,9 @@ from itertools import chain, islice
 from operator import itemgetter
 
 from chalicelib.domain.nps import nps_summary
-from chalicelib.domain.validation import MONTH_RE
+from chalicelib.domain.validation import CATEGORIES, MONTH_RE
 
 NO_KEY = "none"
-CATEGORIES = ("promoter", "passive", "detractor")
 GROUPS = (*CATEGORIES, "unrated")
 HEALTH = ("safe", "gray_zone", "at_risk", "unrated")
 DEFAULT_HEALTH_THRESHOLDS = (-20, 30)
@@ -58,6 +57,8 @@ _REVENUE_MONTHS = 16
 
 @dataclass(frozen=True, slots=True)
 class ResponseRow:
+    """One response as the job needs it: score an int 0-10, first_submitted_at aware (naive is taken as UTC)."""
+
     response_id: str
     survey_id: str
     account_id: str | None
@@ -70,6 +71,8 @@ class ResponseRow:
 
 @dataclass(frozen=True, slots=True)
 class AccountRow:
+    """An account's segment and revenue by 'YYYY-MM' (numbers; Decimal from DynamoDB is fine)."""
+
     account_id: str
     segment: str | None
     revenue: Mapping[str, float]
@@ -77,6 +80,8 @@ class AccountRow:
 
 @dataclass(frozen=True, slots=True)
 class TaskRow:
+    """A close-the-loop task; kind is recovery (detractor), follow_up (passive) or advocacy (promoter)."""
+
     task_id: str
     account_id: str | None
     kind: str
@@ -105,7 +110,7 @@ _WORD32 = next(code for code in "IL" if array(code).itemsize == 4)
 
 def month_index(month: str) -> int:
     """'YYYY-MM' as a count of months, so month arithmetic is integer arithmetic."""
-    if not isinstance(month, str) or not MONTH_RE.match(month):
+    if not isinstance(month, str) or not MONTH_RE.fullmatch(month):
         raise ValueError(f"not a month like 2026-01: {month!r}")
     return int(month[:4]) * 12 + int(month[5:7]) - 1
 
@@ -124,11 +129,6 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def _month_of(moment: datetime) -> int:
-    moment = _utc(moment)
-    return moment.year * 12 + moment.month - 1
 
 
 # ---- small rules -----------------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def _read_responses(responses: Iterable[ResponseRow], m: int, segments: dict) ->
     latest: dict[str, dict] = {}
     for row in responses:
         score = row.score
-        if type(score) is not int or not 0 <= score <= 10:  # noqa: E721 - bool is an int but not a score
+        if type(score) is not int or not 0 <= score <= 10:  # True is an int, but not a score
             raise ValueError(f"response {row.response_id} has a score that is not an integer from 0 to 10")
         submitted = row.first_submitted_at
         if submitted.tzinfo is not UTC:

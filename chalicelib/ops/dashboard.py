@@ -98,6 +98,7 @@ class Widget:
     unit: str = ""
     stacked: bool = False
     annotations: tuple[tuple[str, float], ...] = ()  # horizontal lines (label, value), e.g. alarm thresholds
+    y_range: tuple[float | None, float | None] = (0, None)  # left axis (min, max); None: automatic
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def widgets(names: Names) -> list[Widget]:
             "NPS (hourly, first answers)",
             nps_inputs,
             (Expression("nps", "100 * (promoters - detractors) / (promoters + passives + detractors)", "NPS"),),
-            unit="NPS",
+            unit="NPS", y_range=(-100, 100),
         ),
         Widget("Detractors per hour", (_custom("detractors", "Detractors", period=3600),), unit="responses"),
         Widget(
@@ -278,8 +279,13 @@ def dashboard_body(items: Iterable[Widget], region: str, *, start: str = "-PT24H
                 *([{"id": e.id, "expression": e.expression, "label": e.label}] for e in widget.expressions),
                 *(metric_spec(m) for m in widget.metrics),
             ],
-            "yAxis": {"left": {"min": 0, "label": widget.unit, "showUnits": False}},
+            "yAxis": {"left": {"label": widget.unit, "showUnits": False}},
         }
+        low, high = widget.y_range
+        if low is not None:
+            props["yAxis"]["left"]["min"] = low
+        if high is not None:
+            props["yAxis"]["left"]["max"] = high
         if widget.annotations:
             props["annotations"] = {"horizontal": [{"label": label, "value": value}
                                                    for label, value in widget.annotations]}
