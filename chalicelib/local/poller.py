@@ -7,6 +7,11 @@ whole batch, which is split in two when BisectBatchOnFunctionError is on. After 
 same position the batch is discarded: a message describing it (never its records) goes to the on-failure queue,
 and the shard moves on, so nothing behind it is blocked.
 
+Retries are counted per position: every failed invocation whose batch starts at the same record counts one
+(a bisection too), and the count starts again when the position moves. Not honoured locally:
+MaximumBatchingWindowInSeconds (the poll interval stands in), MaximumRecordAgeInSeconds (local records never
+grow that old) and ParallelizationFactor (one batch per shard at a time, as with 1).
+
 `poll_once()` delivers everything available now, retries included, without sleeping; `start()` runs it in a
 background thread every `interval` seconds.
 """
@@ -64,7 +69,6 @@ class _Shard:
     shard_id: str
     parent_id: str | None
     iterator: str | None = None
-    started: bool = False
     closed: bool = False
     last_read: str | None = None
     pending: deque = field(default_factory=deque)
@@ -220,11 +224,10 @@ class StreamPoller:
     def _iterator(self, shard: _Shard) -> str | None:
         if shard.last_read is not None:
             kwargs = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.last_read}
-        elif not shard.started and self.mapping.starting_position == "LATEST" and shard.parent_id is None:
+        elif self.mapping.starting_position == "LATEST" and shard.parent_id is None:
             kwargs = {"ShardIteratorType": "LATEST"}
-        else:
+        else:  # TRIM_HORIZON, and always for a child shard: its parent's reader already started at LATEST
             kwargs = {"ShardIteratorType": "TRIM_HORIZON"}
-        shard.started = True
         response = self._streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **kwargs)
         return response.get("ShardIterator")
 

@@ -29,6 +29,7 @@ HOST = "127.0.0.1"
 STAGE = "dev"
 ADMIN_SCOPES = ["admin"]
 BANNER_TITLE = "NPS local stack"
+STACK_LABELS = ("API", "Health", "Admin token", "Stream", "Schedules", "moto")  # the rest come from the demo
 READY_LINE = "Ready. Press Ctrl-C to stop."
 
 log = logging.getLogger("nps.local")
@@ -94,10 +95,10 @@ class LocalStack:
         self.moto_endpoint = f"http://{host}:{port}"
 
     def _bind_http(self) -> None:
-        from chalice.local import ThreadedHTTPServer
+        from chalicelib.local.gateway import LocalHTTPServer
 
         # Requests that arrive before serving starts wait in the listen queue.
-        self._server = ThreadedHTTPServer((HOST, self.port), _NotYetHandler)
+        self._server = LocalHTTPServer((HOST, self.port), _NotYetHandler)
         self.port = self._server.server_address[1]
         self.base_url = f"http://{HOST}:{self.port}"
 
@@ -169,7 +170,9 @@ class LocalStack:
         from chalicelib.local.gateway import ContractGateway, ContractRequestHandler
 
         _thread_local_requests(app)
-        gateway = ContractGateway(app, self._config, local_routes=self._local_routes())
+        gateway = ContractGateway(
+            app, self._config, local_routes=self._local_routes(), template_path=self.template_path
+        )
         self._server.RequestHandlerClass = functools.partial(
             ContractRequestHandler, app_object=app, config=self._config, gateway=gateway
         )
@@ -203,8 +206,11 @@ class LocalStack:
 
             scheme, _, token = (headers.get("authorization") or "").partition(" ")
             record = admin_tokens.resolve(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-            if record is None or "admin" not in record.scopes:
+            if record is None:
                 return _json(401, {"error": {"code": "unauthorized", "message": "Send an admin token.", "fields": {}}})
+            if "admin" not in record.scopes:
+                message = "This token lacks the 'admin' scope."
+                return _json(403, {"error": {"code": "insufficient_scope", "message": message, "fields": {}}})
             return route(query, headers, body)
 
         return guarded
@@ -263,32 +269,32 @@ class LocalStack:
     # ---- banner -----------------------------------------------------------------------------------------
 
     def banner(self) -> list[str]:
-        m = self.provisioned.stream_mapping if self.provisioned else None
-        retries = "unbounded" if m and m.max_retries is None else (m.max_retries if m else "?")
         lines = {
             "API": self.base_url,
             "Health": f"{self.base_url}/v1/health",
             "Admin token": self.admin_token,
-            "Stream": (
-                f"responses -> response_stream (batch {m.batch_size}, {retries} retries"
-                f"{', bisect' if m.bisect_on_error else ''}"
-                f"{', partial batch failures' if m.report_item_failures else ''})"
-            )
-            if m
-            else "",
-            "Schedules": ", ".join(f"{j.name} {j.expression}" for j in self.scheduler.jobs.values())
-            if self.scheduler
-            else "",
+            "Stream": self._stream_summary(),
+            "Schedules": ", ".join(f"{j.name} {j.expression}" for j in self.scheduler.jobs.values()),
             "moto": self.moto_endpoint,
         }
-        for label, value in self.demo_lines.items():
-            lines[label] = value
+        lines.update(self.demo_lines)
         width = max(len(k) for k in lines) + 2
         out = [f"{BANNER_TITLE} (stage {STAGE}; state is in memory and lost on stop)"]
         out += [f"  {(label + ':').ljust(width)}{value}" for label, value in lines.items() if value]
         out += [f"  warning: {w}" for w in self.warnings]
         out.append(READY_LINE)
         return out
+
+    def _stream_summary(self) -> str:
+        m = self.provisioned.stream_mapping
+        parts = [f"batch {m.batch_size}", "unbounded retries" if m.max_retries is None else f"{m.max_retries} retries"]
+        if m.bisect_on_error:
+            parts.append("bisect")
+        if m.report_item_failures:
+            parts.append("partial batch failures")
+        if self.provisioned.on_failure_queue_url:
+            parts.append("on failure to " + self.provisioned.on_failure_queue_url.rsplit("/", 1)[1])
+        return f"responses -> response_stream ({', '.join(parts)})"
 
 
 def parse_banner(lines: list[str]) -> dict[str, str]:
@@ -322,8 +328,12 @@ def main() -> int:
     # The app's own loggers (Powertools, JSON on stdout, as in Lambda) report requests and stream batches.
     for noisy in ("botocore", "pynamodb", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    port = os.environ.get("PORT") or "8000"
+    if not port.isdigit() or int(port) > 65535:
+        print(f"PORT must be a port number, not {port!r}", file=sys.stderr)
+        return 2
     stack = LocalStack(
-        port=int(os.environ.get("PORT") or 8000),
+        port=int(port),
         demo=os.environ.get("NPS_DEMO", "1").strip().lower() not in ("0", "false", "no", ""),
         admin_token=os.environ.get("NPS_LOCAL_ADMIN_TOKEN") or None,
     )
@@ -331,6 +341,8 @@ def main() -> int:
         stack.template_path = Path(os.environ["NPS_LOCAL_TEMPLATE"])
 
     def request_stop(signum, frame):
+        if stack.stopping.is_set():  # a second Ctrl-C: stop waiting for a clean stop
+            os._exit(130)
         stack.stopping.set()
 
     signal.signal(signal.SIGINT, request_stop)

@@ -2,7 +2,8 @@
 indexes, streams), the SQS queues, and the settings of the responses stream's event-source mapping.
 
 Only the intrinsic functions a resource name or an ARN reference needs are resolved (Ref, Fn::Sub, Fn::Join,
-Fn::GetAtt, Fn::If on a literal); anything else is left as it is and reported when it matters.
+Fn::GetAtt, Fn::Select, and Fn::If by its first branch); anything else is left as it is and reported when it
+matters (a name that does not resolve is an error).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class Resolver:
         key = name.lower()
         if key in ("stage", "stagename", "environment", "env", "chalicestage"):
             return stage
-        if "prefix" in key:
+        if key in ("tableprefix", "prefix"):
             return table_prefix
         return spec.get("Default")
 

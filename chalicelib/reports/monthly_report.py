@@ -54,6 +54,7 @@ details{margin-top:.5rem}summary{cursor:pointer;color:#1f4fd1}
 svg.chart{width:100%;height:auto;display:block;max-width:100%}
 .chart-wrap{overflow-x:auto;margin:.25rem 0}
 .chart-wrap.wide svg.chart{min-width:34rem}
+.chart-wrap.narrow{max-width:40rem}
 @media print{body{background:#fff}section{break-inside:avoid;border:0}}
 """
 
@@ -173,9 +174,11 @@ def _table(headers: list[str], rows: list[list[str]], caption: str = "") -> str:
     return f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _wrap(chart: str, wide: bool = False) -> str:
-    """A chart in a box that scrolls sideways on a narrow screen rather than shrinking wide charts unreadably."""
-    return f'<div class="chart-wrap{" wide" if wide else ""}">{chart}</div>'
+def _wrap(chart: str, *, wide: bool = False, narrow: bool = False) -> str:
+    """A chart in a box that scrolls sideways on a narrow screen rather than shrinking a wide chart unreadably
+    (wide), or that stops a small chart from growing oversized on a large screen (narrow)."""
+    kind = " wide" if wide else " narrow" if narrow else ""
+    return f'<div class="chart-wrap{kind}">{chart}</div>'
 
 
 def _card(heading: str, figure: str, lines: list[str]) -> str:
@@ -324,7 +327,7 @@ def _revenue_per_point(doc: Mapping) -> str:
         title="Revenue per NPS point per month with its 95% interval", width=480, value_format=fmt_money,
         label_width=90, empty_text="not enough data",
     )
-    parts = [_wrap(chart)]
+    parts = [_wrap(chart, narrow=True)]
     if monthly is None:
         reason = rpp.get("reason") or "It has not been computed for this month."
         parts.append(f'<p><strong>Not enough data.</strong> <span class="reason">{_e(reason)}</span></p>')
@@ -431,14 +434,14 @@ def _themes(doc: Mapping) -> str:
     themes = _mapping(_get(doc, "themes"))
     by_count = svg.hbar_chart(
         _theme_items(themes.get("by_count"), "count"), data_chart="themes-count",
-        title="Top themes in detractor comments by number of comments", width=440, label_width=140,
+        title="Top themes in detractor comments by number of comments", width=380, label_width=130,
         value_format=fmt_count,
         empty_text="No themes in detractor comments this month",
     )
     by_revenue = svg.hbar_chart(
         _theme_items(themes.get("by_revenue"), "revenue"), data_chart="themes-revenue",
-        title="Top themes in detractor comments by revenue of the accounts behind them", width=440,
-        label_width=140, value_format=fmt_money, color=svg.PALETTE[1], empty_text="No themes with revenue this month",
+        title="Top themes in detractor comments by revenue of the accounts behind them", width=380,
+        label_width=130, value_format=fmt_money, color=svg.PALETTE[1], empty_text="No themes with revenue this month",
     )
     return _section(
         "themes", "Top themes",

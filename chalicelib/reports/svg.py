@@ -135,6 +135,11 @@ def _truncate(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "\u2026"
 
 
+def _fits(label_width: float) -> int:
+    """How many characters of 12px text fit left of a chart's axis (about 7px a character, with padding)."""
+    return max(int((label_width - 14) / 7.2), 4)
+
+
 def _legend(series: Sequence[str], colors: Sequence[str], x: float, y: float) -> str:
     parts = []
     for i, name in enumerate(series):
@@ -369,7 +374,7 @@ def hbar_chart(
     parts.append(_line(label_width, top, label_width, height - top, cls="axis", stroke=MUTED))
     for i, ((label, _), v) in enumerate(zip(items, values, strict=True)):
         cy = top + row_h * (i + 0.5)
-        parts.append(_text(label_width - 8, cy + 4, _truncate(label, int(label_width / 7)), anchor="end",
+        parts.append(_text(label_width - 8, cy + 4, _truncate(label, _fits(label_width)), anchor="end",
                            cls="y-label"))
         if v is None:
             parts.append(_text(label_width + 8, cy + 4, DASH, anchor="start", cls="missing", fill=MUTED))
@@ -425,16 +430,17 @@ def interval_chart(
             text += f" (interval {value_format(lo)} to {value_format(hi)})"
         described.append(f"{_one_line(label)}: {text}")
     parts = [_open(width, height, data_chart, title, f"{title}. " + "; ".join(described))]
-    for tick in nice_ticks(lo_d, hi_d):
-        tx = x(tick)
-        parts.append(_line(tx, top, tx, axis_y, cls="grid", stroke=GRID))
-        parts.append(_text(tx, axis_y + 16, (tick_format or value_format)(tick), fill=MUTED, size=11))
-    if lo_d <= 0 <= hi_d:
-        parts.append(_line(x(0), top, x(0), axis_y, cls="zero-line", stroke=MUTED, width=1.5))
-    parts.append(_line(label_width, axis_y, width - right, axis_y, cls="axis", stroke=MUTED))
+    if any(v is not None for _, v, _, _ in rows):  # an axis with nothing on it would only show made-up ticks
+        for tick in nice_ticks(lo_d, hi_d):
+            tx = x(tick)
+            parts.append(_line(tx, top, tx, axis_y, cls="grid", stroke=GRID))
+            parts.append(_text(tx, axis_y + 16, (tick_format or value_format)(tick), fill=MUTED, size=11))
+        if lo_d <= 0 <= hi_d:
+            parts.append(_line(x(0), top, x(0), axis_y, cls="zero-line", stroke=MUTED, width=1.5))
+        parts.append(_line(label_width, axis_y, width - right, axis_y, cls="axis", stroke=MUTED))
     for i, (label, v, lo, hi) in enumerate(rows):
         cy = top + row_h * (i + 0.5)
-        parts.append(_text(label_width - 10, cy + 4, _truncate(label, int(label_width / 7)), anchor="end",
+        parts.append(_text(label_width - 10, cy + 4, _truncate(label, _fits(label_width)), anchor="end",
                            cls="y-label"))
         if v is None:
             parts.append(_text(label_width + 10, cy + 4, empty_text, anchor="start", cls="missing", fill=MUTED))

@@ -1,0 +1,106 @@
+"""The local stack as a user meets it: a process serving the app over HTTP, refusing like the deployed API,
+delivering the responses stream to the real handler, and stopping cleanly."""
+
+from __future__ import annotations
+
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+
+def assert_contract_error(answer, status: int, code: str) -> None:
+    assert answer.status == status, answer.text
+    assert answer.headers.get("Content-Type", "").startswith("application/json")
+    error = answer.json["error"]
+    assert error["code"] == code
+    assert error["message"] and isinstance(error["fields"], dict)
+    assert set(answer.json) == {"error"}
+
+
+def test_health_is_ok_once_the_stack_is_up(stack):
+    answer = stack.get("/v1/health", token=None)
+    assert answer.status == 200
+    assert answer.json == {"status": "ok"}
+
+
+def test_an_admin_call_with_the_token_works(stack):
+    answer = stack.get("/v1/surveys")
+    assert answer.status == 200, answer.text
+    assert any(s["name"].startswith("Demo") for s in answer.json["surveys"])
+
+
+def test_admin_calls_without_a_valid_token_are_401_in_the_contract_shape(stack):
+    assert_contract_error(stack.get("/v1/surveys", token=None), 401, "unauthorized")
+    assert_contract_error(stack.get("/v1/surveys", token="not-a-token"), 401, "unauthorized")
+    assert_contract_error(stack.get("/v1/surveys", headers={"Authorization": "Basic abc"}, token=None), 401,
+                          "unauthorized")
+    assert_contract_error(stack.get("/local/status", token=None), 401, "unauthorized")
+
+
+def test_unknown_routes_and_methods_are_404_in_the_contract_shape(stack):
+    assert_contract_error(stack.get("/v1/nope", token=None), 404, "not_found")
+    assert_contract_error(stack.get("/v1/nope"), 404, "not_found")  # with a token too
+    assert_contract_error(stack.delete("/v1/health"), 404, "not_found")
+    assert_contract_error(stack.request("PROPFIND", "/v1/health", token=None), 404, "not_found")
+
+
+def test_the_demo_prints_a_survey_link_a_widget_page_and_the_admin_token(stack):
+    assert stack.demo["Admin token"] == stack.admin_token
+    survey_link = stack.demo["Demo survey page"]
+    assert survey_link.startswith(f"{stack.base_url}/s/")
+    page = stack.get(survey_link, token=None)
+    assert page.status == 200 and "<form" in page.text
+
+    widget = stack.get(stack.demo["Widget demo page"], token=None)
+    assert widget.status == 200
+    assert widget.headers["Content-Type"].startswith("text/html")
+    assert f'src="{stack.base_url}/widget.js"' in widget.text
+
+
+def test_a_captured_detractor_reaches_the_stream_handler_and_opens_a_task(stack):
+    survey_id = stack.demo["Widget demo page"].rsplit("survey=", 1)[1]
+    answer = stack.post(
+        f"/v1/surveys/{survey_id}/responses",
+        {"score": 2, "comment": "e2e: setup took too long"},
+        token=None,
+        headers={"Origin": stack.base_url},
+    )
+    assert answer.status == 201, answer.text
+    response_id = answer.json["response_id"]
+
+    stack.drain_stream()
+
+    tasks = stack.get("/v1/tasks").json["tasks"]
+    assert response_id in {t["response_id"] for t in tasks}
+    poller = stack.status()["poller"]
+    assert poller["records_checkpointed"] >= 1 and poller["on_failure_messages"] == 0
+
+
+def test_scheduled_handlers_fire_on_demand(stack):
+    answer = stack.fire("sla_sweep")
+    assert answer.status == 200, answer.text
+    assert set(answer.json["result"]) >= {"overdue", "escalated"}
+    assert {j["name"] for j in stack.status()["scheduler"]} == {"sla_sweep", "monthly_metrics"}
+
+
+def test_twenty_parallel_requests_are_served_together(stack):
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: stack.get("/v1/surveys"), range(20)))
+    assert [a.status for a in answers] == [200] * 20
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_stops_the_stack_cleanly_and_promptly(start_local_stack, sig):
+    running = start_local_stack(demo=False)
+    assert running.get("/v1/health", token=None).status == 200
+
+    started = time.monotonic()
+    code = running.stop(sig)
+    took = time.monotonic() - started
+
+    assert code == 0, running.describe()
+    assert took < 10
+    assert "Traceback" not in running.stderr, running.stderr
+    assert running.output[-1] == "Stopped."
