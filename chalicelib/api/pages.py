@@ -21,7 +21,7 @@ textarea{width:100%;min-height:6rem;font:inherit;padding:.5rem;border:1px solid 
 button{font:inherit;font-weight:600;padding:.7rem 1.4rem;border:0;border-radius:.4rem;background:#1f4fd1;
 color:#fff;cursor:pointer}button:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
 .drivers label{display:block;margin:.25rem 0}.status{min-height:1.5rem;color:#1a7f37;font-weight:600}
-.error{color:#b42318}
+.error{color:#b42318}pre{white-space:pre-wrap;overflow-wrap:anywhere}
 """
 
 

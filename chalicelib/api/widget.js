@@ -18,7 +18,7 @@
     'border:1px solid #c5ccd8;border-radius:.6rem;padding:1rem;font:15px/1.4 system-ui,sans-serif;' +
     'box-shadow:0 4px 16px rgba(0,0,0,.15);z-index:2147483000';
   var p = document.createElement('p');
-  p.style.margin = '0 0 .6rem';
+  p.style.margin = '0 1.5rem .6rem 0'; // clear of the close button
   p.style.fontWeight = '600';
   p.textContent = question;
   box.appendChild(p);

@@ -1,12 +1,17 @@
 """The demo the local stack loads with NPS_DEMO=1, through the HTTP API like any client.
 
-Minimal for now: a survey (the stack's own origin allowed for the widget), a few accounts, and invitations
-for three contacts.
+A live survey (the stack's own origin allowed for the widget) with three invited contacts, then the seeded
+demo history (chalicelib.demo.generator: accounts with 24 months of revenue, relationship and transactional
+surveys, responses) through the same import routes a customer uses, the stream processing it, and the monthly
+metrics of the last 12 full months, so the report and the metrics API have something to show.
+NPS_DEMO_ACCOUNTS sets the history's size (default 500; 0 skips it).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 import urllib.error
 import urllib.request
 from datetime import date
@@ -28,15 +33,20 @@ class DemoError(RuntimeError):
     pass
 
 
-def _call(base_url: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
+def _call(base_url: str, token: str, method: str, path: str, body=None, content_type="application/json") -> dict:
+    if body is None:
+        data = None
+    elif isinstance(body, str):
+        data = body.encode()
+    else:
+        data = json.dumps(body).encode()
     request = urllib.request.Request(base_url + path, data=data, method=method)  # noqa: S310 - our own http URL
     request.add_header("Authorization", f"Bearer {token}")
     request.add_header("Accept", "application/json")
     if data is not None:
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", content_type)
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=300) as answer:  # noqa: S310
             return json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as error:
         raise DemoError(f"{method} {path} answered {error.code}: {error.read()[:500]!r}") from None
@@ -104,8 +114,77 @@ def load_demo(base_url: str, admin_token: str) -> dict[str, str]:
     links = [i["link"] for i in invited["invitations"] if "link" in i]
     if not links:
         raise DemoError(f"no invitation link in {invited!r}")
-    return {
+    lines = {
         "Demo survey page": links[0],
         "Widget demo page": f"{base_url}/local/widget-demo?survey={survey_id}",
         "Admin token": admin_token,
+    }
+    size = int(os.environ.get("NPS_DEMO_ACCOUNTS", "500"))
+    if size > 0:
+        lines.update(load_history(base_url, admin_token, size))
+    return lines
+
+
+def _progress(text: str) -> None:
+    print(f"\r  demo: {text:<70}", end="", file=sys.stderr, flush=True)
+
+
+def _ndjson_pages(rows, per_page: int = 2000):
+    page = []
+    for row in rows:
+        page.append(json.dumps(row, separators=(",", ":")))
+        if len(page) >= per_page:
+            yield "\n".join(page) + "\n"
+            page = []
+    if page:
+        yield "\n".join(page) + "\n"
+
+
+def load_history(base_url: str, admin_token: str, accounts: int) -> dict[str, str]:
+    """Import the seeded history through the API, let the stream process it, compute 12 months of metrics."""
+    from chalicelib.demo.generator import generate
+
+    data = generate(seed=7, accounts=accounts)
+    survey_ids = {}
+    for body in data.surveys():
+        key = body.pop("key")
+        survey_ids[key] = _call(base_url, admin_token, "POST", "/v1/surveys", body)["survey_id"]
+    done = 0
+    for page in _ndjson_pages(data.accounts_rows(), 1000):
+        report = _call(base_url, admin_token, "POST", "/v1/accounts/import", page, "application/x-ndjson")
+        done += report["accepted"]
+        _progress(f"accounts {done}/{accounts}")
+
+    def responses():
+        for row in data.iter_responses():
+            row = dict(row)
+            row["survey_id"] = survey_ids[row.pop("survey_key")]
+            yield row
+
+    done = 0
+    for page in _ndjson_pages(responses()):
+        report = _call(base_url, admin_token, "POST", "/v1/responses/import", page, "application/x-ndjson")
+        done += report["accepted"]
+        _progress(f"responses {done}/{data.response_count}")
+    _progress("processing the responses stream")
+    _call(base_url, admin_token, "POST", "/local/stream/poll")
+    months = data.months[-12:]
+    for i, month in enumerate(months, start=1):
+        _progress(f"monthly metrics {month} ({i}/{len(months)})")
+        document = _call(base_url, admin_token, "POST", f"/v1/metrics/{month}/recompute")
+    print(file=sys.stderr)
+    headline = document["nps"]["all"]
+    per_point = document["revenue_per_nps_point"]
+    at_risk = document["revenue_at_risk"]
+    nps_text = "n/a" if headline["nps"] is None else f"{headline['nps']:+.1f} ± {headline['moe95']:.1f}"
+    point_text = (
+        "n/a" if per_point["monthly"] is None
+        else f"{per_point['monthly']:,.0f} a month (95% CI {per_point['ci95'][0]:,.0f} to {per_point['ci95'][1]:,.0f})"
+    )
+    return {
+        f"NPS {data.end_month}": f"{nps_text} (n={headline['n']})",
+        "Revenue per NPS point": point_text,
+        "Revenue at risk": f"{at_risk['monthly']:,.0f} a month across {at_risk['accounts']} accounts",
+        "Monthly report": f"{base_url}/v1/reports/{data.end_month} (send the admin token)",
+        "Metrics API": f"{base_url}/v1/metrics/{data.end_month}",
     }

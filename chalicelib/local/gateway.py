@@ -7,6 +7,12 @@ error shape with the GatewayResponses of infra/template.yaml. Chalice's LocalGat
 default bodies instead; `ContractGateway` answers with the template's GatewayResponses (or the same shapes
 built in, when there is no template), so tests (`contract_client`) and the local server see what a client of
 the deployed API sees.
+
+The local server runs a thread per connection, but the app is one object: Chalice keeps `current_request` on it,
+Powertools keeps log keys on shared loggers, and moto's backends have no locks. In Lambda every invocation has a
+sandbox of its own; here `ContractRequestHandler` runs one app invocation at a time under `FUNCTION_LOCK` (the
+local stack's stream poller and scheduler take the same lock around their handlers), and only `GET /v1/health`
+and the local-only routes skip it, so liveness answers while a long import runs.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import json
 import logging
 import re
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -28,6 +36,7 @@ from chalice.local import (
     ForbiddenError,
     InvalidAuthorizerError,
     LocalGateway,
+    LocalGatewayException,
     NotAuthorizedError,
     ThreadedHTTPServer,
 )
@@ -38,6 +47,16 @@ log = logging.getLogger("nps.local.gateway")
 
 # A local-only route: (query parameters, lower-cased headers, body) -> (status, content type, body).
 LocalRoute = Callable[[dict, dict, bytes | None], tuple[int, str, str]]
+# Runs one invocation of the app (the call) and answers its result: a hook to measure it.
+Invoker = Callable[[Callable[[], dict]], dict]
+# Told of every request the API answered: (method, path, status, latency in ms).
+RequestObserver = Callable[[str, str, int, float], None]
+
+# One in-process function invocation at a time (API requests, stream batches, scheduled runs). Reentrant, so a
+# handler that ends up invoking another in the same thread does not wait for itself.
+FUNCTION_LOCK = threading.RLock()
+# Requests served without the lock: they read one item and must answer while a long request runs.
+UNLOCKED = frozenset({("GET", "/v1/health")})
 
 
 @dataclass(frozen=True)
@@ -105,10 +124,16 @@ class ContractGateway(LocalGateway):
         config,
         local_routes: dict[tuple[str, str], LocalRoute] | None = None,
         template_path: Path = cfn.TEMPLATE_PATH,
+        invoke: Invoker | None = None,
     ):
         super().__init__(app_object, config)
         self._local_routes = local_routes or {}
         self._responses = gateway_responses(Path(template_path))
+        if invoke is not None:
+            self._app_object = _InvokedApp(app_object, invoke)
+
+    def is_local_route(self, method: str, path: str) -> bool:
+        return (method, urlsplit(path).path) in self._local_routes
 
     def _generate_lambda_event(self, method, path, headers, body):
         try:
@@ -184,19 +209,67 @@ def contract_client(app, stage_name: str = "dev", project_dir: str = ".") -> Ite
         yield client
 
 
+class _InvokedApp:
+    """The app as the gateway sees it, with each invocation run through `invoke` (everything else is the app's)."""
+
+    def __init__(self, app_object, invoke: Invoker):
+        self._app = app_object
+        self._invoke = invoke
+
+    def __call__(self, event, context):
+        return self._invoke(lambda: self._app(event, context))
+
+    def __getattr__(self, name: str):
+        return getattr(self._app, name)
+
+
 class ContractRequestHandler(ChaliceRequestHandler):
     """The local server's request handler: every request goes through one shared `ContractGateway`, and any
-    HTTP method reaches it (unknown ones are answered like the deployed API answers them)."""
+    HTTP method reaches it (unknown ones are answered like the deployed API answers them). Requests for the app
+    run one at a time under `lock` (all but `UNLOCKED` and the local-only routes); `observe` hears of each."""
 
-    def __init__(self, request, client_address, server, app_object, config, gateway: ContractGateway):
+    def __init__(self, request, client_address, server, app_object, config, gateway: ContractGateway,
+                 lock=FUNCTION_LOCK, observe: RequestObserver | None = None):
         # ChaliceRequestHandler.__init__ would build a plain LocalGateway per request.
         self.local_gateway = gateway
+        self._function_lock = lock
+        self._observe = observe
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def __getattr__(self, name: str):
         if name.startswith("do_"):
             return self._generic_handle
         raise AttributeError(name)
+
+    def _generic_handle(self) -> None:
+        headers, body = self._parse_payload()
+        started = time.perf_counter()
+        local = self.local_gateway.is_local_route(self.command, self.path)
+        serialise = not local and (self.command, urlsplit(self.path).path) not in UNLOCKED
+        try:
+            with self._function_lock if serialise else contextlib.nullcontext():
+                response = self.local_gateway.handle_request(
+                    method=self.command, path=self.path, headers=headers, body=body
+                )
+        except LocalGatewayException as error:
+            self._observed(local, error.CODE, started)
+            self._send_error_response(error)
+            return
+        self._observed(local, response["statusCode"], started)
+        out_headers = response["headers"].copy()
+        out_headers.update(response["multiValueHeaders"])
+        response = self._handle_binary(response)
+        self._send_http_response(response["statusCode"], out_headers, response["body"])
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _observed(self, local: bool, status: int, started: float) -> None:
+        if local or self._observe is None:
+            return
+        try:
+            self._observe(self.command, urlsplit(self.path).path, int(status), (time.perf_counter() - started) * 1000)
+        except Exception:
+            log.exception("observing a request failed")
 
     def log_message(self, format, *args):
         # The access log would print paths, and paths carry signed tokens; the app logs route templates.

@@ -7,6 +7,11 @@ the real stream handler with Lambda's semantics; a scheduler fires the scheduled
 once the tables exist and the poller and scheduler run, so `GET /v1/health` answering 200 means all are up.
 State lives in memory and is lost on stop. Ctrl-C or SIGTERM stops everything and exits 0.
 
+The stack collects the metrics its functions print as EMF (stdout is teed into a bounded in-memory store), and
+measures what Lambda, SQS and API Gateway would publish for its invocations; `/local/dashboard?token=<admin token>`
+draws the operations dashboard's definition with them (`/local/dashboard.json`: the same numbers). In-process
+function invocations run one at a time (`gateway.FUNCTION_LOCK`), and moto answers one request at a time.
+
 Environment: PORT (default 8000; 0 picks a free port), NPS_DEMO (1 loads the demo, the default),
 NPS_LOCAL_ADMIN_TOKEN (the admin token; otherwise one is generated), PUBLIC_BASE_URL (default: the stack's URL),
 NPS_LOCAL_TEMPLATE (another template than infra/template.yaml).
@@ -14,6 +19,7 @@ NPS_LOCAL_TEMPLATE (another template than infra/template.yaml).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -29,8 +35,10 @@ HOST = "127.0.0.1"
 STAGE = "dev"
 ADMIN_SCOPES = ["admin"]
 BANNER_TITLE = "NPS local stack"
-STACK_LABELS = ("API", "Health", "Admin token", "Stream", "Schedules", "moto")  # the rest come from the demo
+# The banner lines the stack prints itself; the rest come from the demo.
+STACK_LABELS = ("API", "Health", "Admin token", "Dashboard", "Stream", "Schedules", "moto")
 READY_LINE = "Ready. Press Ctrl-C to stop."
+QUEUE_SAMPLE_INTERVAL = 10.0  # seconds between samples of the on-failure queue's depth
 
 log = logging.getLogger("nps.local")
 
@@ -53,17 +61,27 @@ class LocalStack:
     warnings: list = field(default_factory=list)
 
     def __post_init__(self):
+        from chalicelib.local.metrics_sink import MetricStore
+
         self._moto = None
         self._server = None
         self._server_thread: threading.Thread | None = None
         self.poller = None
         self.scheduler = None
         self.provisioned = None
+        self.metrics = MetricStore()
+        self.aws_metrics = None
+        self.names = None
+        self._tee = None
+        self._sqs = None
+        self._sampler: threading.Thread | None = None
+        self._sampler_stop = threading.Event()
 
     # ---- start ------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._check()
+        self._collect_metrics()
         self._start_moto()
         self._bind_http()  # early, so a busy port fails before anything else is built
         self._set_environment()
@@ -76,6 +94,7 @@ class LocalStack:
         self._create_admin_token()
         self._start_poller()
         self._start_scheduler()
+        self._start_sampler()
         self._check()
         self._serve_http()
         if self.demo:
@@ -85,12 +104,22 @@ class LocalStack:
         if self.stopping.is_set():
             raise Stopped()
 
+    def _collect_metrics(self) -> None:
+        """Tee stdout into the metric store before any function can print (EMF is printed to stdout)."""
+        from chalicelib.local import metrics_sink
+
+        if self._tee is None:
+            self._tee = metrics_sink.install(self.metrics)
+
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         self._moto.start()
+        # moto's in-memory backends have no locks, and the server runs a thread per request: serialise them.
+        # Nothing talks to moto before start() returns, so the wrapper is in place for the first request.
+        self._moto._server.app = _serialised_wsgi(self._moto._server.app)
         host, port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{host}:{port}"
 
@@ -128,6 +157,16 @@ class LocalStack:
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
         config.reset()
         models.unbind()
+        self._set_metric_names()
+
+    def _set_metric_names(self) -> None:
+        from chalicelib import config
+        from chalicelib.local.metrics_sink import AwsMetrics
+        from chalicelib.ops.dashboard import Names
+
+        api_stage = getattr(self._config, "api_gateway_stage", None) or STAGE
+        self.names = Names(STAGE, table_prefix=config.settings().table_prefix, api_stage=api_stage)
+        self.aws_metrics = AwsMetrics(self.metrics, self.names)
 
     def _create_admin_token(self) -> None:
         from chalicelib.store import admin_tokens
@@ -154,8 +193,27 @@ class LocalStack:
             on_failure_queue_url=p.on_failure_queue_url,
             function_name="response_stream",
             region=region,
+            handler=self._stream_handler(),
         )
         self.poller.start()
+
+    def _function(self, name: str, handler):
+        """`handler` run as the local Lambda runtime runs it: one invocation at a time, measured."""
+        from chalicelib.local.gateway import FUNCTION_LOCK
+
+        def invoke(event, context):
+            with FUNCTION_LOCK:
+                if name == "response_stream":
+                    self.aws_metrics.iterator_age(name, (event or {}).get("Records") or [])
+                return self.aws_metrics.invoke(name, lambda: handler(event, context))
+
+        invoke.__wrapped__ = handler
+        return invoke
+
+    def _stream_handler(self):
+        from chalicelib.local.poller import default_handler
+
+        return self._function("response_stream", default_handler())
 
     def _start_scheduler(self) -> None:
         from app import app
@@ -163,7 +221,41 @@ class LocalStack:
         from chalicelib.local.scheduler import Scheduler
 
         self.scheduler = Scheduler.from_app(app, region=config.settings().region, app_name=app.app_name, stage=STAGE)
+        for job in self.scheduler.jobs.values():
+            job.handler = self._function(job.name, job.handler)
         self.scheduler.start()
+
+    def _start_sampler(self) -> None:
+        """Sample the on-failure queue's depth (SQS publishes ApproximateNumberOfMessagesVisible every minute)."""
+        if not self.provisioned.on_failure_queue_url:
+            return
+        import boto3
+
+        from chalicelib import config
+
+        self._sqs = boto3.client("sqs", endpoint_url=self.moto_endpoint, region_name=config.settings().region)
+        self._sample_queue()
+
+        def run():
+            while not self._sampler_stop.wait(QUEUE_SAMPLE_INTERVAL):
+                self._sample_queue()
+
+        self._sampler_stop.clear()
+        self._sampler = threading.Thread(target=run, name="metrics-sampler", daemon=True)
+        self._sampler.start()
+
+    def _sample_queue(self) -> None:
+        url = self.provisioned.on_failure_queue_url if self.provisioned else None
+        if self._sqs is None or not url:
+            return
+        try:
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]  # what CloudWatch calls ...Visible
+            )["Attributes"]
+        except Exception:  # moto stopping, or a hiccup: the next sample will tell
+            log.debug("sampling the on-failure queue failed", exc_info=True)
+            return
+        self.aws_metrics.queue_depth(url.rsplit("/", 1)[1], int(attributes["ApproximateNumberOfMessages"]))
 
     def _serve_http(self) -> None:
         from app import app
@@ -171,10 +263,18 @@ class LocalStack:
 
         _thread_local_requests(app)
         gateway = ContractGateway(
-            app, self._config, local_routes=self._local_routes(), template_path=self.template_path
+            app,
+            self._config,
+            local_routes=self._local_routes(),
+            template_path=self.template_path,
+            invoke=lambda call: self.aws_metrics.invoke("api_handler", call),
         )
         self._server.RequestHandlerClass = functools.partial(
-            ContractRequestHandler, app_object=app, config=self._config, gateway=gateway
+            ContractRequestHandler,
+            app_object=app,
+            config=self._config,
+            gateway=gateway,
+            observe=lambda method, path, status, ms: self.aws_metrics.api_request(status, ms),
         )
         self._server_thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
@@ -198,14 +298,21 @@ class LocalStack:
             ("GET", "/local/status"): self._authorized(self._status),
             ("POST", "/local/stream/poll"): self._authorized(self._poll),
             ("POST", "/local/scheduler/fire"): self._authorized(self._fire),
+            # A browser opens the dashboard, so it also takes the admin token as ?token=.
+            ("GET", "/local/dashboard"): self._authorized(self._dashboard, token_in_query=True),
+            ("GET", "/local/dashboard.json"): self._authorized(self._dashboard_json, token_in_query=True),
         }
 
-    def _authorized(self, route):
+    def _authorized(self, route, *, token_in_query: bool = False):
         def guarded(query, headers, body):
             from chalicelib.store import admin_tokens
 
             scheme, _, token = (headers.get("authorization") or "").partition(" ")
-            record = admin_tokens.resolve(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+            if scheme.lower() != "bearer":
+                token = ""
+            if not token.strip() and token_in_query:
+                token = query.get("token") or ""
+            record = admin_tokens.resolve(token.strip()) if token.strip() else None
             if record is None:
                 return _json(401, {"error": {"code": "unauthorized", "message": "Send an admin token.", "fields": {}}})
             if "admin" not in record.scopes:
@@ -239,6 +346,32 @@ class LocalStack:
 
         return _json(200, wait_until_idle(self.poller))
 
+    def _dashboard_model(self, query) -> dict | tuple:
+        from chalicelib.local import dashboard_page
+        from chalicelib.ops.dashboard import widgets
+
+        text = query.get("minutes") or str(dashboard_page.DEFAULT_MINUTES)
+        limit = self.metrics.retention // self.metrics.resolution
+        if not text.isdigit() or not 1 <= int(text) <= limit:
+            message = f"minutes must be a whole number from 1 to {limit}."
+            return _json(422, {"error": {"code": "invalid", "message": message, "fields": {"minutes": message}}})
+        self._sample_queue()  # the queue's depth as of now, not as of the last sample
+        return dashboard_page.build(self.metrics, widgets(self.names), names=self.names, minutes=int(text))
+
+    def _dashboard(self, query, headers, body):
+        from chalicelib.local import dashboard_page
+
+        model = self._dashboard_model(query)
+        if isinstance(model, tuple):
+            return model
+        refresh = query.get("refresh", str(dashboard_page.REFRESH_SECONDS))
+        refresh = int(refresh) if refresh.isdigit() else dashboard_page.REFRESH_SECONDS
+        return 200, "text/html; charset=utf-8", dashboard_page.render(model, stage=STAGE, refresh=refresh)
+
+    def _dashboard_json(self, query, headers, body):
+        model = self._dashboard_model(query)
+        return model if isinstance(model, tuple) else _json(200, model)
+
     def _fire(self, query, headers, body):
         name = query.get("name", "")
         if name not in self.scheduler.jobs:
@@ -259,12 +392,21 @@ class LocalStack:
                 self._server_thread.join(10)
             self._server.server_close()
             self._server = None
+        self._sampler_stop.set()
+        if self._sampler is not None:
+            self._sampler.join(10)
+            self._sampler = None
         for part in (self.scheduler, self.poller):
             if part is not None:
                 part.stop()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._tee is not None:
+            from chalicelib.local import metrics_sink
+
+            metrics_sink.uninstall(self._tee)
+            self._tee = None
 
     # ---- banner -----------------------------------------------------------------------------------------
 
@@ -273,6 +415,7 @@ class LocalStack:
             "API": self.base_url,
             "Health": f"{self.base_url}/v1/health",
             "Admin token": self.admin_token,
+            "Dashboard": f"{self.base_url}/local/dashboard?token={self.admin_token}",
             "Stream": self._stream_summary(),
             "Schedules": ", ".join(f"{j.name} {j.expression}" for j in self.scheduler.jobs.values()),
             "moto": self.moto_endpoint,
@@ -313,6 +456,23 @@ class _NotYetHandler:
 
 def _json(status: int, body) -> tuple[int, str, str]:
     return status, "application/json", json.dumps(body, default=str)
+
+
+def _serialised_wsgi(app):
+    """A WSGI app that answers one request at a time (the body is produced under the lock, too)."""
+    lock = threading.Lock()
+
+    def serialised(environ, start_response):
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                with contextlib.suppress(Exception):
+                    if hasattr(result, "close"):
+                        result.close()
+
+    return serialised
 
 
 def _thread_local_requests(app) -> None:
