@@ -6,6 +6,8 @@ import logging
 import time
 import uuid
 
+import chalicelib.logs  # noqa: F401  the service's JSON logger, which nps.api propagates to
+
 log = logging.getLogger("nps.api")
 
 

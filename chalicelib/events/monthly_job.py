@@ -11,15 +11,13 @@ import json
 import os
 from datetime import datetime
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib.domain import tokens
 from chalicelib.domain.monthly import compute_month
+from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import metrics_inputs
-
-logger = Logger(service="nps", child=True)
 
 
 def previous_month(now: datetime) -> str:

@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from datetime import datetime
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -22,6 +21,7 @@ from chalicelib.domain import loop, tokens
 from chalicelib.domain.facts import fact_of
 from chalicelib.domain.validation import classify
 from chalicelib.errors import NotFound
+from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import accounts as account_store
 from chalicelib.store import facts as fact_store
@@ -29,7 +29,6 @@ from chalicelib.store import surveys as survey_store
 from chalicelib.store import tasks as task_store
 from chalicelib.store.models import Response
 
-logger = Logger(service="nps", child=False)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 REQUIRED = (

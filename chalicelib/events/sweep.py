@@ -3,17 +3,15 @@ tasks are overdue. Safe to run twice: escalation is conditional on the task not 
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib.domain import tokens
 from chalicelib.errors import NotFound
+from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import accounts as account_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store import tasks as task_store
-
-logger = Logger(service="nps", child=True)
 
 
 def run_sweep(now=None) -> dict:

@@ -279,11 +279,6 @@ with mock_aws():
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The API and scheduled functions never configure the service's JSON logger: only importing "
-    "chalicelib.events.processing does, so in a fresh process 'nps.api' and the sweep's child logger fall "
-    "back to the root logger (WARNING) and their INFO lines are dropped."
-))
 def test_a_fresh_function_process_prints_its_request_and_sweep_lines_as_json():
     """What a deployed API or scheduled function prints: a fresh interpreter with only `app` imported."""
     import subprocess
