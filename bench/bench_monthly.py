@@ -4,19 +4,19 @@ units, and peak memory. Goal: time about linear in the data, memory growing far 
 
 Each size runs in two processes, so that neither measurement carries the other's weight:
 - a table server: moto's in-memory DynamoDB holding the accounts and the response facts the stream would have
-  written (loaded in-process through the PynamoDB models, then served over HTTP);
+  written (the PynamoDB models' items put straight into moto's tables, then served over HTTP);
 - the job: a fresh interpreter that runs `run_month` against that endpoint, exactly as the Lambda function does.
   Its peak RSS and CPU time are the job's alone; moto's work shows only in the wall time.
 
 moto answers every Query page by sorting and walking the whole table, where DynamoDB reads only the partition asked
 for, and writes each answer through a generic serializer at about a millisecond per item; left alone that makes the
-50,000-account run take hours and says nothing about the job. The table server therefore gives moto a partition
-lookup for index queries (built once: the data does not change while the job reads it) and writes read answers,
-already DynamoDB JSON, with `json.dumps` (`faster_moto`; `BENCH_PLAIN_MOTO=1` turns it off, and both give the same
-document). The wall time is still moto's HTTP and JSON work plus the job's; the job process's CPU
-time is the figure that tracks what the job itself costs. Read units are what DynamoDB would bill for the requests
-made, from the item sizes (eventually consistent: half a unit per 4 KB of items read per Query/Scan page, half a
-unit per batch-got item).
+50,000-account run take hours and says nothing about the job. The table server therefore installs what the local
+stack uses, chalicelib.local.fast_reads: a partition lookup for index queries and read answers written with
+`json.dumps` (`BENCH_PLAIN_MOTO=1` turns it off; both give the same document, compare `document_sha256`).
+The wall time is still moto's HTTP and JSON work plus the job's; the job process's CPU time is the figure that
+tracks what the job itself costs. Read units are what DynamoDB would bill for the requests made, from the item
+sizes (eventually consistent: half a unit per 4 KB of items read per Query/Scan page, half a unit per batch-got
+item).
 
     python bench/bench_monthly.py                 # 1000 10000 50000
     python bench/bench_monthly.py 1000 5000       # other sizes
@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import inspect
 import json
 import logging
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime
 
@@ -56,6 +54,7 @@ def serve(accounts: int) -> None:
     from chalicelib.demo.generator import generate
     from chalicelib.domain import tokens, validation
     from chalicelib.domain.facts import fact_of
+    from chalicelib.local import fast_reads
     from chalicelib.store.models import Account, ResponseFact, Survey
     from chalicelib.store.responses import month_of, shard_of
 
@@ -97,7 +96,7 @@ def serve(accounts: int) -> None:
             backend.put_item(ResponseFact.Meta.table_name, ResponseFact(**fact).serialize())
             facts += 1
         if os.environ.get("BENCH_PLAIN_MOTO") != "1":
-            faster_moto()
+            fast_reads.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
@@ -106,54 +105,6 @@ def serve(accounts: int) -> None:
                           "load_s": round(time.perf_counter() - started, 1)}), flush=True)
         sys.stdin.read()
         server.stop()
-
-
-def faster_moto() -> None:
-    """Make moto's index queries read only the asked-for partition, as DynamoDB does, and write its read answers
-    (already DynamoDB JSON) with `json.dumps` rather than its generic shape-walking serializer (see the module doc).
-    """
-    from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoResult
-
-    plain_execute = DynamoResult.execute_result
-
-    def execute_result(self, context):
-        if context.operation_model.name in ("Query", "Scan", "BatchGetItem") and isinstance(self.result, dict):
-            return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result)
-        return plain_execute(self, context)
-
-    DynamoResult.execute_result = execute_result
-
-    plain_query = Table.query
-    partitions: dict[tuple[int, str], dict[object, list]] = {}
-    plain_all_items = Table.all_items
-    signature = inspect.signature(plain_query)
-    asked = threading.local()  # the moto server answers each request on its own thread
-
-    def query(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs).arguments
-        conditions = bound.get("hash_key_conditions")
-        if not bound.get("index_name") or not conditions or len(conditions) != 1:
-            return plain_query(self, *args, **kwargs)
-        attr, value = conditions[0]
-        key = (id(self), attr)
-        if key not in partitions:
-            grouped: dict[object, list] = {}
-            for item in self.all_items():
-                if attr in item.attrs:
-                    grouped.setdefault(item.attrs[attr].value, []).append(item)
-            partitions[key] = grouped
-        asked.items = partitions[key].get(value.value, [])
-        try:
-            return plain_query(self, *args, **kwargs)
-        finally:
-            asked.items = None
-
-    def all_items(self):
-        items = getattr(asked, "items", None)
-        return plain_all_items(self) if items is None else items
-
-    Table.query, Table.all_items = query, all_items
 
 
 # ---------------------------------------------------------------------------------------------------- the job

@@ -114,6 +114,9 @@ class LocalStack:
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from chalicelib.local import fast_reads
+
+        fast_reads.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         self._moto.start()
@@ -155,6 +158,8 @@ class LocalStack:
             NPS_STAGE=STAGE,
         )
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
+        # The functions' JSON log lines: quiet by default, so loading the demo does not flood the console.
+        os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("NPS_LOG_LEVEL", "WARNING").upper()
         config.reset()
         models.unbind()
         self._set_metric_names()

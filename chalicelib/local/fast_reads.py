@@ -1,0 +1,113 @@
+"""Faster reads from moto, answer for answer the same: the local stack (and the monthly benchmark) install this.
+
+moto is built to be right, not fast, and two of its habits make the monthly job take seconds per query on a few
+thousand items:
+- it answers every Query, page after page, by sorting and walking the whole table, where DynamoDB reads only the
+  partition asked for. Here an index query reads from a partition lookup instead, built on the first query after
+  any write and kept until the next write (any DynamoDB request that is not a read), so it is never stale;
+- it writes every answer through a generic, shape-walking serializer at about a millisecond per item. A read
+  answer is already DynamoDB JSON by then, so Query, Scan and BatchGetItem answers are written with `json.dumps`
+  (anything json cannot write, binary values, still goes through moto's serializer).
+tests/local/test_fast_reads.py checks that the answers are the same with and without.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+
+READ_ANSWERS = ("Query", "Scan", "BatchGetItem")
+READ_ONLY = frozenset({
+    "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeTable", "DescribeTimeToLive",
+    "GetItem", "ListTables", "ListTagsOfResource", "Query", "Scan", "TransactGetItems",
+})
+
+_originals: dict[tuple[type, str], object | None] = {}
+_state = threading.local()  # the partition the current thread's query may read
+_writes = [0]  # bumped by every request that may change a table
+_lookups: dict[tuple[int, str], tuple[int, dict]] = {}
+_building = threading.Lock()
+
+
+def installed() -> bool:
+    return bool(_originals)
+
+
+def install() -> None:
+    if _originals:
+        return
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
+
+    plain_result = DynamoResult.execute_result
+    plain_call = DynamoHandler.call_action
+    plain_query = Table.query
+    plain_all_items = Table.all_items
+    query_signature = inspect.signature(plain_query)
+
+    def execute_result(self, context):
+        if context.operation_model.name in READ_ANSWERS and isinstance(self.result, dict):
+            try:
+                body = json.dumps(self.result)
+            except TypeError:
+                return plain_result(self, context)
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+        return plain_result(self, context)
+
+    def call_action(self):
+        if self._get_action() not in READ_ONLY:
+            _writes[0] += 1
+        return plain_call(self)
+
+    def query(self, *args, **kwargs):
+        asked = query_signature.bind(self, *args, **kwargs).arguments
+        conditions = asked.get("hash_key_conditions")
+        if not asked.get("index_name") or not conditions or len(conditions) != 1:
+            return plain_query(self, *args, **kwargs)
+        attr, value = conditions[0]
+        _state.items = _partition(self, attr).get(value.value, [])
+        try:
+            return plain_query(self, *args, **kwargs)
+        finally:
+            _state.items = None
+
+    def all_items(self):
+        items = getattr(_state, "items", None)
+        return plain_all_items(self) if items is None else items
+
+    for owner, name, replacement in (
+        (DynamoResult, "execute_result", execute_result),
+        (DynamoHandler, "call_action", call_action),
+        (Table, "query", query),
+        (Table, "all_items", all_items),
+    ):
+        _originals[(owner, name)] = owner.__dict__.get(name)  # None: inherited, so uninstall deletes ours
+        setattr(owner, name, replacement)
+
+
+def uninstall() -> None:
+    for (owner, name), original in _originals.items():
+        if original is None:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
+    _originals.clear()
+    _lookups.clear()
+
+
+def _partition(table, attr: str) -> dict:
+    key = (id(table), attr)
+    with _building:  # concurrent queries of one table build its lookup once
+        generation = _writes[0]
+        known = _lookups.get(key)
+        if known is not None and known[0] == generation:
+            return known[1]
+        grouped: dict = {}
+        for stored in list(table.items.values()):  # unsorted: the query sorts the partition it reads
+            for item in stored.values() if table.range_key_attr else (stored,):
+                value = item.attrs.get(attr)
+                if value is not None:
+                    grouped.setdefault(value.value, []).append(item)
+        _lookups[key] = (generation, grouped)
+        return grouped

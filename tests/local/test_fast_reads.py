@@ -1,0 +1,120 @@
+"""The local stack's faster moto reads (chalicelib.local.fast_reads) answer exactly what moto answers without them:
+every attribute type the tables use, paged Query and Scan, index queries, batch gets, and index queries again after
+each kind of write (put, update moving an item between index partitions, delete, batch and transactional writes),
+so the partition lookup is never stale."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.local import fast_reads
+
+TABLE = "fast-reads-check"
+
+
+def _item(i: int) -> dict:
+    return {
+        "pk": {"S": f"p{i % 3}"},
+        "sk": {"S": f"s{i:03d}"},
+        "score": {"N": str(i % 11)},
+        "ratio": {"N": "0.125"},
+        "big": {"N": "12345678901234567890"},
+        "ok": {"BOOL": i % 2 == 0},
+        "gone": {"NULL": True},
+        "themes": {"L": [{"S": "price"}, {"S": "support ✓ é"}]},
+        "revenue": {"M": {"2026-01": {"N": "100.5"}, "2026-02": {"N": "0"}}},
+        "tags": {"SS": ["a", "b"]},
+        "comment": {"S": 'quotes " and \\ backslash\nnew line ' + "x" * 300},
+    }
+
+
+def _by_score(client, score: int, **kw) -> dict:
+    return client.query(TableName=TABLE, IndexName="by_score", KeyConditionExpression="score = :s",
+                        ExpressionAttributeValues={":s": {"N": str(score)}}, **kw)
+
+
+def _writes_then_reads(client) -> list:
+    """A fixed script of reads and writes; returns every read answer."""
+    answers = []
+
+    def read():
+        answers.append(client.scan(TableName=TABLE, Limit=7))
+        answers.append(client.scan(TableName=TABLE, ExclusiveStartKey=answers[-1]["LastEvaluatedKey"]))
+        answers.append(client.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                                    ExpressionAttributeValues={":p": {"S": "p1"}}, Limit=4))
+        for score in (3, 4, 5):
+            answers.append(_by_score(client, score, ReturnConsumedCapacity="TOTAL"))
+        first = _by_score(client, 3, Limit=1)
+        answers.append(first)
+        if "LastEvaluatedKey" in first:
+            answers.append(_by_score(client, 3, ExclusiveStartKey=first["LastEvaluatedKey"]))
+        answers.append(client.batch_get_item(RequestItems={TABLE: {"Keys": [
+            {"pk": {"S": "p0"}, "sk": {"S": "s000"}}, {"pk": {"S": "p2"}, "sk": {"S": "s005"}},
+            {"pk": {"S": "p9"}, "sk": {"S": "missing"}},
+        ]}}))
+
+    read()
+    client.put_item(TableName=TABLE, Item={**_item(99), "score": {"N": "3"}})
+    read()
+    client.update_item(TableName=TABLE, Key={"pk": {"S": "p0"}, "sk": {"S": "s003"}},
+                       UpdateExpression="SET score = :s", ExpressionAttributeValues={":s": {"N": "4"}})
+    read()
+    client.delete_item(TableName=TABLE, Key={"pk": {"S": "p1"}, "sk": {"S": "s025"}})
+    client.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {**_item(77), "score": {"N": "5"}}}}]})
+    client.transact_write_items(TransactItems=[{"Update": {
+        "TableName": TABLE, "Key": {"pk": {"S": "p2"}, "sk": {"S": "s014"}},
+        "UpdateExpression": "SET score = :s", "ExpressionAttributeValues": {":s": {"N": "5"}}}}])
+    read()
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def _run() -> list:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
+                                  for n, t in (("pk", "S"), ("sk", "S"), ("score", "N"))],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "by_score", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "score", "KeyType": "HASH"}]}],
+        )
+        for i in range(33):
+            client.put_item(TableName=TABLE, Item=_item(i))
+        return _writes_then_reads(client)
+
+
+@pytest.fixture
+def plain_moto():
+    was_installed = fast_reads.installed()
+    fast_reads.uninstall()
+    yield
+    if was_installed:
+        fast_reads.install()
+
+
+def test_read_answers_are_the_same_with_and_without_the_fast_path(plain_moto):
+    from moto.dynamodb.models.table import Table
+
+    plain_query = Table.query
+    plain = _run()
+    fast_reads.install()
+    try:
+        assert Table.query is not plain_query, "the fast path is in place"
+        fast = _run()
+    finally:
+        fast_reads.uninstall()
+    assert Table.query is plain_query
+    assert fast == plain
+    # The script did what it says: the writes moved items between the index's partitions.
+    counts = [len(a["Items"]) for a in fast if "Items" in a]
+    assert counts[:6] == [7, 26, 4, 3, 3, 3]
+    partition_3 = [a["Count"] for a in fast
+                   if "ConsumedCapacity" in a and a.get("Items") and a["Items"][0]["score"] == {"N": "3"}]
+    assert partition_3 == [3, 4, 3, 1], "put, update, delete and transaction moved items in and out of it"
+    assert fast[-1]["Responses"][TABLE] and fast[0]["Items"][0]["revenue"]["M"]["2026-01"] == {"N": "100.5"}
