@@ -48,5 +48,9 @@ def monthly_report(month):
         raise NotFound(f"Metrics for {month} were never computed; POST /v1/metrics/{month}/recompute.",
                        code="metrics_not_computed")
     from chalicelib.reports.monthly_report import render_report
+    from chalicelib.store import surveys
 
-    return html_response(render_report(month, found[month], [found[m] for m in months if m in found]))
+    current = found[month]
+    survey_ids = {*(current.get("nps", {}).get("by_survey") or {}), *(current.get("response_rate") or {})}
+    return html_response(render_report(month, current, [found[m] for m in months if m in found],
+                                       surveys.names(survey_ids)))

@@ -128,9 +128,9 @@ def _short_label(month: str) -> str:
 # ---- page -----------------------------------------------------------------------------------------------------
 
 
-def render_report(month: str, current: dict, history: list[dict]) -> str:
+def render_report(month: str, current: dict, history: list[dict], survey_names: Mapping | None = None) -> str:
     """The report page of `month` from its metrics document and the documents of up to the 12 months ending with
-    it (oldest first; months never computed are absent)."""
+    it (oldest first; months never computed are absent). `survey_names` labels surveys by name rather than id."""
     current = _mapping(current)
     history = [doc for doc in (history if isinstance(history, list | tuple) else []) if isinstance(doc, Mapping)]
     title = f"NPS and revenue report \u2014 {month_title(month)}"
@@ -147,7 +147,7 @@ def render_report(month: str, current: dict, history: list[dict]) -> str:
         _revenue_at_risk(current),
         _loop(current),
         _themes(current),
-        _breakdowns(current),
+        _breakdowns(current, _mapping(survey_names)),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/>'
@@ -451,8 +451,9 @@ def _themes(doc: Mapping) -> str:
     )
 
 
-def _nps_table(groups) -> str:
+def _nps_table(groups, labels: Mapping | None = None) -> str:
     groups = _mapping(groups)
+    labels = labels or {}
     if not groups:
         return '<p class="muted">No data.</p>'
     rows = []
@@ -460,16 +461,17 @@ def _nps_table(groups) -> str:
         item = _mapping(item)
         value = finite(item.get("nps"))
         flag = "no responses" if value is None else "low sample" if item.get("low_sample") else ""
-        rows.append([_e(name), _e(fmt_nps(value)), _e(fmt_nps(item.get("moe95"))), _e(fmt_count(item.get("n"))),
+        label = f'<span title="{_e(name)}">{_e(labels[name])}</span>' if labels.get(name) else _e(name)
+        rows.append([label, _e(fmt_nps(value)), _e(fmt_nps(item.get("moe95"))), _e(fmt_count(item.get("n"))),
                      _e(flag)])
     return _table(["Name", "NPS", "\u00b1 95%", "n", "Note"], rows)
 
 
-def _breakdowns(doc: Mapping) -> str:
+def _breakdowns(doc: Mapping, survey_names: Mapping) -> str:
     nps = _mapping(_get(doc, "nps"))
     rates = _mapping(_get(doc, "response_rate"))
     rate_rows = [
-        [_e(survey), _e(fmt_count(_get(r, "invited"))), _e(fmt_count(_get(r, "responded"))),
+        [_e(survey_names.get(survey) or survey), _e(fmt_count(_get(r, "invited"))), _e(fmt_count(_get(r, "responded"))),
          _e(fmt_pct(_get(r, "rate")))]
         for survey, r in sorted(rates.items(), key=lambda kv: str(kv[0]))
     ]
@@ -480,6 +482,6 @@ def _breakdowns(doc: Mapping) -> str:
         '<div class="grid2">'
         f"<div><h3>By segment</h3>{_nps_table(nps.get('by_segment'))}</div>"
         f"<div><h3>By touchpoint</h3>{_nps_table(nps.get('by_touchpoint'))}</div>"
-        f"<div><h3>By survey</h3>{_nps_table(nps.get('by_survey'))}</div>"
+        f"<div><h3>By survey</h3>{_nps_table(nps.get('by_survey'), survey_names)}</div>"
         f"<div><h3>Response rate by survey</h3>{rate_table}</div></div>",
     )

@@ -105,3 +105,12 @@ def test_report_page_serves_html(api, demo):
     body = r.body.decode() if isinstance(r.body, bytes) else r.body
     assert 'data-chart="nps-trend"' in body and "<script" not in body
     json.dumps(body)
+    # Surveys are labelled by name in the breakdown, with the id kept as the label's title.
+    data, keys, _ = demo
+    by_survey = body[body.index("<h3>By survey</h3>"):]
+    by_survey = by_survey[: by_survey.index("</table>")]
+    in_month = api.get(f"/v1/metrics/{END}").json["nps"]["by_survey"]
+    names = {keys[spec["key"]][0]: spec["name"] for spec in data.surveys()}
+    assert in_month and set(in_month) <= set(names)
+    for survey_id in in_month:
+        assert f'<span title="{survey_id}">{names[survey_id]}</span>' in by_survey
