@@ -3,8 +3,9 @@
 moto is built to be right, not fast, and two of its habits make the monthly job take seconds per query on a few
 thousand items:
 - it answers every Query, page after page, by sorting and walking the whole table, where DynamoDB reads only the
-  partition asked for. Here an index query reads from a partition lookup instead, built on the first query after
-  any write and kept until the next write (any DynamoDB request that is not a read), so it is never stale;
+  partition asked for, and sorts the whole table again for every Scan page. Here an index query reads from a
+  partition lookup instead, and a Scan from the table sorted once; both are built on the first read after any
+  write and kept until the next write (any DynamoDB request that is not a read), so they are never stale;
 - it writes every answer through a generic, shape-walking serializer at about a millisecond per item. A read
   answer is already DynamoDB JSON by then, so Query, Scan and BatchGetItem answers are written with `json.dumps`
   (anything json cannot write, binary values, still goes through moto's serializer).
@@ -16,6 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import threading
+from typing import Any
 
 READ_ANSWERS = ("Query", "Scan", "BatchGetItem")
 READ_ONLY = frozenset({
@@ -26,7 +28,7 @@ READ_ONLY = frozenset({
 _originals: dict[tuple[type, str], object | None] = {}
 _state = threading.local()  # the partition the current thread's query may read
 _writes = [0]  # bumped by every request that may change a table
-_lookups: dict[tuple[int, str], tuple[int, dict]] = {}
+_lookups: dict[tuple[int, str], tuple[int, Any]] = {}  # (table, index attr or "") -> (writes seen, lookup)
 _building = threading.Lock()
 
 
@@ -74,7 +76,7 @@ def install() -> None:
 
     def all_items(self):
         items = getattr(_state, "items", None)
-        return plain_all_items(self) if items is None else items
+        return _sorted(self, plain_all_items) if items is None else items
 
     for owner, name, replacement in (
         (DynamoResult, "execute_result", execute_result),
@@ -94,6 +96,17 @@ def uninstall() -> None:
             setattr(owner, name, original)
     _originals.clear()
     _lookups.clear()
+
+
+def _sorted(table, plain_all_items) -> list:
+    """The table's items in key order, as moto sorts them for every Scan page, kept until the next write."""
+    key = (id(table), "")
+    with _building:
+        generation = _writes[0]
+        known = _lookups.get(key)
+        if known is None or known[0] != generation:
+            known = _lookups[key] = (generation, plain_all_items(table))
+        return known[1]
 
 
 def _partition(table, attr: str) -> dict:
