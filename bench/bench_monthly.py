@@ -226,7 +226,11 @@ def measure(accounts: int) -> dict:
         result = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         server.stdin.close()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # moto's server thread can outlive stdin closing: stop it
+            server.kill()
+            server.wait()
     return {"accounts": accounts, "facts": loaded["facts"], **result}
 
 
