@@ -163,14 +163,9 @@ class ReadMeter:
             self.read_units += 0.5
 
     def install(self) -> None:
-        from chalicelib.store.models import MODELS
+        from common import on_every_table_client
 
-        seen = set()
-        for model in MODELS.values():
-            client = model._get_connection().connection.client
-            if id(client) not in seen:
-                seen.add(id(client))
-                client.meta.events.register("after-call.dynamodb", self)
+        on_every_table_client("after-call.dynamodb", self)
 
 
 def job(endpoint: str) -> None:

@@ -43,6 +43,18 @@ def moto_tables():
         yield
 
 
+def on_every_table_client(event: str, handler) -> None:
+    """Register a botocore event handler once on each DynamoDB client the PynamoDB models use."""
+    from chalicelib.store.models import MODELS
+
+    seen = set()
+    for model in MODELS.values():
+        client = model._get_connection().connection.client
+        if id(client) not in seen:
+            seen.add(id(client))
+            client.meta.events.register(event, handler)
+
+
 class RequestCounter:
     """Counts DynamoDB API requests (not items) by operation, on every model's client."""
 
@@ -55,14 +67,7 @@ class RequestCounter:
             self.calls[kwargs["event_name"].rsplit(".", 1)[-1]] += 1
 
     def install(self) -> RequestCounter:
-        from chalicelib.store.models import MODELS
-
-        seen = set()
-        for model in MODELS.values():
-            client = model._get_connection().connection.client
-            if id(client) not in seen:
-                seen.add(id(client))
-                client.meta.events.register("before-call.dynamodb", self)
+        on_every_table_client("before-call.dynamodb", self)
         return self
 
     @property
