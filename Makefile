@@ -33,7 +33,7 @@ test: $(VENV)/.installed $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(PYTHON) -m pytest -n 2 --dist loadfile
 
-bench: $(VENV)/.installed
+bench: package
 	cd bench && ../$(PYTHON) bench_capture.py
 	cd bench && ../$(PYTHON) bench_stream.py
 	cd bench && ../$(PYTHON) bench_monthly.py

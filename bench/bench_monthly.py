@@ -186,6 +186,7 @@ def job(endpoint: str) -> None:
         document = run_month(MONTH)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    (ROOT / "dist").mkdir(exist_ok=True)
     (ROOT / "dist" / "bench-monthly-document.json").write_text(json.dumps(document, indent=1, sort_keys=True))
     print(json.dumps({
         "wall_s": round(wall, 2),

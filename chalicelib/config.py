@@ -23,6 +23,8 @@ class Settings:
     link_ttl_days: int
     cors_max_age: int
     survey_cache_seconds: int
+    monthly_function: str
+    lambda_endpoint: str | None
 
     def table_name(self, table: str) -> str:
         return f"{self.table_prefix}{table}"
@@ -60,6 +62,9 @@ def settings() -> Settings:
         link_ttl_days=int(env.get("LINK_TTL_DAYS", "30")),
         cors_max_age=int(env.get("CORS_MAX_AGE", "600")),
         survey_cache_seconds=int(env.get("SURVEY_CACHE_SECONDS", "60")),
+        # The function `POST /v1/metrics/{month}/recompute?wait=false` starts (named as infra/ deploys it).
+        monthly_function=env.get("MONTHLY_FUNCTION_NAME") or f"nps-backend-{stage}-monthly_metrics",
+        lambda_endpoint=env.get("LAMBDA_ENDPOINT") or None,
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_auth, require_scope
-from chalicelib.api.http import html_response, json_response
+from chalicelib.api.http import html_response, json_response, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import validation
-from chalicelib.errors import NotFound
+from chalicelib.errors import Invalid, NotFound
 
 bp = Blueprint(__name__)
 
@@ -31,10 +31,27 @@ def get_metrics(month):
 
 @api_route(bp, "/v1/metrics/{month}/recompute", methods=["POST"], authorizer=admin_auth)
 def recompute_metrics(month):
+    """Compute a month now and answer its document, or with ?wait=false queue the monthly function and answer 202.
+
+    The API function has 28 seconds; past a few thousand accounts use wait=false (see the README)."""
     require_scope(bp.current_request, "write")
+    params = query(bp.current_request)
+    unknown = set(params) - {"wait"}
+    if unknown:
+        raise Invalid("Unknown query parameters.", fields={k: "unknown parameter" for k in sorted(unknown)})
+    wait = params.get("wait", "true")
+    if wait not in ("true", "false"):
+        raise Invalid("wait must be true or false.", fields={"wait": "must be true or false"})
+    month = _month(month)
+    if wait == "false":
+        from chalicelib.events.recompute import start_month
+
+        run_id = start_month(month)
+        return json_response({"month": month, "status": "started", "run_id": run_id}, 202,
+                             headers={"Location": f"/v1/metrics/{month}"})
     from chalicelib.events.monthly_job import run_month
 
-    return json_response(run_month(_month(month)), 200)
+    return json_response(run_month(month), 200)
 
 
 @api_route(bp, "/v1/reports/{month}", methods=["GET"], authorizer=admin_auth)

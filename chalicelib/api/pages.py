@@ -66,7 +66,8 @@ PAGE_SCRIPT = """
 
 
 def survey_page(survey, token: str, chosen: int | None) -> str:
-    action = f"/s/{escape(token)}"
+    # Relative to the page (/s/{token}), so the form also works under a stage prefix such as /api/s/{token}.
+    action = f"./{escape(token)}"
     buttons = "".join(
         f'<label><input type="radio" name="score" value="{n}"{" checked" if chosen == n else ""}'
         f' aria-label="{n}"><span>{n}</span></label>'
@@ -97,7 +98,7 @@ def survey_page(survey, token: str, chosen: int | None) -> str:
 def thanks_page(survey, token: str, answer: dict) -> str:
     body = (
         f"<h1>Thank you!</h1><p class=\"status\" role=\"status\">Your score of {int(answer['score'])} is recorded.</p>"
-        f'<p><a href="/s/{escape(token)}?score={int(answer["score"])}">Change your answer or add a comment</a></p>'
+        f'<p><a href="./{escape(token)}?score={int(answer["score"])}">Change your answer or add a comment</a></p>'
     )
     return _doc("Thank you", body)
 
@@ -112,7 +113,7 @@ def unsubscribe_page(token: str, done: bool) -> str:
     else:
         body = (
             "<h1>Unsubscribe from surveys?</h1>"
-            f'<form method="post" action="/u/{escape(token)}"><button type="submit">Unsubscribe</button></form>'
+            f'<form method="post" action="./{escape(token)}"><button type="submit">Unsubscribe</button></form>'
         )
     return _doc("Unsubscribe", body)
 

@@ -1,7 +1,8 @@
 """The monthly metrics job: compute a month's figures (METRICS.md), store them, publish the headlines.
 
 Scheduled for the 1st of each month at 03:00 UTC for the month just ended, and run on demand for any month
-(`POST /v1/metrics/{month}/recompute`, or invoking the function with {"month": "YYYY-MM"}). A rerun gives the
+(`POST /v1/metrics/{month}/recompute`, or invoking the function with `recompute.event_for(month)`: an
+EventBridge-shaped event whose `detail` is {"month": "YYYY-MM"}). A rerun gives the
 same document (only `computed_at` moves); responses that arrived late are simply included.
 """
 

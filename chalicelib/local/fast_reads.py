@@ -4,8 +4,9 @@ moto is built to be right, not fast, and two of its habits make the monthly job 
 thousand items:
 - it answers every Query, page after page, by sorting and walking the whole table, where DynamoDB reads only the
   partition asked for, and sorts the whole table again for every Scan page. Here an index query reads from a
-  partition lookup instead, and a Scan from the table sorted once; both are built on the first read after any
-  write and kept until the next write (any DynamoDB request that is not a read), so they are never stale;
+  partition lookup instead, sorted once, and starts a later page at its start key rather than walking the pages
+  before it; a Scan reads the table sorted once. All are built on the first read after any write and kept until
+  the next write (any DynamoDB request that is not a read), so they are never stale;
 - it writes every answer through a generic, shape-walking serializer at about a millisecond per item. A read
   answer is already DynamoDB JSON by then, so Query, Scan and BatchGetItem answers are written with `json.dumps`
   (anything json cannot write, binary values, still goes through moto's serializer).
@@ -28,7 +29,7 @@ READ_ONLY = frozenset({
 _originals: dict[tuple[type, str], object | None] = {}
 _state = threading.local()  # the partition the current thread's query may read
 _writes = [0]  # bumped by every request that may change a table
-_lookups: dict[tuple[int, str], tuple[int, Any]] = {}  # (table, index attr or "") -> (writes seen, lookup)
+_lookups: dict[tuple[int, Any], tuple[int, Any]] = {}  # (table, what) -> (writes seen, lookup)
 _building = threading.Lock()
 
 
@@ -46,6 +47,7 @@ def install() -> None:
     plain_call = DynamoHandler.call_action
     plain_query = Table.query
     plain_all_items = Table.all_items
+    plain_sorted_items = Table.sorted_items
     query_signature = inspect.signature(plain_query)
 
     def execute_result(self, context):
@@ -69,10 +71,26 @@ def install() -> None:
             return plain_query(self, *args, **kwargs)
         attr, value = conditions[0]
         _state.items = _partition(self, attr).get(value.value, [])
+        _state.asked = (attr, value.value, asked.get("exclusive_start_key"), asked.get("scan_index_forward", True))
         try:
             return plain_query(self, *args, **kwargs)
         finally:
-            _state.items = None
+            _state.items = _state.asked = None
+
+    def sorted_items(self, hash_key_attrs, range_key_attrs, items):
+        partition = getattr(_state, "items", None)
+        # moto sorts the partition's items it kept; when it kept them all (no key condition on the index's sort
+        # key), the partition sorted once serves, cut at the start key of the page asked for.
+        if partition is None or not items or len(items) != len(partition):
+            return plain_sorted_items(self, hash_key_attrs, range_key_attrs, items)
+        attr, value, start, forward = _state.asked
+        ordered, positions = _ordered(self, attr, value, partition, hash_key_attrs, range_key_attrs,
+                                      plain_sorted_items)
+        at = positions.get(_key_of(self, start)) if start else None
+        if at is None:  # the first page, or a start key moto will look for itself
+            return list(ordered)
+        # moto then skips every item up to and including the start key: leave it only that one to skip.
+        return ordered[at:] if forward else ordered[: at + 1]
 
     def all_items(self):
         items = getattr(_state, "items", None)
@@ -83,6 +101,7 @@ def install() -> None:
         (DynamoHandler, "call_action", call_action),
         (Table, "query", query),
         (Table, "all_items", all_items),
+        (Table, "sorted_items", sorted_items),
     ):
         _originals[(owner, name)] = owner.__dict__.get(name)  # None: inherited, so uninstall deletes ours
         setattr(owner, name, replacement)
@@ -98,21 +117,59 @@ def uninstall() -> None:
     _lookups.clear()
 
 
+def _fresh() -> int:
+    """The write generation; lookups built before it are dropped (called holding _building)."""
+    generation = _writes[0]
+    if _lookups and any(built != generation for built, _ in _lookups.values()):
+        for key in [k for k, (built, _) in _lookups.items() if built != generation]:
+            del _lookups[key]
+    return generation
+
+
 def _sorted(table, plain_all_items) -> list:
     """The table's items in key order, as moto sorts them for every Scan page, kept until the next write."""
     key = (id(table), "")
     with _building:
-        generation = _writes[0]
+        generation = _fresh()
         known = _lookups.get(key)
         if known is None or known[0] != generation:
             known = _lookups[key] = (generation, plain_all_items(table))
         return known[1]
 
 
+def _key_of(table, key: dict) -> tuple | None:
+    """The table's primary key in an ExclusiveStartKey, as the values moto's items hold."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    try:
+        hash_value = DynamoType(key[table.hash_key_attr]).value
+        range_value = DynamoType(key[table.range_key_attr]).value if table.range_key_attr else None
+    except (KeyError, TypeError):
+        return None
+    return hash_value, range_value
+
+
+def _ordered(table, attr, value, partition, hash_key_attrs, range_key_attrs, plain_sorted_items) -> tuple:
+    """One index partition in moto's query order, and each item's place in it by primary key."""
+    key = (id(table), ("sorted", attr, value, tuple(hash_key_attrs), tuple(range_key_attrs)))
+    with _building:
+        generation = _fresh()
+        known = _lookups.get(key)
+        if known is not None and known[0] == generation:
+            return known[1]
+        ordered = plain_sorted_items(table, hash_key_attrs, range_key_attrs, list(partition))
+        positions = {
+            (item.hash_key.value, item.range_key.value if item.range_key is not None else None): at
+            for at, item in enumerate(ordered)
+        }
+        _lookups[key] = (generation, (ordered, positions))
+        return ordered, positions
+
+
 def _partition(table, attr: str) -> dict:
     key = (id(table), attr)
     with _building:  # concurrent queries of one table build its lookup once
-        generation = _writes[0]
+        generation = _fresh()
         known = _lookups.get(key)
         if known is not None and known[0] == generation:
             return known[1]

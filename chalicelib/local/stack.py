@@ -76,6 +76,9 @@ class LocalStack:
         self._sqs = None
         self._sampler: threading.Thread | None = None
         self._sampler_stop = threading.Event()
+        self.queued_runs = {"started": 0, "succeeded": 0, "failed": 0}
+        self._queued_threads: list[threading.Thread] = []
+        self._queued_lock = threading.Lock()
 
     # ---- start ------------------------------------------------------------------------------------------
 
@@ -94,6 +97,7 @@ class LocalStack:
         self._create_admin_token()
         self._start_poller()
         self._start_scheduler()
+        self._start_queued_runs()
         self._start_sampler()
         self._check()
         self._serve_http()
@@ -230,6 +234,45 @@ class LocalStack:
             job.handler = self._function(job.name, job.handler)
         self.scheduler.start()
 
+    def _start_queued_runs(self) -> None:
+        """Lambda's asynchronous invocation, for `recompute?wait=false`: the monthly_metrics handler runs on a
+        background thread with the payload, and a failed run is tried twice more, as Lambda retries."""
+        import uuid
+
+        from chalice.local import LambdaContext
+
+        from chalicelib.events import recompute
+
+        job = self.scheduler.jobs["monthly_metrics"]
+
+        def work(payload: dict, run_id: str) -> None:
+            for attempt in range(3):
+                try:
+                    job.handler(payload, LambdaContext(job.name, memory_size=1024, max_runtime_ms=900_000))
+                except Exception:
+                    log.exception("queued run %s of %s failed (attempt %d of 3)", run_id, job.name, attempt + 1)
+                    continue
+                with self._queued_lock:
+                    self.queued_runs["succeeded"] += 1
+                return
+            with self._queued_lock:
+                self.queued_runs["failed"] += 1
+
+        def run(payload: dict) -> str:
+            run_id = str(uuid.uuid4())
+            thread = threading.Thread(target=work, args=(payload, run_id), name=f"queued-{job.name}", daemon=True)
+            with self._queued_lock:
+                self.queued_runs["started"] += 1
+                self._queued_threads = [t for t in self._queued_threads if t.is_alive()] + [thread]
+            thread.start()
+            return run_id
+
+        recompute.use_local_runner(run)
+
+    def _queued_counts(self) -> dict:
+        with self._queued_lock:
+            return dict(self.queued_runs)
+
     def _start_sampler(self) -> None:
         """Sample the on-failure queue's depth (SQS publishes ApproximateNumberOfMessagesVisible every minute)."""
         if not self.provisioned.on_failure_queue_url:
@@ -344,7 +387,8 @@ class LocalStack:
         return 200, "text/html; charset=utf-8", widget_demo_page(self.base_url, found.survey_id, found.question)
 
     def _status(self, query, headers, body):
-        return _json(200, {"poller": self.poller.stats.as_dict(), "scheduler": self.scheduler.describe()})
+        return _json(200, {"poller": self.poller.stats.as_dict(), "scheduler": self.scheduler.describe(),
+                           "queued_runs": self._queued_counts()})
 
     def _poll(self, query, headers, body):
         from chalicelib.local.poller import wait_until_idle
@@ -401,6 +445,11 @@ class LocalStack:
         if self._sampler is not None:
             self._sampler.join(10)
             self._sampler = None
+        from chalicelib.events import recompute
+
+        recompute.use_local_runner(None)
+        for thread in self._queued_threads:
+            thread.join(60)
         for part in (self.scheduler, self.poller):
             if part is not None:
                 part.stop()

@@ -20,7 +20,8 @@ class MetricDef:
 
 METRICS = (
     MetricDef("Responses", "Count", ("channel",), "response_stream",
-              "responses processed for the first time, by channel (email, link, widget, api, import)"),
+              "responses processed for the first time, by channel (email, link, widget, api, and for imports the "
+              "row's channel: phone, sms, in_app, chat, import, other)"),
     MetricDef("Promoters", "Count", (), "response_stream", "first-time responses scoring 9-10"),
     MetricDef("Passives", "Count", (), "response_stream", "first-time responses scoring 7-8"),
     MetricDef("Detractors", "Count", (), "response_stream", "first-time responses scoring 0-6"),

@@ -61,7 +61,8 @@ def test_each_score_link_shows_its_score_chosen(api, invitation):
 def test_the_page_works_without_script_and_loads_nothing_from_elsewhere(api, survey, link):
     html = api.get(link, token=None).body.decode()
     assert checked_scores(html) == []
-    assert f'<form id="nps-form" method="post" action="{link}">' in html
+    # Relative to the page, so that it also posts back to itself under a stage prefix (/api/s/{token}).
+    assert f'<form id="nps-form" method="post" action="./{link.rsplit("/", 1)[1]}">' in html
     assert html.count('type="radio" name="score"') == 11
     assert '<button id="submit" type="submit">' in html
     assert '<textarea id="comment" name="comment" maxlength="2000">' in html

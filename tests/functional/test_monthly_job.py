@@ -114,3 +114,57 @@ def test_report_page_serves_html(api, demo):
     assert in_month and set(in_month) <= set(names)
     for survey_id in in_month:
         assert f'<span title="{survey_id}">{names[survey_id]}</span>' in by_survey
+
+
+@pytest.fixture
+def lambda_invocations(monkeypatch):
+    """Lambda on moto without Docker, and the parameters of every Invoke our code sends through boto3."""
+    import boto3
+    from moto.core.models import default_user_config
+
+    monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
+    sent = []
+
+    def record(params, **kwargs):
+        sent.append(dict(params))
+
+    events = boto3._get_default_session().events
+    events.register("provide-client-params.lambda.Invoke", record)
+    yield sent
+    events.unregister("provide-client-params.lambda.Invoke", record)
+
+
+def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api, demo, lambda_invocations):
+    from chalicelib.events.schedules import monthly_metrics
+    from chalicelib.store.models import MonthlyMetrics
+
+    answer = api.post(f"/v1/metrics/{END}/recompute?wait=false")
+    assert answer.status_code == 202, answer.body
+    assert answer.json["month"] == END and answer.json["status"] == "started" and answer.json["run_id"]
+    assert answer.headers["Location"] == f"/v1/metrics/{END}"
+    assert MonthlyMetrics.count() == 0, "nothing is computed inside the API call"
+    assert api.get(f"/v1/metrics/{END}").status_code == 404
+
+    (call,) = lambda_invocations
+    assert call["FunctionName"] == "nps-backend-test-monthly_metrics"  # NPS_STAGE=test; infra/ names it so
+    assert call["InvocationType"] == "Event"
+    event = json.loads(call["Payload"])
+    assert event["detail"] == {"month": END}
+
+    # What Lambda would run: the deployed handler object, given exactly the queued event.
+    assert monthly_metrics(event, None)["month"] == END
+    served = api.get(f"/v1/metrics/{END}")
+    assert served.status_code == 200
+    data, keys, rows = demo
+    expected = expected_document(data, keys, rows, END, datetime.fromisoformat(served.json["computed_at"]))
+    assert served.json == expected
+
+
+@pytest.mark.parametrize("query", ["wait=no", "wait=", "wait=false&force=1", "now=true"])
+def test_recompute_refuses_unknown_options_and_queues_nothing(api, lambda_invocations, query):
+    answer = api.post(f"/v1/metrics/{END}/recompute?{query}")
+    assert answer.status_code == 422, answer.body
+    assert answer.json["error"]["code"] == "invalid"
+    assert lambda_invocations == []
+    assert api.post("/v1/metrics/2026-13/recompute?wait=false").status_code == 422
+    assert lambda_invocations == []

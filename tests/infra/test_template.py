@@ -265,6 +265,10 @@ def test_stage_policies_reach_only_that_stage(stage):
                     assert f"/aws/lambda/nps-backend-{stage}-" in resource, f"{path.name}: {resource}"
                 elif ":sqs:" in resource:
                     assert resource.endswith(f":nps-{stage}-response-stream-failures")
+                elif ":lambda:" in resource:  # the API starts the monthly job (recompute?wait=false), nothing else
+                    assert path.name == f"policy-{stage}-api.json", path.name
+                    assert statement["Action"] == ["lambda:InvokeFunction"], path.name
+                    assert resource == f"arn:aws:lambda:*:*:function:nps-backend-{stage}-monthly_metrics"
                 else:
                     pytest.fail(f"{path.name}: unexpected resource {resource}")
 

@@ -46,10 +46,13 @@ def _writes_then_reads(client) -> list:
                                     ExpressionAttributeValues={":p": {"S": "p1"}}, Limit=4))
         for score in (3, 4, 5):
             answers.append(_by_score(client, score, ReturnConsumedCapacity="TOTAL"))
-        first = _by_score(client, 3, Limit=1)
-        answers.append(first)
-        if "LastEvaluatedKey" in first:
-            answers.append(_by_score(client, 3, ExclusiveStartKey=first["LastEvaluatedKey"]))
+        for forward in (True, False):  # a whole index partition a page of one item at a time, both ways
+            page = _by_score(client, 3, Limit=1, ScanIndexForward=forward)
+            answers.append(page)
+            while "LastEvaluatedKey" in page:
+                page = _by_score(client, 3, Limit=1, ScanIndexForward=forward,
+                                 ExclusiveStartKey=page["LastEvaluatedKey"])
+                answers.append(page)
         answers.append(client.batch_get_item(RequestItems={TABLE: {"Keys": [
             {"pk": {"S": "p0"}, "sk": {"S": "s000"}}, {"pk": {"S": "p2"}, "sk": {"S": "s005"}},
             {"pk": {"S": "p9"}, "sk": {"S": "missing"}},
