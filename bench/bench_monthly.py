@@ -11,8 +11,9 @@ Each size runs in two processes, so that neither measurement carries the other's
 moto answers every Query page by sorting and walking the whole table, where DynamoDB reads only the partition asked
 for, and writes each answer through a generic serializer at about a millisecond per item; left alone that makes the
 50,000-account run take hours and says nothing about the job. The table server therefore installs what the local
-stack uses, chalicelib.local.fast_reads: a partition lookup for index queries and read answers written with
-`json.dumps` (`BENCH_PLAIN_MOTO=1` turns it off; both give the same document, compare `document_sha256`).
+stack uses, chalicelib.local.fast_reads: index queries read their partition sorted once and start each page at
+its start key, Scan reads the table sorted once, and read answers are written with `json.dumps`
+(`BENCH_PLAIN_MOTO=1` turns it off; both give the same document, compare `document_sha256`).
 The wall time is still moto's HTTP and JSON work plus the job's; the job process's CPU time is the figure that
 tracks what the job itself costs. Read units are what DynamoDB would bill for the requests made, from the item
 sizes (eventually consistent: half a unit per 4 KB of items read per Query/Scan page, half a unit per batch-got

@@ -3,12 +3,13 @@ invitation (first 201, later 200, last write wins), with or without script, and 
 
 from __future__ import annotations
 
+import html as html_text
 import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 import pytest
 from moto.core.botocore_stubber import BotocoreStubber
@@ -110,7 +111,7 @@ def test_form_post_without_script_works_and_answers_html(api, link):
     r = api.post(link, raw=form, content_type="application/x-www-form-urlencoded", token=None)
     assert r.status_code == 201 and r.headers["Content-Type"].startswith("text/html")
     html = r.body.decode()
-    assert "Thank you" in html and "4" in html and f'href="{link}?score=4"' in html
+    assert "Thank you" in html and "4" in html and f'href="./{link.rsplit("/", 1)[1]}?score=4"' in html
     stored = the_response()
     assert (stored.score, stored.comment, stored.drivers) == (4, "Too slow", ["support", "price"])
 
@@ -241,3 +242,14 @@ def test_links_signed_with_the_previous_key_still_work_after_rotation(api, surve
     old = sign(invitation, survey["survey_id"], key_id="k1")
     assert api.get(f"/s/{old}?score=8", token=None).status_code == 200
     assert api.post(f"/s/{old}", {"score": 8}, token=None).status_code == 201
+
+
+def test_the_page_and_its_answer_point_back_to_themselves_under_a_stage_prefix(api, link):
+    """On the default API Gateway URL every path carries the stage (/prod/s/{token}): relative URLs keep it."""
+    page = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod" + link
+    body = api.get(link, token=None).body.decode()
+    action = re.search(r'<form id="nps-form" method="post" action="([^"]+)"', body).group(1)
+    assert urljoin(page, html_text.unescape(action)) == page
+    thanks = api.post(link, raw="score=8", content_type="application/x-www-form-urlencoded", token=None).body.decode()
+    change = re.search(r'<a href="([^"]+)">Change your answer', thanks).group(1)
+    assert urljoin(page, html_text.unescape(change)) == page + "?score=8"
