@@ -24,7 +24,6 @@ class Settings:
     cors_max_age: int
     survey_cache_seconds: int
     monthly_function: str
-    lambda_endpoint: str | None
 
     def table_name(self, table: str) -> str:
         return f"{self.table_prefix}{table}"
@@ -64,7 +63,6 @@ def settings() -> Settings:
         survey_cache_seconds=int(env.get("SURVEY_CACHE_SECONDS", "60")),
         # The function `POST /v1/metrics/{month}/recompute?wait=false` starts (named as infra/ deploys it).
         monthly_function=env.get("MONTHLY_FUNCTION_NAME") or f"nps-backend-{stage}-monthly_metrics",
-        lambda_endpoint=env.get("LAMBDA_ENDPOINT") or None,
     )
 
 

@@ -56,3 +56,7 @@ class Invalid(ApiError):
 
 class Throttled(ApiError):
     status, code = 429, "throttled"
+
+
+class Unavailable(ApiError):
+    status, code = 503, "unavailable"

@@ -47,8 +47,9 @@ def recompute_metrics(month):
         from chalicelib.events.recompute import start_month
 
         run_id = start_month(month)
+        # Relative (RFC 9110), so that it keeps a stage prefix: .../prod/v1/metrics/{month}/recompute -> ../{month}
         return json_response({"month": month, "status": "started", "run_id": run_id}, 202,
-                             headers={"Location": f"/v1/metrics/{month}"})
+                             headers={"Location": f"../{month}"})
     from chalicelib.events.monthly_job import run_month
 
     return json_response(run_month(month), 200)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain import tokens
+from chalicelib.domain import tokens, validation
 from chalicelib.domain.monthly import compute_month
 from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
@@ -59,8 +59,21 @@ def _publish(document: dict) -> None:
             metric.add_metadata(key="month", value=document["month"])
 
 
+def month_of_event(event: dict) -> str:
+    """The month a run is for: the one just ended for the schedule's event, else the event's `detail.month`
+    (a queued or hand-started run), which must be there and be a valid YYYY-MM."""
+    detail = event.get("detail") or {}
+    if "month" not in detail and event.get("source") == "aws.events":
+        return previous_month(tokens.utcnow())
+    if not isinstance(detail.get("month"), str):
+        raise ValueError('a monthly metrics run needs "detail": {"month": "YYYY-MM"} (or the schedule\'s event)')
+    return validation.month(detail["month"])
+
+
 def run_for_previous_month(event: dict | None = None) -> dict:
-    detail = (event or {}).get("detail") or {}
-    month = (event or {}).get("month") or detail.get("month") or previous_month(tokens.utcnow())
+    event = event or {}
+    month = month_of_event(event)
     document = run_month(month)
+    logger.info("monthly metrics run", extra={"month": month, "run_id": event.get("id"),
+                                               "source": event.get("source")})
     return {"month": month, "nps": document["nps"]["all"]["nps"], "n": document["nps"]["all"]["n"]}

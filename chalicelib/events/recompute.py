@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from chalicelib import config
 from chalicelib.domain import tokens
+from chalicelib.errors import Unavailable
+from chalicelib.logs import logger
 
 SOURCE = "nps.metrics"
 DETAIL_TYPE = "Recompute requested"
@@ -46,17 +48,23 @@ def event_for(month: str) -> dict:
 
 
 def start_month(month: str) -> str:
-    """Queue the monthly job for `month`; the id of the queued run."""
+    """Queue the monthly job for `month`; the run's id (the event's `id`, which the job logs as `run_id`).
+    Raises Unavailable when Lambda does not take the invocation (throttled, or not allowed)."""
     payload = event_for(month)
     if _local_runner is not None:
-        return _local_runner(payload)
+        _local_runner(payload)
+        return payload["id"]
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     settings = config.settings()
-    client = boto3.client("lambda", region_name=settings.region, endpoint_url=settings.lambda_endpoint)
-    answer = client.invoke(
-        FunctionName=settings.monthly_function,
-        InvocationType="Event",
-        Payload=json.dumps(payload).encode(),
-    )
-    return answer["ResponseMetadata"]["RequestId"]
+    client = boto3.client("lambda", region_name=settings.region)
+    try:
+        client.invoke(FunctionName=settings.monthly_function, InvocationType="Event",
+                      Payload=json.dumps(payload).encode())
+    except (ClientError, BotoCoreError) as error:
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        logger.warning("could not queue the monthly job", extra={"month": month, "error_code": code})
+        raise Unavailable("The metrics run could not be queued; try again shortly.",
+                          code="recompute_unavailable") from None
+    return payload["id"]

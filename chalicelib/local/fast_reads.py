@@ -28,9 +28,11 @@ READ_ONLY = frozenset({
 
 _originals: dict[tuple[type, str], object | None] = {}
 _state = threading.local()  # the partition the current thread's query may read
-_writes = [0]  # bumped by every request that may change a table
+_writes = [0]  # bumped before and after every request that may change a table
 _lookups: dict[tuple[int, Any], tuple[int, Any]] = {}  # (table, what) -> (writes seen, lookup)
+_lookups_for = [-1]  # the write generation the lookups were built in
 _building = threading.Lock()
+stats = {"cut_pages": 0}  # index query pages started at their start key (tests check the path is taken)
 
 
 def installed() -> bool:
@@ -60,9 +62,15 @@ def install() -> None:
         return plain_result(self, context)
 
     def call_action(self):
-        if self._get_action() not in READ_ONLY:
+        if self._get_action() in READ_ONLY:
+            return plain_call(self)
+        # Before: a lookup built while the write runs is not taken for one from before it. After: nor for one
+        # from after it.
+        _writes[0] += 1
+        try:
+            return plain_call(self)
+        finally:
             _writes[0] += 1
-        return plain_call(self)
 
     def query(self, *args, **kwargs):
         asked = query_signature.bind(self, *args, **kwargs).arguments
@@ -70,8 +78,10 @@ def install() -> None:
         if not asked.get("index_name") or not conditions or len(conditions) != 1:
             return plain_query(self, *args, **kwargs)
         attr, value = conditions[0]
-        _state.items = _partition(self, attr).get(value.value, [])
-        _state.asked = (attr, value.value, asked.get("exclusive_start_key"), asked.get("scan_index_forward", True))
+        generation, lookup = _partition(self, attr)
+        _state.items = lookup.get(value.value, [])
+        _state.asked = (generation, attr, value.value, asked.get("exclusive_start_key"),
+                        asked.get("scan_index_forward") is not False)
         try:
             return plain_query(self, *args, **kwargs)
         finally:
@@ -79,17 +89,23 @@ def install() -> None:
 
     def sorted_items(self, hash_key_attrs, range_key_attrs, items):
         partition = getattr(_state, "items", None)
-        # moto sorts the partition's items it kept; when it kept them all (no key condition on the index's sort
-        # key), the partition sorted once serves, cut at the start key of the page asked for.
-        if partition is None or not items or len(items) != len(partition):
+        if partition is None or not items:
             return plain_sorted_items(self, hash_key_attrs, range_key_attrs, items)
-        attr, value, start, forward = _state.asked
-        ordered, positions = _ordered(self, attr, value, partition, hash_key_attrs, range_key_attrs,
+        generation, attr, value, start, forward = _state.asked
+        ordered, positions = _ordered(self, generation, attr, value, partition, hash_key_attrs, range_key_attrs,
                                       plain_sorted_items)
+        # moto sorts the items of the partition it kept, those with the index's sort key. When it kept them all,
+        # the partition sorted once serves, cut at the start key of the page asked for.
+        if len(items) != len(ordered):
+            return plain_sorted_items(self, hash_key_attrs, range_key_attrs, items)
         at = positions.get(_key_of(self, start)) if start else None
-        if at is None:  # the first page, or a start key moto will look for itself
+        # The first page, or a start key that is not an item of the partition with these very index values (the
+        # item moved, or the key was made up): moto walks from the top and finds the place itself.
+        if at is None or not _same_sort_values(ordered[at], start, self._generate_attr_to_sort_by(
+                hash_key_attrs, range_key_attrs)):
             return list(ordered)
         # moto then skips every item up to and including the start key: leave it only that one to skip.
+        stats["cut_pages"] += 1
         return ordered[at:] if forward else ordered[: at + 1]
 
     def all_items(self):
@@ -118,11 +134,11 @@ def uninstall() -> None:
 
 
 def _fresh() -> int:
-    """The write generation; lookups built before it are dropped (called holding _building)."""
+    """The write generation; lookups built in an earlier one are dropped (called holding _building)."""
     generation = _writes[0]
-    if _lookups and any(built != generation for built, _ in _lookups.values()):
-        for key in [k for k, (built, _) in _lookups.items() if built != generation]:
-            del _lookups[key]
+    if _lookups_for[0] != generation:
+        _lookups.clear()
+        _lookups_for[0] = generation
     return generation
 
 
@@ -149,30 +165,40 @@ def _key_of(table, key: dict) -> tuple | None:
     return hash_value, range_value
 
 
-def _ordered(table, attr, value, partition, hash_key_attrs, range_key_attrs, plain_sorted_items) -> tuple:
-    """One index partition in moto's query order, and each item's place in it by primary key."""
+def _same_sort_values(item, start: dict, attrs: list) -> bool:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return all(a in start and a in item.attrs and item.attrs[a] == DynamoType(start[a]) for a in attrs)
+
+
+def _ordered(table, generation, attr, value, partition, hash_key_attrs, range_key_attrs, plain_sorted_items):
+    """One index partition (read in write generation `generation`) in moto's query order, and each item's place
+    in it by primary key."""
     key = (id(table), ("sorted", attr, value, tuple(hash_key_attrs), tuple(range_key_attrs)))
     with _building:
-        generation = _fresh()
+        current = _fresh()
         known = _lookups.get(key)
-        if known is not None and known[0] == generation:
+        if known is not None and known[0] == generation == current:
             return known[1]
-        ordered = plain_sorted_items(table, hash_key_attrs, range_key_attrs, list(partition))
+        kept = [item for item in partition if all(a is None or a in item.attrs for a in range_key_attrs)]
+        ordered = plain_sorted_items(table, hash_key_attrs, range_key_attrs, kept)
         positions = {
             (item.hash_key.value, item.range_key.value if item.range_key is not None else None): at
             for at, item in enumerate(ordered)
         }
-        _lookups[key] = (generation, (ordered, positions))
+        if generation == current:  # a partition from before a write is sorted for this query only
+            _lookups[key] = (generation, (ordered, positions))
         return ordered, positions
 
 
-def _partition(table, attr: str) -> dict:
+def _partition(table, attr: str) -> tuple[int, dict]:
+    """The table's items grouped by their value of `attr`, and the write generation they were read in."""
     key = (id(table), attr)
     with _building:  # concurrent queries of one table build its lookup once
         generation = _fresh()
         known = _lookups.get(key)
         if known is not None and known[0] == generation:
-            return known[1]
+            return known
         grouped: dict = {}
         for stored in list(table.items.values()):  # unsorted: the query sorts the partition it reads
             for item in stored.values() if table.range_key_attr else (stored,):
@@ -180,4 +206,4 @@ def _partition(table, attr: str) -> dict:
                 if value is not None:
                     grouped.setdefault(value.value, []).append(item)
         _lookups[key] = (generation, grouped)
-        return grouped
+        return generation, grouped

@@ -259,7 +259,7 @@ class LocalStack:
                 self.queued_runs["failed"] += 1
 
         def run(payload: dict) -> str:
-            run_id = str(uuid.uuid4())
+            run_id = payload.get("id") or str(uuid.uuid4())
             thread = threading.Thread(target=work, args=(payload, run_id), name=f"queued-{job.name}", daemon=True)
             with self._queued_lock:
                 self.queued_runs["started"] += 1
@@ -456,6 +456,9 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+            from chalicelib.local import fast_reads
+
+            fast_reads.uninstall()  # in-process moto used after the stack (tests) runs as it was
         if self._tee is not None:
             from chalicelib.local import metrics_sink
 

@@ -237,6 +237,14 @@ def alarms(names: Names) -> list[Alarm]:
             "GreaterThanThreshold", 0,
         ),
         Alarm(
+            "MonthlyMetricsErrorsAlarm",
+            "A monthly metrics run failed (scheduled, or queued by recompute?wait=false). Lambda retries it twice; "
+            "until a run succeeds the month keeps its previous document.",
+            (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("monthly_metrics")),), "Sum",
+                    300),),
+            "GreaterThanThreshold", 0,
+        ),
+        Alarm(
             "Api5xxRateAlarm",
             "The API answered too many requests with 5xx over 5 minutes.",
             (_api("errors", "5XXError", names, period=300, visible=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urljoin
 
 import pytest
 from e2e.browser import browser_page, screenshot
@@ -75,14 +76,19 @@ def report_month(stack) -> dict:
         assert answer.status == 200, answer.text
     # The report's month is queued instead (?wait=false), as a large data set needs: the local stack runs the
     # monthly function in the background, as Lambda runs an asynchronous invocation.
-    runs = stack.status()["queued_runs"]
+    failed_before = stack.status()["queued_runs"]["failed"]
+    assert stack.get(f"/v1/metrics/{END_MONTH}").status == 404
     answer = stack.post(f"/v1/metrics/{END_MONTH}/recompute?wait=false")
     assert answer.status == 202 and answer.json["status"] == "started", answer.text
+    # As a client would: follow Location until the figures are there.
+    location = urljoin(f"/v1/metrics/{END_MONTH}/recompute", answer.headers["Location"])
+    assert location == f"/v1/metrics/{END_MONTH}"
     deadline = time.monotonic() + 120
-    while stack.status()["queued_runs"]["succeeded"] == runs["succeeded"]:
-        assert stack.status()["queued_runs"]["failed"] == runs["failed"], "the queued run failed"
+    while (figures := stack.get(location)).status == 404:
+        assert stack.status()["queued_runs"]["failed"] == failed_before, "the queued run failed"
         assert time.monotonic() < deadline, "the queued run did not finish in 120 s"
-        time.sleep(0.2)  # polling the run's state, not waiting in place of it
+        time.sleep(0.2)  # polling the documented answer, not waiting in place of it
+    assert figures.status == 200 and figures.json["month"] == END_MONTH, figures.text
 
     documents = {}
     for month in [f"2022-{m:02d}" for m in range(7, 13)] + COMPUTED:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from urllib.parse import urljoin
 
 import pytest
 from support_stream import StreamReader, deliver
@@ -134,14 +135,16 @@ def lambda_invocations(monkeypatch):
     events.unregister("provide-client-params.lambda.Invoke", record)
 
 
-def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api, demo, lambda_invocations):
-    from chalicelib.events.schedules import monthly_metrics
+def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api, client, demo,
+                                                                           lambda_invocations):
     from chalicelib.store.models import MonthlyMetrics
 
     answer = api.post(f"/v1/metrics/{END}/recompute?wait=false")
     assert answer.status_code == 202, answer.body
-    assert answer.json["month"] == END and answer.json["status"] == "started" and answer.json["run_id"]
-    assert answer.headers["Location"] == f"/v1/metrics/{END}"
+    assert answer.json["month"] == END and answer.json["status"] == "started"
+    # The Location is relative, so it keeps a stage prefix (the default API Gateway URL) and leads to the figures.
+    called = f"https://abc123.execute-api.eu-west-1.amazonaws.com/prod/v1/metrics/{END}/recompute"
+    assert urljoin(called, answer.headers["Location"]) == called.removesuffix("/recompute")
     assert MonthlyMetrics.count() == 0, "nothing is computed inside the API call"
     assert api.get(f"/v1/metrics/{END}").status_code == 404
 
@@ -149,15 +152,37 @@ def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api
     assert call["FunctionName"] == "nps-backend-test-monthly_metrics"  # NPS_STAGE=test; infra/ names it so
     assert call["InvocationType"] == "Event"
     event = json.loads(call["Payload"])
-    assert event["detail"] == {"month": END}
+    assert event["detail"] == {"month": END} and event["id"] == answer.json["run_id"]
 
-    # What Lambda would run: the deployed handler object, given exactly the queued event.
-    assert monthly_metrics(event, None)["month"] == END
+    # What Lambda then runs: the deployed function, invoked with exactly the queued event.
+    ran = client.lambda_.invoke("monthly_metrics", event)
+    assert ran.payload["month"] == END, ran.payload
     served = api.get(f"/v1/metrics/{END}")
     assert served.status_code == 200
     data, keys, rows = demo
     expected = expected_document(data, keys, rows, END, datetime.fromisoformat(served.json["computed_at"]))
     assert served.json == expected
+
+
+def test_recompute_answers_503_when_lambda_refuses_the_invocation(api, lambda_invocations):
+    """Lambda throttles (or the role may not invoke): a clear 503 to retry, nothing computed or stored."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store.models import MonthlyMetrics
+
+    def throttle(**kwargs):
+        raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}, "Invoke")
+
+    events = boto3._get_default_session().events
+    events.register("before-call.lambda.Invoke", throttle)
+    try:
+        answer = api.post(f"/v1/metrics/{END}/recompute?wait=false")
+    finally:
+        events.unregister("before-call.lambda.Invoke", throttle)
+    assert answer.status_code == 503, answer.body
+    assert answer.json["error"]["code"] == "recompute_unavailable"
+    assert MonthlyMetrics.count() == 0
 
 
 @pytest.mark.parametrize("query", ["wait=no", "wait=", "wait=false&force=1", "now=true"])
@@ -168,3 +193,21 @@ def test_recompute_refuses_unknown_options_and_queues_nothing(api, lambda_invoca
     assert lambda_invocations == []
     assert api.post("/v1/metrics/2026-13/recompute?wait=false").status_code == 422
     assert lambda_invocations == []
+
+
+def test_the_month_of_a_run_comes_from_the_schedule_or_from_the_event():
+    from chalicelib.domain import tokens
+    from chalicelib.errors import Invalid
+    from chalicelib.events.monthly_job import month_of_event
+    from chalicelib.events.recompute import event_for
+
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    assert month_of_event(scheduled) == previous_month(tokens.utcnow())
+    assert month_of_event(event_for("2025-02")) == "2025-02"
+    assert month_of_event({**scheduled, "detail": {"month": "2024-12"}}) == "2024-12"
+    with pytest.raises(ValueError, match="detail"):  # a hand-written event that misspells the month
+        month_of_event({"source": "nps.metrics", "detail": {"monht": "2025-02"}})
+    with pytest.raises(ValueError, match="detail"):
+        month_of_event({"month": "2025-02"})
+    with pytest.raises(Invalid):
+        month_of_event({"source": "nps.metrics", "detail": {"month": "2025-2"}})

@@ -273,6 +273,31 @@ def test_stage_policies_reach_only_that_stage(stage):
                     pytest.fail(f"{path.name}: unexpected resource {resource}")
 
 
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_api_may_start_exactly_the_monthly_function_it_names(stage, sam, monkeypatch):
+    """recompute?wait=false invokes the monthly function: the API policy must allow that one call on that one
+    function, under the name the template gives it and the code uses."""
+    from chalicelib import config
+
+    (grant,) = [s for s in _statements(json.loads((ROOT / ".chalice" / f"policy-{stage}-api.json").read_text()))
+                if any(a.startswith("lambda:") for a in s["Action"])]
+    assert (grant["Effect"], grant["Action"]) == ("Allow", ["lambda:InvokeFunction"])
+    monkeypatch.setenv("NPS_STAGE", stage)
+    monkeypatch.delenv("MONTHLY_FUNCTION_NAME", raising=False)
+    config.reset()
+    try:
+        name = config.settings().monthly_function
+    finally:
+        monkeypatch.undo()
+        config.reset()
+    assert grant["Resource"] == [f"arn:aws:lambda:*:*:function:{name}"]
+    deployed = sam["Resources"]["MonthlyMetrics"]["Properties"]["FunctionName"]["Fn::Sub"]
+    assert deployed.replace("${Stage}", stage) == name
+    for other in ("authorizer", "stream", "schedules"):
+        document = json.loads((ROOT / ".chalice" / f"policy-{stage}-{other}.json").read_text())
+        assert not any(a.startswith("lambda:") for s in _statements(document) for a in s["Action"]), other
+
+
 def test_policies_cover_the_dynamodb_calls_the_code_makes():
     """Policies grant PynamoDB's item, batch and query calls. Transactions are authorised per item, with
     ConditionCheckItem for condition checks, and Model.describe_table needs DescribeTable: add them when used."""
@@ -472,6 +497,9 @@ def test_alarms_watch_what_ops_must_know(sam):
     assert (age["MetricName"], age["Threshold"], age["ComparisonOperator"]) == (
         "IteratorAge", 300000, "GreaterThanThreshold")
     assert alarms["StreamHandlerErrorsAlarm"]["MetricName"] == "Errors"
+    monthly = alarms["MonthlyMetricsErrorsAlarm"]
+    assert (monthly["MetricName"], monthly["Threshold"], monthly["Dimensions"]) == (
+        "Errors", 0, [{"Name": "FunctionName", "Value": f"nps-backend-{STAGE}-monthly_metrics"}])
     queue = alarms["StreamFailureQueueAlarm"]
     assert (queue["MetricName"], queue["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
     rate = alarms["Api5xxRateAlarm"]

@@ -27,12 +27,29 @@ def _item(i: int) -> dict:
         "revenue": {"M": {"2026-01": {"N": "100.5"}, "2026-02": {"N": "0"}}},
         "tags": {"SS": ["a", "b"]},
         "comment": {"S": 'quotes " and \\ backslash\nnew line ' + "x" * 300},
+        "grp": {"S": f"g{i % 2}"},
+        **({} if i % 5 == 0 else {"when": {"S": f"w{(i * 7) % 40:02d}"}}),  # a sparse index with a sort key
     }
 
 
 def _by_score(client, score: int, **kw) -> dict:
     return client.query(TableName=TABLE, IndexName="by_score", KeyConditionExpression="score = :s",
                         ExpressionAttributeValues={":s": {"N": str(score)}}, **kw)
+
+
+def _pages(client, limit: int, **kw) -> list:
+    """Every page of a query, `limit` items at a time."""
+    pages = [client.query(TableName=TABLE, Limit=limit, **kw)]
+    while "LastEvaluatedKey" in pages[-1]:
+        pages.append(client.query(TableName=TABLE, Limit=limit, ExclusiveStartKey=pages[-1]["LastEvaluatedKey"],
+                                  **kw))
+    return pages
+
+
+def _by_group(group: str, **kw) -> dict:
+    values = {":g": {"S": group}, **kw.pop("values", {})}
+    condition = "grp = :g" + kw.pop("and_", "")
+    return dict(IndexName="by_group", KeyConditionExpression=condition, ExpressionAttributeValues=values, **kw)
 
 
 def _writes_then_reads(client) -> list:
@@ -53,6 +70,20 @@ def _writes_then_reads(client) -> list:
                 page = _by_score(client, 3, Limit=1, ScanIndexForward=forward,
                                  ExclusiveStartKey=page["LastEvaluatedKey"])
                 answers.append(page)
+        for forward in (True, False):  # an index with a sort key, items without it left out, both ways
+            answers.extend(_pages(client, 2, **_by_group("g0", ScanIndexForward=forward)))
+            answers.extend(_pages(client, 3, **_by_group(
+                "g1", ScanIndexForward=forward, and_=" AND #w BETWEEN :lo AND :hi",
+                values={":lo": {"S": "w05"}, ":hi": {"S": "w30"}}, ExpressionAttributeNames={"#w": "when"})))
+        # A page asked for after its start item moved within the index: the key's index value is no longer the
+        # item's, and the answer must still be moto's.
+        first = client.query(TableName=TABLE, Limit=3, **_by_group("g0"))
+        moved = first["LastEvaluatedKey"]
+        client.update_item(TableName=TABLE, Key={"pk": moved["pk"], "sk": moved["sk"]},
+                           UpdateExpression="SET #w = :w", ExpressionAttributeNames={"#w": "when"},
+                           ExpressionAttributeValues={":w": {"S": "w00"}})
+        answers.append(first)
+        answers.append(client.query(TableName=TABLE, ExclusiveStartKey=moved, **_by_group("g0")))
         answers.append(client.batch_get_item(RequestItems={TABLE: {"Keys": [
             {"pk": {"S": "p0"}, "sk": {"S": "s000"}}, {"pk": {"S": "p2"}, "sk": {"S": "s005"}},
             {"pk": {"S": "p9"}, "sk": {"S": "missing"}},
@@ -82,10 +113,16 @@ def _run() -> list:
             TableName=TABLE,
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
-                                  for n, t in (("pk", "S"), ("sk", "S"), ("score", "N"))],
+                                  for n, t in (("pk", "S"), ("sk", "S"), ("score", "N"), ("grp", "S"),
+                                               ("when", "S"))],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{"IndexName": "by_score", "Projection": {"ProjectionType": "ALL"},
-                                     "KeySchema": [{"AttributeName": "score", "KeyType": "HASH"}]}],
+            GlobalSecondaryIndexes=[
+                {"IndexName": "by_score", "Projection": {"ProjectionType": "ALL"},
+                 "KeySchema": [{"AttributeName": "score", "KeyType": "HASH"}]},
+                {"IndexName": "by_group", "Projection": {"ProjectionType": "ALL"},
+                 "KeySchema": [{"AttributeName": "grp", "KeyType": "HASH"},
+                               {"AttributeName": "when", "KeyType": "RANGE"}]},
+            ],
         )
         for i in range(33):
             client.put_item(TableName=TABLE, Item=_item(i))
@@ -107,9 +144,11 @@ def test_read_answers_are_the_same_with_and_without_the_fast_path(plain_moto):
     plain_query = Table.query
     plain = _run()
     fast_reads.install()
+    fast_reads.stats["cut_pages"] = 0
     try:
         assert Table.query is not plain_query, "the fast path is in place"
         fast = _run()
+        assert fast_reads.stats["cut_pages"] >= 40, "later pages started at their start key, not from the top"
     finally:
         fast_reads.uninstall()
     assert Table.query is plain_query
