@@ -23,11 +23,11 @@ from chalicelib.logs import logger
 SOURCE = "nps.metrics"
 DETAIL_TYPE = "Recompute requested"
 
-_local_runner: Callable[[dict], str] | None = None
+_local_runner: Callable[[dict], object] | None = None
 
 
-def use_local_runner(runner: Callable[[dict], str] | None) -> None:
-    """Run started jobs with `runner(payload) -> run id` instead of invoking Lambda (None: invoke Lambda)."""
+def use_local_runner(runner: Callable[[dict], object] | None) -> None:
+    """Run started jobs with `runner(event)` instead of invoking Lambda (None: invoke Lambda again)."""
     global _local_runner
     _local_runner = runner
 
