@@ -305,17 +305,41 @@ class MetricStore:
 class EmfTee:
     """A stand-in for a text stream (sys.stdout) that writes everything through at once and records the EMF
     metrics of each complete line into `store`. Lines are assembled per thread, so two functions printing at the
-    same time never mix their halves of a line; writes through are serialised by a lock."""
+    same time never mix their halves of a line; writes through are serialised by a lock.
 
-    def __init__(self, stream, store: MetricStore):
+    With `echo_emf=False` the EMF lines are recorded but not written through (Lambda sends them to CloudWatch
+    Logs, not to anyone's console). Powertools prints one as two writes, the JSON then the newline; everything
+    else still goes through at once, partial lines included."""
+
+    def __init__(self, stream, store: MetricStore, *, echo_emf: bool = True):
         self.stream = stream
         self.store = store
+        self.echo_emf = echo_emf
         self._lock = threading.Lock()
         self._pending = threading.local()
 
+    def _shown(self, text: str) -> str:
+        if self.echo_emf:
+            return text
+        if text.startswith('{"_aws"'):
+            if text.endswith("\n"):
+                return ""
+            self._pending.emf_open = True  # the newline that ends it comes next, on its own
+            return ""
+        if getattr(self._pending, "emf_open", False):
+            self._pending.emf_open = False
+            if text.startswith("\n"):
+                return text[1:]
+        return text
+
     def write(self, text: str) -> int:
+        if text.startswith('{"_aws"'):  # an EMF line starts here: what this thread left unfinished is not part of it
+            self._pending.parts = None
+        shown = self._shown(text)
         with self._lock:
-            written = self.stream.write(text)
+            if shown:
+                self.stream.write(shown)
+        written = len(text)
         if "\n" not in text:
             self._hold(text)
             return written
@@ -371,8 +395,8 @@ def capturing_stdout(store: MetricStore) -> Iterator[EmfTee]:
         uninstall(tee)
 
 
-def install(store: MetricStore) -> EmfTee:
-    tee = EmfTee(sys.stdout, store)
+def install(store: MetricStore, *, echo_emf: bool = True) -> EmfTee:
+    tee = EmfTee(sys.stdout, store, echo_emf=echo_emf)
     sys.stdout = tee
     return tee
 

@@ -113,7 +113,9 @@ class LocalStack:
         from chalicelib.local import metrics_sink
 
         if self._tee is None:
-            self._tee = metrics_sink.install(self.metrics)
+            # EMF lines reach the console with the function logs (NPS_LOG_LEVEL=INFO or DEBUG), not otherwise.
+            level = os.environ.get("NPS_LOG_LEVEL", "WARNING").upper()
+            self._tee = metrics_sink.install(self.metrics, echo_emf=level in ("DEBUG", "INFO"))
 
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer

@@ -128,6 +128,23 @@ def test_the_tee_writes_everything_through_and_records_emf_lines():
     assert tee.encoding == out.encoding  # anything else is the wrapped stream's
 
 
+def test_a_quiet_tee_records_emf_lines_without_showing_them_and_shows_the_rest_at_once():
+    out, store = io.StringIO(), store_at()
+    tee = EmfTee(out, store, echo_emf=False)
+    line = emf({"Detractors": 2})
+
+    tee.write("\r  demo: loading 3/12")  # a progress line, rewritten in place: shown before any newline
+    assert out.getvalue() == "\r  demo: loading 3/12"
+    print(line, file=tee)  # the JSON, then its newline on its own
+    tee.write(line + "\n")  # or both at once
+    tee.write("\r  demo: loading 4/12\n")
+    print("ordinary output", file=tee)
+
+    assert out.getvalue() == "\r  demo: loading 3/12\r  demo: loading 4/12\nordinary output\n"
+    assert store.emf_lines == 2
+    assert store.aggregate(NAMESPACE, "Detractors", {"service": SERVICE}, "Sum", start=T0, end=T0 + 60) == 4.0
+
+
 def test_installing_the_tee_captures_print_and_uninstalling_restores_stdout(capsys):
     import sys
 
