@@ -96,8 +96,23 @@ def parse_body(request, *, allow_form: bool = False, limit: int = MAX_BODY) -> d
     raise UnsupportedMediaType(f"Send the body as {accepted}.")
 
 
-def query(request) -> dict:
-    return dict(request.query_params or {})
+def query(request, allowed: set[str] | frozenset[str] | None = None) -> dict:
+    """The query parameters; with `allowed`, any other one is refused (422), as unknown body fields are."""
+    params = dict(request.query_params or {})
+    unknown = set(params) - allowed if allowed is not None else ()
+    if unknown:
+        raise Invalid("Unknown query parameters.", fields={k: "unknown parameter" for k in sorted(unknown)})
+    return params
+
+
+def flag_param(params: dict, name: str, default: bool) -> bool:
+    """A true/false query parameter (422 for anything else)."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise Invalid(f"{name} must be true or false.", fields={name: "must be true or false"})
+    return raw == "true"
 
 
 def encode_cursor(value: dict | None) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_auth, require_scope
-from chalicelib.api.http import html_response, json_response, query
+from chalicelib.api.http import flag_param, html_response, json_response, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import validation
-from chalicelib.errors import Invalid, NotFound
+from chalicelib.errors import NotFound
 
 bp = Blueprint(__name__)
 
@@ -35,15 +35,9 @@ def recompute_metrics(month):
 
     The API function has 28 seconds; past a few thousand accounts use wait=false (see the README)."""
     require_scope(bp.current_request, "write")
-    params = query(bp.current_request)
-    unknown = set(params) - {"wait"}
-    if unknown:
-        raise Invalid("Unknown query parameters.", fields={k: "unknown parameter" for k in sorted(unknown)})
-    wait = params.get("wait", "true")
-    if wait not in ("true", "false"):
-        raise Invalid("wait must be true or false.", fields={"wait": "must be true or false"})
+    wait = flag_param(query(bp.current_request, {"wait"}), "wait", True)
     month = _month(month)
-    if wait == "false":
+    if not wait:
         from chalicelib.events.recompute import start_month
 
         run_id = start_month(month)

@@ -28,7 +28,7 @@ def create_survey():
 @api_route(bp, "/v1/surveys", methods=["GET"], authorizer=admin_auth)
 def list_surveys():
     require_scope(bp.current_request, "read")
-    params = query(bp.current_request)
+    params = query(bp.current_request, {"limit", "next"})
     items, nxt = survey_store.list_page(limit_param(params), (decode_cursor(params.get("next")) or {}).get("k"))
     return json_response(
         {"surveys": [survey_store.to_dict(s) for s in items], "next": encode_cursor({"k": nxt} if nxt else None)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_auth, require_scope
-from chalicelib.api.http import decode_cursor, encode_cursor, json_response, limit_param, parse_body, query
+from chalicelib.api.http import decode_cursor, encode_cursor, flag_param, json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import loop, tokens
 from chalicelib.errors import Invalid
@@ -19,22 +19,17 @@ FILTERS = {"status", "owner", "overdue", "limit", "next"}
 @api_route(bp, "/v1/tasks", methods=["GET"], authorizer=admin_auth)
 def list_tasks():
     require_scope(bp.current_request, "read")
-    params = query(bp.current_request)
-    unknown = set(params) - FILTERS
-    if unknown:
-        raise Invalid("Unknown query parameters.", fields={k: "unknown parameter" for k in sorted(unknown)})
+    params = query(bp.current_request, FILTERS)
     status = params.get("status")
     if status is not None and status not in loop.STATUSES:
         raise Invalid("Unknown status.", fields={"status": "must be one of " + ", ".join(loop.STATUSES)})
-    overdue = params.get("overdue")
-    if overdue is not None and overdue not in ("true", "false"):
-        raise Invalid("overdue must be true or false.", fields={"overdue": "must be true or false"})
+    overdue = flag_param(params, "overdue", False)
     owner = params.get("owner")
     if owner is not None and not 0 < len(owner) <= 200:
         raise Invalid("owner is not valid.", fields={"owner": "invalid"})
     now = tokens.utcnow()
     items, nxt = task_store.list_page(
-        {"status": status, "owner": owner, "overdue": overdue == "true"},
+        {"status": status, "owner": owner, "overdue": overdue},
         limit_param(params),
         decode_cursor(params.get("next")),
         now,

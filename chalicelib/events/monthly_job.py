@@ -70,7 +70,8 @@ def month_of_event(event: dict) -> str:
     return validation.month(detail["month"])
 
 
-def run_for_previous_month(event: dict | None = None) -> dict:
+def run_for_event(event: dict | None = None) -> dict:
+    """The function's entry: the month the event names (or the one just ended, on schedule)."""
     event = event or {}
     month = month_of_event(event)
     document = run_month(month)

@@ -19,6 +19,6 @@ def sla_sweep(event):
 
 @bp.schedule(MONTHLY_METRICS_SCHEDULE, name="monthly_metrics", description="Compute last month's metrics")
 def monthly_metrics(event):
-    from chalicelib.events.monthly_job import run_for_previous_month
+    from chalicelib.events.monthly_job import run_for_event
 
-    return run_for_previous_month(event.to_dict())
+    return run_for_event(event.to_dict())

@@ -239,8 +239,6 @@ class LocalStack:
     def _start_queued_runs(self) -> None:
         """Lambda's asynchronous invocation, for `recompute?wait=false`: the monthly_metrics handler runs on a
         background thread with the payload, and a failed run is tried twice more, as Lambda retries."""
-        import uuid
-
         from chalice.local import LambdaContext
 
         from chalicelib.events import recompute
@@ -260,14 +258,13 @@ class LocalStack:
             with self._queued_lock:
                 self.queued_runs["failed"] += 1
 
-        def run(payload: dict) -> str:
-            run_id = payload.get("id") or str(uuid.uuid4())
-            thread = threading.Thread(target=work, args=(payload, run_id), name=f"queued-{job.name}", daemon=True)
+        def run(payload: dict) -> None:
+            thread = threading.Thread(target=work, args=(payload, payload["id"]), name=f"queued-{job.name}",
+                                      daemon=True)
             with self._queued_lock:
                 self.queued_runs["started"] += 1
                 self._queued_threads = [t for t in self._queued_threads if t.is_alive()] + [thread]
             thread.start()
-            return run_id
 
         recompute.use_local_runner(run)
 

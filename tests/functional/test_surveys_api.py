@@ -129,6 +129,12 @@ def test_bad_limit_is_422(api):
         assert_error(api.get(f"/v1/surveys?{query}"), 422, "invalid")
 
 
+def test_unknown_list_parameter_is_422(api):
+    answer = api.get("/v1/surveys?limit=5&status=open")
+    assert_error(answer, 422, "invalid")
+    assert answer.json["error"]["fields"] == {"status": "unknown parameter"}
+
+
 def test_bad_cursor_is_400(api, survey):
     for cursor in ["!!!", "bm90IGpzb24", "WzFd", "eyJrIjogImFiYyJ9", "eyJrIjogeyJ4IjogMX19",
                    "eyJrIjogeyJzdXJ2ZXlfaWQiOiB7Ik4iOiAiMSJ9fX0", "W" * 3000]:
