@@ -24,6 +24,16 @@ class Settings:
     cors_max_age: int
     survey_cache_seconds: int
     monthly_function: str
+    # One-click answers: a page left open this long without a gesture posts its score as pending, and a
+    # pending answer with no conflicting page view is counted once it has been quiet this long.
+    dwell_seconds: int = 5
+    pending_quiet_seconds: int = 90
+    # How long a rotated identity secret keeps verifying.
+    secret_grace_days: int = 7
+    # Currency of every money figure in the report and dashboard (ISO 4217).
+    currency: str = "USD"
+    # Lifetime of a signed report link.
+    report_link_seconds: int = 900
 
     def table_name(self, table: str) -> str:
         return f"{self.table_prefix}{table}"
@@ -63,6 +73,11 @@ def settings() -> Settings:
         survey_cache_seconds=int(env.get("SURVEY_CACHE_SECONDS", "60")),
         # The function `POST /v1/metrics/{month}/recompute?wait=false` starts (named as infra/ deploys it).
         monthly_function=env.get("MONTHLY_FUNCTION_NAME") or f"nps-backend-{stage}-monthly_metrics",
+        dwell_seconds=int(env.get("DWELL_SECONDS", "5")),
+        pending_quiet_seconds=int(env.get("PENDING_QUIET_SECONDS", "90")),
+        secret_grace_days=int(env.get("SECRET_GRACE_DAYS", "7")),
+        currency=env.get("CURRENCY", "USD"),
+        report_link_seconds=int(env.get("REPORT_LINK_SECONDS", "900")),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from urllib.parse import parse_qs
@@ -113,24 +112,6 @@ def flag_param(params: dict, name: str, default: bool) -> bool:
     if raw not in ("true", "false"):
         raise Invalid(f"{name} must be true or false.", fields={name: "must be true or false"})
     return raw == "true"
-
-
-def encode_cursor(value: dict | None) -> str | None:
-    if not value:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str | None) -> dict | None:
-    if not text:
-        return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"}) from None
-    if not isinstance(value, dict):
-        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
-    return value
 
 
 def limit_param(params: dict, default: int = 50, maximum: int = 500) -> int:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_auth, require_scope
-from chalicelib.api.http import decode_cursor, encode_cursor, json_response, limit_param, query
+from chalicelib.api.cursors import decode_cursor, encode_cursor
+from chalicelib.api.http import json_response, limit_param, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import validation
 from chalicelib.errors import Invalid
-from chalicelib.store import responses as response_store
+from chalicelib.store import response_export as response_store
 
 bp = Blueprint(__name__)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_auth, require_scope
-from chalicelib.api.http import decode_cursor, encode_cursor, json_response, limit_param, parse_body, query
+from chalicelib.api.cursors import decode_cursor, encode_cursor
+from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import tokens, validation
 from chalicelib.errors import Gone, Invalid

@@ -9,6 +9,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
@@ -42,6 +43,14 @@ class Survey(Model):
     loop_rules = MapAttribute(default=dict)
     themes = MapAttribute(null=True)
     identity_secret = UnicodeAttribute()
+    # After a rotation the old secret keeps verifying identities until previous_secret_until.
+    previous_identity_secret = UnicodeAttribute(null=True)
+    previous_secret_until = UTCDateTimeAttribute(null=True)
+    # Anonymous widget/API answers: "counted" (default), "excluded" (kept, never counted) or "refused".
+    anonymous_answers = UnicodeAttribute(null=True)
+    # The survey page's language and its strings (keys of the page's string table), set per survey.
+    language = UnicodeAttribute(null=True)
+    strings = MapAttribute(null=True)
     status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -87,6 +96,17 @@ class ResponsesBySurvey(GlobalSecondaryIndex):
     first_submitted_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ResponsesPending(GlobalSecondaryIndex):
+    """Sparse: only responses waiting to be settled carry pending_shard, so only they are indexed."""
+
+    class Meta:
+        index_name = "by_pending"
+        projection = KeysOnlyProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    pending_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ResponsesByContact(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_contact"
@@ -118,9 +138,20 @@ class Response(Model):
     month_shard = UnicodeAttribute()
     version = NumberAttribute(default=1)
     erased = BooleanAttribute(null=True)
+    # "counted" (absent on older items means counted), "pending" or "excluded" with excluded_reason.
+    status = UnicodeAttribute(null=True)
+    excluded_reason = UnicodeAttribute(null=True)
+    # While pending: the settle index key and the time of the latest unconfirmed (dwell) answer.
+    pending_shard = UnicodeAttribute(null=True)
+    pending_at = UTCDateTimeAttribute(null=True)
+    # Page views that answered without a gesture: view id -> score (a scanner opens many at once).
+    views = MapAttribute(null=True)
+    # Ids of the submissions already applied, so a replayed POST changes nothing.
+    submissions = UnicodeSetAttribute(null=True)
     by_month = ResponsesByMonth()
     by_survey = ResponsesBySurvey()
     by_contact = ResponsesByContact()
+    by_pending = ResponsesPending()
 
 
 class Contact(Model):
@@ -133,6 +164,8 @@ class Contact(Model):
     name = UnicodeAttribute(null=True)
     attributes = MapAttribute(null=True)
     last_invited = MapAttribute(null=True)
+    # Every invitation sent to the contact, so erasure can find the unanswered ones too.
+    invitation_ids = ListAttribute(of=UnicodeAttribute, null=True)
     unsubscribed_at = UTCDateTimeAttribute(null=True)
     erased_at = UTCDateTimeAttribute(null=True)
 
@@ -199,6 +232,7 @@ class LoopTask(Model):
     category = UnicodeAttribute()
     score = NumberAttribute()
     comment = UnicodeAttribute(null=True)
+    drivers = ListAttribute(of=UnicodeAttribute, null=True)
     status = UnicodeAttribute()
     owner = UnicodeAttribute()
     manager = UnicodeAttribute(null=True)
@@ -213,6 +247,8 @@ class LoopTask(Model):
     notes = ListAttribute(default=list)
     history = ListAttribute(default=list)
     last_version = NumberAttribute(default=1)
+    # Bumped by every write, exposed as the ETag; If-Match makes racing edits conflict.
+    revision = NumberAttribute(default=1)
     by_status = TasksByStatus()
     by_owner = TasksByOwner()
     by_month = TasksByMonth()
@@ -265,6 +301,9 @@ class MonthlyMetrics(Model):
     month = UnicodeAttribute(hash_key=True)
     computed_at = UTCDateTimeAttribute()
     body = UnicodeAttribute()
+    # The run in progress for this month (one at a time), written before any document exists.
+    run_id = UnicodeAttribute(null=True)
+    run_started_at = UTCDateTimeAttribute(null=True)
 
 
 MODELS = {

@@ -10,7 +10,7 @@ from chalicelib import config
 from chalicelib.domain import tokens, validation
 from chalicelib.errors import NotFound
 from chalicelib.store.models import Survey, bind
-from chalicelib.store.responses import start_key
+from chalicelib.store.response_export import start_key
 
 _cache: dict[str, tuple[float, Survey | None]] = {}
 
