@@ -121,15 +121,3 @@ def unsubscribe_page(token: str, done: bool) -> str:
 @lru_cache(maxsize=1)
 def widget_js() -> str:
     return (Path(__file__).parent / "widget.js").read_text()
-
-
-def widget_demo_page(base_url: str, survey_id: str, question: str) -> str:
-    snippet = (
-        f'<script src="{escape(base_url)}/widget.js" data-survey="{escape(survey_id)}" '
-        f'data-api="{escape(base_url)}" data-question="{escape(question)}" async></script>'
-    )
-    body = (
-        "<h1>Widget demo</h1><p>This page embeds the widget with the snippet below.</p>"
-        f"<pre>{escape(snippet)}</pre>" + snippet
-    )
-    return _doc("Widget demo", body)

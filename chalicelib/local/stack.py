@@ -372,7 +372,7 @@ class LocalStack:
     def _widget_demo(self, query, headers, body):
         from pynamodb.exceptions import DoesNotExist
 
-        from chalicelib.api.pages import widget_demo_page
+        from chalicelib.local.widget_demo import widget_demo_page
         from chalicelib.store.models import Survey, bind
 
         bind()
