@@ -144,8 +144,9 @@ class Response(Model):
     # While pending: the settle index key and the time of the latest unconfirmed (dwell) answer.
     pending_shard = UnicodeAttribute(null=True)
     pending_at = UTCDateTimeAttribute(null=True)
-    # Page views that answered without a gesture: view id -> score (a scanner opens many at once).
-    views = MapAttribute(null=True)
+    # Page views that answered without a gesture, as "<view id>:<score>" (a scanner opens many at once). A set,
+    # not a map: ADD creates or extends it in the one capture request, where a map path needs the map to exist.
+    views = UnicodeSetAttribute(null=True)
     # Ids of the submissions already applied, so a replayed POST changes nothing.
     submissions = UnicodeSetAttribute(null=True)
     by_month = ResponsesByMonth()
