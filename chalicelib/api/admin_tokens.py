@@ -5,10 +5,11 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_auth, require_scope
-from chalicelib.api.http import json_response, parse_body
+from chalicelib.api.cursors import decode_cursor, encode_cursor
+from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import validation
-from chalicelib.errors import Invalid, NotFound
+from chalicelib.errors import Invalid, Malformed, NotFound
 from chalicelib.store import admin_tokens
 
 bp = Blueprint(__name__)
@@ -41,7 +42,14 @@ def create_token():
 @api_route(bp, "/v1/admin/tokens", methods=["GET"], authorizer=admin_auth)
 def list_tokens():
     require_scope(bp.current_request, "admin")
-    return json_response({"tokens": [_public(t) for t in admin_tokens.list_all()], "next": None})
+    params = query(bp.current_request, {"limit", "next"})
+    cursor = decode_cursor(params.get("next"), "admin_tokens")
+    if cursor is not None and set(cursor) != {"k"}:
+        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+    items, nxt = admin_tokens.list_page(limit_param(params, 100, 500), cursor and cursor["k"])
+    return json_response(
+        {"tokens": [_public(t) for t in items], "next": encode_cursor({"k": nxt} if nxt else None, "admin_tokens")}
+    )
 
 
 @api_route(bp, "/v1/admin/tokens/{token_id}", methods=["DELETE"], authorizer=admin_auth)

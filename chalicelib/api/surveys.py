@@ -9,7 +9,7 @@ from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import tokens, validation
-from chalicelib.errors import Gone, Invalid
+from chalicelib.errors import Gone, Invalid, Malformed
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store import surveys as survey_store
 
@@ -23,16 +23,23 @@ def create_survey():
     require_scope(bp.current_request, "write")
     fields = validation.survey(parse_body(bp.current_request))
     survey = survey_store.create(fields)
-    return json_response(survey_store.to_dict(survey), 201)
+    # The only answer that shows the secret, besides a rotation.
+    return json_response(survey_store.to_dict(survey, with_secret=True), 201)
 
 
 @api_route(bp, "/v1/surveys", methods=["GET"], authorizer=admin_auth)
 def list_surveys():
     require_scope(bp.current_request, "read")
     params = query(bp.current_request, {"limit", "next"})
-    items, nxt = survey_store.list_page(limit_param(params), (decode_cursor(params.get("next")) or {}).get("k"))
+    cursor = decode_cursor(params.get("next"), "surveys")
+    if cursor is not None and set(cursor) != {"k"}:
+        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+    items, nxt = survey_store.list_page(limit_param(params), cursor and cursor["k"])
     return json_response(
-        {"surveys": [survey_store.to_dict(s) for s in items], "next": encode_cursor({"k": nxt} if nxt else None)}
+        {
+            "surveys": [survey_store.to_dict(s) for s in items],
+            "next": encode_cursor({"k": nxt} if nxt else None, "surveys"),
+        }
     )
 
 
@@ -48,6 +55,22 @@ def patch_survey(survey_id):
     fields = validation.survey(parse_body(bp.current_request), partial=True)
     survey = survey_store.update(survey_id, fields)
     return json_response(survey_store.to_dict(survey))
+
+
+@api_route(bp, "/v1/surveys/{survey_id}/identity-secret", methods=["POST"], authorizer=admin_auth)
+def rotate_identity_secret(survey_id):
+    require_scope(bp.current_request, "write")
+    request = bp.current_request
+    if request.raw_body:  # no body, or an empty object: there is nothing to choose
+        validation.require_object(parse_body(request), set(), set()).raise_if_any()
+    survey, secret = survey_store.rotate_identity_secret(survey_id, tokens.utcnow())
+    return json_response(
+        {
+            "survey_id": survey.survey_id,
+            "identity_secret": secret,
+            "previous_secret_until": survey.previous_secret_until.isoformat(),
+        }
+    )
 
 
 @api_route(bp, "/v1/surveys/{survey_id}/invitations", methods=["POST"], authorizer=admin_auth)

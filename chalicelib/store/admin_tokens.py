@@ -70,6 +70,11 @@ def revoke(token_id: str) -> bool:
     return True
 
 
-def list_all() -> list[AdminToken]:
+def list_page(limit: int, cursor_key: dict | None) -> tuple[list[AdminToken], dict | None]:
+    """A page of tokens (hashes are never shown: the route picks the public fields) and the next start key."""
+    from chalicelib.store.response_export import start_key
+
     bind()
-    return list(AdminToken.scan())
+    result = AdminToken.scan(limit=limit, last_evaluated_key=start_key(cursor_key, ("token_id",)))
+    items = list(result)
+    return items, result.last_evaluated_key

@@ -1,12 +1,29 @@
-"""Reading responses for the admin routes: the export pages and their cursors."""
+"""Reading responses for the admin routes: one response, and the export pages with their cursors.
+
+Erasure leaves tombstones: items with no score that stand for an unanswered invitation of an erased person, so
+that its link answers 410. They are not answers, so no read shows them as one: the export skips them and
+`get` refuses them as erased.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.errors import Malformed
-from chalicelib.store.models import Response, bind
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.errors import Gone, Malformed, NotFound
+from chalicelib.store.models import Response, ResponseFact, bind
 from chalicelib.store.responses import month_shards
+
+REFUSED = "The 'next' cursor is not one this API gave out."
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def is_tombstone(r: Response) -> bool:
+    return r.score is None
 
 
 def to_export(r: Response) -> dict:
@@ -17,14 +34,30 @@ def to_export(r: Response) -> dict:
         "comment": None if r.erased else r.comment,
         "drivers": list(r.drivers or []),
         "channel": r.channel,
-        "submitted_at": r.first_submitted_at.isoformat().replace("+00:00", "Z"),
-        "updated_at": r.submitted_at.isoformat().replace("+00:00", "Z"),
+        "submitted_at": _iso(r.first_submitted_at),
+        "updated_at": _iso(r.submitted_at),
         "contact_id": r.contact_id,
         "account_id": r.account_id,
         "invitation_id": r.invitation_id,
         "external_id": r.external_id,
         "touchpoint": r.touchpoint,
+        # Absent on items written before statuses existed (imports, older answers): those were all counted.
+        "status": r.status or "counted",
+        "excluded_reason": r.excluded_reason,
+        "erased": bool(r.erased),
     }
+
+
+def get(response_id: str) -> Response:
+    """One stored response; 404 when there is none, 410 for an erased person's unanswered invitation."""
+    bind()
+    try:
+        item = Response.get(response_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("No response has this id.", code="response_not_found") from None
+    if is_tombstone(item):
+        raise Gone("This response was erased.", code="response_closed")
+    return item
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -39,7 +72,7 @@ def start_key(cursor_key, names: tuple[str, ...], fixed: dict[str, str] | None =
     with a ValidationException, which must be a 400 and not a 500."""
     if cursor_key is None:
         return None
-    refused = Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+    refused = Malformed(REFUSED, fields={"next": "invalid"})
     if not isinstance(cursor_key, dict) or set(cursor_key) != set(names):
         raise refused
     for name, value in cursor_key.items():
@@ -51,38 +84,95 @@ def start_key(cursor_key, names: tuple[str, ...], fixed: dict[str, str] | None =
     return cursor_key
 
 
-def export_page(survey_id: str | None, month: str | None, limit: int, cursor: dict | None):
-    """One page of responses and the cursor for the next (None at the end)."""
+def _by_ids(ids: list[str]) -> list[Response]:
+    """The responses of these ids, in this order (BatchGetItem answers in any order)."""
+    found = {r.response_id: r for r in Response.batch_get(ids)} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def _month_condition(attr, month: str | None):
+    if not month:
+        return None
+    start, end = month_bounds(month)
+    return attr.between(start, end - timedelta(microseconds=1))
+
+
+def _in_month(r: Response, month: str | None) -> bool:
+    return month is None or r.month == month
+
+
+def export_page(filters: dict, limit: int, cursor: dict | None):
+    """One page of responses for the filters (survey_id, month, contact_id, account_id; the route checks which
+    combinations are allowed) and the cursor for the next (None at the end). A page may hold fewer than
+    `limit` responses when some of those read were filtered out (tombstones, or another survey/month for a
+    contact); only `next` being null means the end."""
     bind()
     cursor = cursor or {}
+    survey_id, month = filters.get("survey_id"), filters.get("month")
+    contact_id, account_id = filters.get("contact_id"), filters.get("account_id")
+    answered = Response.score.exists()
     # A month cursor carries its month and a shard number beside the key; any other cursor only the key.
-    month_mode = bool(month and not survey_id)
+    month_mode = bool(month and not (survey_id or contact_id or account_id))
     if set(cursor) - ({"m", "s", "k"} if month_mode else {"k"}) or (month_mode and cursor and cursor.get("m") != month):
-        raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+        raise Malformed(REFUSED, fields={"next": "invalid"})
+    if account_id:
+        # The facts table holds the stream's record of every counted response, indexed by account (there is
+        # no such index on responses): the page's ids come from it, the rows from the responses table.
+        lek = start_key(
+            cursor.get("k"), ("response_id", "account_id", "first_submitted_at"), {"account_id": account_id}
+        )
+        result = ResponseFact.by_account.query(
+            account_id,
+            range_key_condition=_month_condition(ResponseFact.first_submitted_at, month),
+            filter_condition=(ResponseFact.survey_id == survey_id) if survey_id else None,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=lek,
+            attributes_to_get=["response_id"],
+        )
+        ids = [f.response_id for f in result]
+        items = [r for r in _by_ids(ids) if not is_tombstone(r)]
+        return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)
+    if contact_id:
+        lek = start_key(cursor.get("k"), ("response_id", "contact_id"), {"contact_id": contact_id})
+        result = Response.by_contact.query(contact_id, limit=limit, last_evaluated_key=lek)
+        ids = [k.response_id for k in result]
+        items = [
+            r for r in _by_ids(ids)
+            if not is_tombstone(r) and r.contact_id == contact_id and _in_month(r, month)
+            and (survey_id is None or r.survey_id == survey_id)
+        ]
+        return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)
     if survey_id:
-        condition = None
-        if month:
-            start, end = month_bounds(month)
-            condition = Response.first_submitted_at.between(start, end - timedelta(microseconds=1))
         lek = start_key(cursor.get("k"), ("response_id", "survey_id", "first_submitted_at"), {"survey_id": survey_id})
-        result = Response.by_survey.query(survey_id, range_key_condition=condition, limit=limit, last_evaluated_key=lek)
+        result = Response.by_survey.query(
+            survey_id,
+            range_key_condition=_month_condition(Response.first_submitted_at, month),
+            filter_condition=answered,
+            limit=limit,
+            last_evaluated_key=lek,
+        )
         items = list(result)
         return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)
     if month:
         shards = month_shards(month)
         shard = cursor.get("s", 0)
         if isinstance(shard, bool) or not isinstance(shard, int) or not 0 <= shard < len(shards):
-            raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
+            raise Malformed(REFUSED, fields={"next": "invalid"})
         lek = start_key(cursor.get("k"), ("response_id", "month_shard"), {"month_shard": shards[shard]})
         items: list[Response] = []
         while shard < len(shards) and len(items) < limit:
-            result = Response.by_month.query(shards[shard], limit=limit - len(items), last_evaluated_key=lek)
+            result = Response.by_month.query(
+                shards[shard], filter_condition=answered, limit=limit - len(items), last_evaluated_key=lek
+            )
             items.extend(result)
             lek = result.last_evaluated_key
             if lek is None:
                 shard += 1
         nxt = {"m": month, "s": shard, "k": lek} if shard < len(shards) else None
         return items, nxt
-    result = Response.scan(limit=limit, last_evaluated_key=start_key(cursor.get("k"), ("response_id",)))
+    result = Response.scan(
+        filter_condition=answered, limit=limit, last_evaluated_key=start_key(cursor.get("k"), ("response_id",))
+    )
     items = list(result)
     return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)

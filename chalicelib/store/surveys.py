@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import config
 from chalicelib.domain import tokens, validation
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.models import Survey, bind
 from chalicelib.store.response_export import start_key
 
 _cache: dict[str, tuple[float, Survey | None]] = {}
 
 
-def to_dict(s: Survey, *, with_secret: bool = True) -> dict:
+def to_dict(s: Survey, *, with_secret: bool = False) -> dict:
+    """The survey as the API shows it. The identity secret signs widget identities, so it is shown only in the
+    answers that create it (the survey's creation and a rotation), never in a read: a `read` token must not be
+    able to post answers as any contact."""
     out = {
         "survey_id": s.survey_id,
         "name": s.name,
@@ -27,6 +31,9 @@ def to_dict(s: Survey, *, with_secret: bool = True) -> dict:
         "throttle_days": int(s.throttle_days),
         "loop_rules": loop_rules(s),
         "themes": s.themes.as_dict() if s.themes is not None else None,
+        "anonymous_answers": s.anonymous_answers or "counted",
+        "language": s.language,
+        "strings": s.strings.as_dict() if s.strings is not None else None,
         "status": s.status,
         "created_at": s.created_at.isoformat(),
         "updated_at": s.updated_at.isoformat(),
@@ -98,6 +105,32 @@ def update(survey_id: str, fields: dict) -> Survey:
     survey.update(actions=actions, condition=Survey.survey_id.exists())
     _cache.pop(survey_id, None)
     return survey
+
+
+def rotate_identity_secret(survey_id: str, now: datetime) -> tuple[Survey, str]:
+    """A new identity secret for the survey; the one it replaces keeps verifying for `secret_grace_days`, so a
+    site can roll over. Rotating again within the grace period drops the oldest secret at once."""
+    survey = get(survey_id)
+    secret = tokens.new_secret()
+    until = now + timedelta(days=config.settings().secret_grace_days)
+    try:
+        # Conditional on the secret read, so two racing rotations cannot both report a secret that works.
+        survey.update(
+            actions=[
+                Survey.identity_secret.set(secret),
+                Survey.previous_identity_secret.set(survey.identity_secret),
+                Survey.previous_secret_until.set(until),
+                Survey.updated_at.set(now),
+            ],
+            condition=Survey.identity_secret == survey.identity_secret,
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        raise Conflict("The secret was rotated meanwhile; try again.", code="concurrent_change") from None
+    _cache.pop(survey_id, None)
+    return survey, secret
 
 
 def list_page(limit: int, start: dict | None) -> tuple[list[Survey], dict | None]:

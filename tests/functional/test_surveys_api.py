@@ -30,9 +30,10 @@ def test_create_defaults(api):
     assert r.json["loop_rules"]["sla_hours"] == 48 and r.json["loop_rules"]["categories"] == ["detractor"]
 
 
-def test_get_returns_what_create_returned(api, survey):
+def test_get_returns_what_create_returned_but_the_secret(api, survey):
     r = api.get(f"/v1/surveys/{survey['survey_id']}")
-    assert r.status_code == 200 and r.json == survey
+    assert r.status_code == 200
+    assert r.json == {k: v for k, v in survey.items() if k != "identity_secret"}
 
 
 def test_list_pages_through_every_survey_once(api):
@@ -57,8 +58,9 @@ def test_patch_changes_only_the_given_fields(api, survey):
     r = api.patch(f"/v1/surveys/{sid}", {"throttle_days": 0, "drivers": ["price", "speed"]})
     assert r.status_code == 200, r.body
     assert r.json["throttle_days"] == 0 and r.json["drivers"] == ["price", "speed"]
-    for field in ("name", "kind", "question", "allowed_origins", "loop_rules", "identity_secret", "created_at"):
+    for field in ("name", "kind", "question", "allowed_origins", "loop_rules", "created_at"):
         assert r.json[field] == survey[field], field
+    assert "identity_secret" not in r.json
     assert r.json["updated_at"] >= survey["updated_at"]
     assert api.get(f"/v1/surveys/{sid}").json == r.json
 

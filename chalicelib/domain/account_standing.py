@@ -1,0 +1,66 @@
+"""An account's standing today: its latest score, and its category and health by the monthly job's rules.
+
+The rules are the monthly job's (`domain/monthly.py`: `category_of_mean`, `health_of`), taken "at the end of
+the running month": the latest response of each of the account's contacts among those submitted from the
+start of the month 11 months back up to now. Pure Python, no AWS import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib.domain.monthly import DEFAULT_HEALTH_THRESHOLDS, category_of_mean, health_of
+from chalicelib.domain.validation import classify
+
+WINDOW_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Rated:
+    """One counted response of the account, as the facts table holds it."""
+
+    response_id: str
+    contact_id: str | None
+    score: int
+    first_submitted_at: datetime
+
+
+def window_start(now: datetime) -> datetime:
+    """The start of the month 11 months before `now`'s month: with the running month, 12 calendar months."""
+    index = now.year * 12 + now.month - 1 - (WINDOW_MONTHS - 1)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def standing(rated: Iterable[Rated], latest: Rated | None, now: datetime,
+             thresholds=DEFAULT_HEALTH_THRESHOLDS) -> dict:
+    """The account's latest score and its category, NPS and health over the window ending now.
+
+    `rated` are the responses of the window; `latest` the account's latest response at all (it may be older
+    than the window, and then the account is unrated but still has a latest score)."""
+    start = window_start(now)
+    per_contact: dict = {}
+    for r in rated:
+        if not start <= r.first_submitted_at <= now:
+            continue
+        # An answer without a contact (anonymous, or erased) is its own contact, as in the monthly job.
+        key = r.contact_id if r.contact_id else (r.response_id,)
+        held = per_contact.get(key)
+        if held is None or (r.first_submitted_at, r.response_id) > (held.first_submitted_at, held.response_id):
+            per_contact[key] = r
+    scores = [r.score for r in per_contact.values()]
+    n = len(scores)
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    return {
+        "latest_score": latest.score if latest else None,
+        "latest_category": classify(latest.score) if latest else None,
+        "latest_response_id": latest.response_id if latest else None,
+        "latest_submitted_at": latest.first_submitted_at.isoformat().replace("+00:00", "Z") if latest else None,
+        "category": category_of_mean(sum(scores), n) if n else "unrated",
+        "nps": round(100 * (promoters - detractors) / n, 2) if n else None,
+        "rated_contacts": n,
+        "health": health_of(promoters, detractors, n, thresholds),
+        "since": start.strftime("%Y-%m"),
+    }
