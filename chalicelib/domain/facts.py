@@ -1,5 +1,6 @@
 """What the stream derives from a response: its category and themes, with nothing that identifies a person
-beyond the ids. A pure function of the response, so derived state can be recomputed from scratch."""
+beyond the ids (and not even those once the person was erased). A pure function of the response, so derived
+state can be recomputed from scratch."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def fact_of(response: dict, taxonomy: dict | None = None) -> dict:
     if isinstance(score, bool) or int(score) != score or not 0 <= int(score) <= 10:
         raise ValueError("score out of range")
     fact = {field: response.get(field) for field in FACT_FIELDS}
+    if response.get("erased"):
+        # An erased person's score stays in the metrics, with nothing that leads back to them.
+        fact["contact_id"] = fact["invitation_id"] = None
     fact["score"] = int(score)
     fact["category"] = classify(int(score))
     fact["themes"] = [] if response.get("erased") else themes_of(response.get("comment"), taxonomy)

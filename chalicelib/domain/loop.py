@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from chalicelib.domain.validation import DEFAULT_SLA_HOURS, MAX_SLA_HOURS, FieldErrors, require_object, text
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, Malformed
 
 TASK_KIND = {"detractor": "recovery", "passive": "follow_up", "promoter": "advocacy"}
 STATUSES = ("open", "in_progress", "escalated", "resolved")
 OPEN_STATUSES = ("open", "in_progress", "escalated")
 # Imported history is not actionable: an answer older than this opens no task.
 MAX_TASK_AGE = timedelta(days=14)
+
+# A task is one DynamoDB item (at most 400 KB): notes and history are bounded so that, with the longest comment,
+# drivers and resolution, an item stays under about 200 KB whatever the API or the stream does.
+MAX_NOTE_CHARS = 2000
+MAX_NOTES = 100
+MAX_NOTES_BYTES = 64 * 1024  # the UTF-8 text of all notes together (2,000 characters may be 8 KB)
+MAX_HISTORY = 50  # the first entry ("opened") and the latest ones are kept
+ERASED_TEXT = "[removed: the person was erased]"
 
 TRANSITIONS = {
     "open": {"in_progress", "escalated", "resolved"},
@@ -21,9 +30,51 @@ TRANSITIONS = {
 }
 
 
-def opens_task(category: str, categories: list[str], submitted_at: datetime, now: datetime, erased: bool) -> bool:
-    """A response opens a task when its category is in the survey's loop rules and it is recent."""
-    return not erased and category in categories and now - submitted_at <= MAX_TASK_AGE
+def opens_task(
+    category: str, categories: list[str], submitted_at: datetime, now: datetime, erased: bool, *, attributed: bool
+) -> bool:
+    """A response opens a task when its category is in the survey's loop rules, it is recent, and it names an
+    account or a contact: an anonymous answer still counts in NPS, but nobody could reach the person."""
+    return attributed and not erased and category in categories and now - submitted_at <= MAX_TASK_AGE
+
+
+def note_refusal(notes: list[dict], note: str) -> str | None:
+    """Why a task cannot take this note (its notes are full), or None when it can."""
+    if len(notes) >= MAX_NOTES:
+        return f"This task already has {MAX_NOTES} notes, the most a task keeps."
+    used = sum(len(str(n.get("text") or "").encode()) for n in notes)
+    if used + len(note.encode()) > MAX_NOTES_BYTES:
+        return (f"The notes of a task are limited to {MAX_NOTES_BYTES // 1024} KB of text in all; "
+                f"this task has {max(0, MAX_NOTES_BYTES - used)} bytes left.")
+    return None
+
+
+def bounded_history(history: list[dict], new: list[dict]) -> list[dict]:
+    """History with the new entries, trimmed to MAX_HISTORY: the first entry and the latest ones stay."""
+    merged = list(history) + list(new)
+    if len(merged) <= MAX_HISTORY:
+        return merged
+    return merged[:1] + merged[len(merged) - (MAX_HISTORY - 1):]
+
+
+_ETAG = re.compile(r'^\s*(W/)?"([\x21\x23-\x7e]*)"\s*$')
+
+
+def if_match_revisions(value: str | None) -> set[int] | None:
+    """The revisions an If-Match header accepts: None when absent or `*` (any), else the revisions of the strong
+    entity tags it names (weak tags and tags this API never sent match nothing, as RFC 9110 says); 400 for a
+    header that is not a list of entity tags."""
+    if value is None or value.strip() == "*":
+        return None
+    revisions = set()
+    for part in value.split(","):
+        found = _ETAG.match(part)
+        if not found:
+            raise Malformed('If-Match must be "*" or entity tags such as "3".', fields={"If-Match": "invalid"})
+        weak, tag = found.groups()
+        if not weak and tag.isdigit() and len(tag) <= 18:
+            revisions.add(int(tag))
+    return revisions
 
 
 def sla_hours(rules: dict) -> int:
@@ -48,7 +99,7 @@ def task_patch(body) -> dict:
     out = {
         "status": body.get("status"),
         "owner": text(errors, body, "owner", max_len=200, min_len=1),
-        "note": text(errors, body, "note", max_len=2000, min_len=1),
+        "note": text(errors, body, "note", max_len=MAX_NOTE_CHARS, min_len=1),
         "root_cause": text(errors, body, "root_cause", max_len=200, min_len=1),
         "resolution": text(errors, body, "resolution", max_len=2000, min_len=1),
     }

@@ -4,7 +4,7 @@ was already processed."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib.store.models import ResponseFact, bind
 
@@ -26,3 +26,19 @@ def save_if_newer(fact: dict) -> bool:
 def delete(response_id: str) -> None:
     bind()
     ResponseFact(response_id).delete(add_version_condition=False)
+
+
+def delete_if_older(response_id: str, version: int | None) -> bool:
+    """Remove the fact of a response that is no longer counted, unless the fact comes from this version or a
+    later one (a redelivered older record must not undo a newer count); True when a fact was removed."""
+    bind()
+    condition = ResponseFact.response_id.exists()
+    if version is not None:
+        condition &= ResponseFact.version < version
+    try:
+        ResponseFact(response_id).delete(condition=condition, add_version_condition=False)
+    except DeleteError as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

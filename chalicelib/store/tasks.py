@@ -1,15 +1,24 @@
 """Close-the-loop tasks in DynamoDB. Every write is conditional so a redelivered stream record or a retried
-sweep changes nothing the first delivery already did."""
+sweep changes nothing the first delivery already did, and every write bumps the task's `revision`, which the
+API shows as its ETag: an edit made on a stale read conflicts instead of overwriting what it did not see."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import size
 
 from chalicelib.domain import loop, tokens
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, Invalid, Malformed, NotFound
 from chalicelib.store.models import LoopTask, bind
+from chalicelib.store.response_export import start_key
+
+CURSOR_REFUSED = "The 'next' cursor is not one this API gave out."
+# A filtered list reads at most this many DynamoDB pages per request; a rare filter then answers a short page
+# with a `next` instead of reading the whole table in one request.
+MAX_PAGES_PER_REQUEST = 10
+PAGE_SIZE = 200
 
 
 def task_id_for(response_id: str) -> str:
@@ -18,6 +27,25 @@ def task_id_for(response_id: str) -> str:
 
 def _failed_condition(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def is_permanent(error: Exception) -> bool:
+    """A write DynamoDB will refuse however often it is retried (for instance an item over 400 KB)."""
+    return getattr(error, "cause_response_code", None) == "ValidationException"
+
+
+def _bump():
+    # Items written before revisions existed read as revision 1 (the model's default) and become 2.
+    return LoopTask.revision.set((LoopTask.revision | 1) + 1)
+
+
+def _at_revision(revision: int):
+    condition = LoopTask.revision == revision
+    return condition | LoopTask.revision.does_not_exist() if revision == 1 else condition
+
+
+def revision_of(t: LoopTask) -> int:
+    return int(t.revision or 1)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -36,6 +64,7 @@ def to_dict(t: LoopTask, now: datetime | None = None) -> dict:
         "category": t.category,
         "score": int(t.score),
         "comment": t.comment,
+        "drivers": list(t.drivers or []),
         "status": t.status,
         "owner": t.owner,
         "manager": t.manager,
@@ -49,6 +78,7 @@ def to_dict(t: LoopTask, now: datetime | None = None) -> dict:
         "resolution": t.resolution,
         "notes": [dict(n) for n in (t.notes or [])],
         "history": [dict(h) for h in (t.history or [])],
+        "revision": revision_of(t),
     }
 
 
@@ -67,6 +97,7 @@ def open_task(
         category=category,
         score=response["score"],
         comment=None if response.get("erased") else response.get("comment"),
+        drivers=None if response.get("erased") else (list(response.get("drivers") or []) or None),
         status="open",
         owner=owner,
         manager=manager,
@@ -77,6 +108,7 @@ def open_task(
         notes=[],
         history=[{"at": _iso(now), "by": "stream", "change": "opened", "to": "open", "owner": owner}],
         last_version=int(response["version"]),
+        revision=1,
     )
     try:
         task.save(condition=LoopTask.task_id.does_not_exist(), add_version_condition=False)
@@ -87,47 +119,73 @@ def open_task(
     return True
 
 
-def note_rescore(*, response: dict, old_score: int, category: str, now: datetime) -> bool:
-    """Add a note to an existing task for a re-score, once per response version; True when added."""
+def follow_response(*, response: dict, old_score: int | None, category: str, now: datetime) -> bool:
+    """Bring an existing task up to a newer version of its response: score, comment and drivers, and a note
+    when the score changed. Once per response version (last_version); True when this call changed the task.
+
+    The note needs room (loop.MAX_NOTES): when the notes are full, the fields still follow, without a note."""
     bind()
     version = int(response["version"])
-    note = {
-        "at": _iso(now),
-        "by": "stream",
-        "text": f"Re-scored from {old_score} to {int(response['score'])} ({category}).",
-        "version": version,
-    }
-    actions = [
-        LoopTask.notes.set(LoopTask.notes.append([note])),
-        LoopTask.score.set(int(response["score"])),
-        LoopTask.last_version.set(version),
-    ]
-    if response.get("comment") and not response.get("erased"):
-        actions.append(LoopTask.comment.set(response["comment"]))
+    score = int(response["score"])
+    actions = [LoopTask.score.set(score), LoopTask.last_version.set(version), _bump()]
+    actions.append(LoopTask.comment.set(response["comment"]) if response.get("comment") else LoopTask.comment.remove())
+    drivers = list(response.get("drivers") or [])
+    actions.append(LoopTask.drivers.set(drivers) if drivers else LoopTask.drivers.remove())
     condition = LoopTask.task_id.exists() & (LoopTask.last_version < version)
-    try:
-        LoopTask(task_id_for(response["response_id"])).update(
-            actions=actions, condition=condition, add_version_condition=False
-        )
-    except UpdateError as error:
-        if _failed_condition(error):
+    task = LoopTask(task_id_for(response["response_id"]))
+    attempts = [(actions, condition)]
+    if old_score is not None and old_score != score:
+        note = {"at": _iso(now), "by": "stream", "text": f"Re-scored from {old_score} to {score} ({category}).",
+                "version": version}
+        attempts.insert(0, (actions + [LoopTask.notes.set(LoopTask.notes.append([note]))],
+                            condition & (size(LoopTask.notes) < loop.MAX_NOTES)))
+    for attempt_actions, attempt_condition in attempts:
+        try:
+            task.update(actions=attempt_actions, condition=attempt_condition, add_version_condition=False)
+        except UpdateError as error:
+            if _failed_condition(error):
+                continue  # no task, already at this version, or (with the note) no room for another note
+            raise
+        return True
+    return False
+
+
+def _anonymised(t: LoopTask) -> bool:
+    return (t.comment is None and not t.drivers and t.contact_id is None
+            and t.resolution in (None, loop.ERASED_TEXT)
+            and all(n.get("text") == loop.ERASED_TEXT for n in (t.notes or [])))
+
+
+def anonymise(response_id: str, attempts: int = 5) -> bool:
+    """Erasure: remove the comment, drivers and contact from the response's task and replace the text of every
+    note and the resolution (they may quote the person's email or name); kind, category, score, status and
+    dates stay. Idempotent; True when the response has a task."""
+    bind()
+    for _ in range(attempts):
+        try:
+            task = LoopTask.get(task_id_for(response_id), consistent_read=True)
+        except DoesNotExist:
             return False
-        raise
-    return True
+        if _anonymised(task):
+            return True
+        notes = [{**dict(n), "text": loop.ERASED_TEXT} for n in (task.notes or [])]
+        actions = [LoopTask.comment.remove(), LoopTask.drivers.remove(), LoopTask.contact_id.remove(),
+                   LoopTask.notes.set(notes), _bump()]
+        if task.resolution is not None:
+            actions.append(LoopTask.resolution.set(loop.ERASED_TEXT))
+        try:
+            task.update(actions=actions, condition=_at_revision(revision_of(task)), add_version_condition=False)
+        except UpdateError as error:
+            if _failed_condition(error):
+                continue  # edited meanwhile: read it again, so no note added in between escapes
+            raise
+        return True
+    raise Conflict("The task kept changing while it was being anonymised; try again.", code="concurrent_change")
 
 
 def scrub_comment(response_id: str) -> bool:
-    """Remove the comment text from a response's task (erasure); True when a task was there."""
-    bind()
-    try:
-        LoopTask(task_id_for(response_id)).update(
-            actions=[LoopTask.comment.remove()], condition=LoopTask.task_id.exists(), add_version_condition=False
-        )
-    except UpdateError as error:
-        if _failed_condition(error):
-            return False
-        raise
-    return True
+    """Kept for callers of the earlier name: erasure now anonymises the whole task."""
+    return anonymise(response_id)
 
 
 def get(task_id: str) -> LoopTask:
@@ -138,9 +196,14 @@ def get(task_id: str) -> LoopTask:
         raise NotFound("No task has this id.", code="task_not_found") from None
 
 
-def patch(task_id: str, change: dict, actor: str, now: datetime) -> LoopTask:
-    """Apply a validated PATCH; the write is conditional on the status read, so racing edits conflict (409)."""
+def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[int] | None = None) -> LoopTask:
+    """Apply a validated PATCH. The write is conditional on the revision read (and, with If-Match, that revision
+    must be one the client names), so of two racing edits one conflicts (409) instead of both applying."""
     task = get(task_id)
+    revision = revision_of(task)
+    if if_match is not None and revision not in if_match:
+        raise Conflict("The task changed since you read it; read it again.", code="concurrent_change",
+                       fields={"If-Match": f'the task is at "{revision}"'})
     actions = []
     history = []
     stamp = _iso(now)
@@ -148,6 +211,9 @@ def patch(task_id: str, change: dict, actor: str, now: datetime) -> LoopTask:
         actions.append(LoopTask.owner.set(change["owner"]))
         history.append({"at": stamp, "by": actor, "change": "assigned", "from": task.owner, "to": change["owner"]})
     if change["note"]:
+        refusal = loop.note_refusal(list(task.notes or []), change["note"])
+        if refusal:
+            raise Invalid(refusal, fields={"note": "no room for another note on this task"})
         actions.append(LoopTask.notes.set(LoopTask.notes.append([{"at": stamp, "by": actor, "text": change["note"]}])))
     new_status = change["status"]
     if new_status and new_status != task.status:
@@ -163,11 +229,16 @@ def patch(task_id: str, change: dict, actor: str, now: datetime) -> LoopTask:
     elif new_status and new_status == task.status and new_status == "resolved":
         raise Conflict("The task is already resolved.", code="invalid_transition")
     if history:
-        actions.append(LoopTask.history.set(LoopTask.history.append(history)))
+        old_history = [dict(h) for h in (task.history or [])]
+        if len(old_history) + len(history) <= loop.MAX_HISTORY:
+            actions.append(LoopTask.history.set(LoopTask.history.append(history)))
+        else:  # safe to rewrite whole: the write is conditional on the revision this list was read at
+            actions.append(LoopTask.history.set(loop.bounded_history(old_history, history)))
     if not actions:
         return task
+    actions.append(_bump())
     try:
-        task.update(actions=actions, condition=LoopTask.status == task.status, add_version_condition=False)
+        task.update(actions=actions, condition=_at_revision(revision), add_version_condition=False)
     except UpdateError as error:
         if _failed_condition(error):
             raise Conflict("The task changed meanwhile; read it again.", code="concurrent_change") from None
@@ -188,6 +259,7 @@ def escalate(task: LoopTask, manager: str | None, now: datetime) -> bool:
     ]
     if manager:
         actions.append(LoopTask.manager.set(manager))
+    actions.append(_bump())
     condition = LoopTask.escalated_at.does_not_exist() & LoopTask.status.is_in("open", "in_progress")
     try:
         task.update(actions=actions, condition=condition, add_version_condition=False)
@@ -205,47 +277,99 @@ def overdue(now: datetime):
         yield from LoopTask.by_status.query(status, range_key_condition=LoopTask.due_at < now)
 
 
+def _refused() -> Malformed:
+    return Malformed(CURSOR_REFUSED, fields={"next": "invalid"})
+
+
+def _partitions(filters: dict) -> list[tuple[str, str]] | None:
+    """The index partitions a filter set reads, in order; None for a table scan."""
+    status, owner, overdue_only = filters.get("status"), filters.get("owner"), filters.get("overdue")
+    if owner:
+        return [("owner", owner)]
+    if status:
+        return [("status", status)]
+    if overdue_only:
+        return [("status", s) for s in loop.OPEN_STATUSES]
+    return None
+
+
+def _filter_condition(filters: dict):
+    conditions = []
+    if filters.get("owner") and filters.get("status"):
+        conditions.append(LoopTask.status == filters["status"])
+    if filters.get("owner") and filters.get("overdue"):
+        conditions.append(LoopTask.status.is_in(*loop.OPEN_STATUSES))
+    for name in ("kind", "survey_id", "account_id"):
+        if filters.get(name):
+            conditions.append(getattr(LoopTask, name) == filters[name])
+    condition = None
+    for c in conditions:
+        condition = c if condition is None else condition & c
+    return condition
+
+
 def list_page(filters: dict, limit: int, cursor: dict | None, now: datetime):
-    """A page of tasks for the filters (status, owner, overdue) and the cursor of the next page."""
+    """A page of tasks for the filters (status, owner, overdue, kind, survey_id, account_id) and the cursor of
+    the next page. kind, survey_id and account_id are filter expressions on the index the others choose (or on
+    a scan): another index would cost write units on every task write. A cursor is checked against the filters
+    it is used with, so even a well-signed stale one answers 400, never a DynamoDB error."""
     bind()
     cursor = cursor or {}
-    status, owner, overdue_only = filters.get("status"), filters.get("owner"), filters.get("overdue")
-    filter_condition = None
-    if owner and status:
-        filter_condition = LoopTask.status == status
-    if overdue_only and owner:
-        cond = LoopTask.status.is_in(*loop.OPEN_STATUSES)
-        filter_condition = cond if filter_condition is None else filter_condition & cond
-    due_cond = (LoopTask.due_at < now) if overdue_only else None
-    if owner:
-        partitions = [("owner", owner)]
-    elif status:
-        partitions = [("status", status)]
-    elif overdue_only:
-        partitions = [("status", s) for s in loop.OPEN_STATUSES]
-    else:
-        partitions = []
-    if overdue_only and status and status not in loop.OPEN_STATUSES:
+    if set(cursor) - {"p", "k"}:
+        raise _refused()
+    if filters.get("overdue") and filters.get("status") and filters["status"] not in loop.OPEN_STATUSES:
         return [], None
-    if not partitions:
-        result = LoopTask.scan(limit=limit, last_evaluated_key=cursor.get("k"))
-        items = list(result)
-        return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)
-    part = int(cursor.get("p", 0))
-    lek = cursor.get("k")
-    items: list[LoopTask] = []
-    while part < len(partitions) and len(items) < limit:
+    partitions = _partitions(filters)
+    filter_condition = _filter_condition(filters)
+    part = cursor.get("p", 0)
+    if partitions is None:
+        if "p" in cursor:
+            raise _refused()
+        part = 0
+    elif isinstance(part, bool) or not isinstance(part, int) or not 0 <= part < len(partitions):
+        raise _refused()
+    if partitions is None:
+        lek = start_key(cursor.get("k"), ("task_id",))
+    else:
         kind, key = partitions[part]
-        index = LoopTask.by_owner if kind == "owner" else LoopTask.by_status
-        result = index.query(
-            key,
-            range_key_condition=due_cond,
-            filter_condition=filter_condition,
-            limit=limit - len(items),
-            last_evaluated_key=lek,
-        )
-        items.extend(result)
-        lek = result.last_evaluated_key
+        lek = start_key(cursor.get("k"), ("task_id", kind, "due_at"), {kind: key})
+        if lek is not None and not _is_time(lek["due_at"]["S"]):
+            raise _refused()
+    items: list[LoopTask] = []
+    pages = 0
+    while len(items) < limit and pages < MAX_PAGES_PER_REQUEST:
+        want = limit - len(items)
+        # Without a filter every item read is returned: ask for exactly what is missing.
+        page_size = want if filter_condition is None else max(want, PAGE_SIZE)
+        if partitions is None:
+            result = LoopTask.scan(filter_condition=filter_condition, page_size=page_size, last_evaluated_key=lek)
+        else:
+            kind, key = partitions[part]
+            index = LoopTask.by_owner if kind == "owner" else LoopTask.by_status
+            result = index.query(key, range_key_condition=(LoopTask.due_at < now) if filters.get("overdue") else None,
+                                 filter_condition=filter_condition, page_size=page_size, last_evaluated_key=lek)
+        page_iter = result.page_iter
+        page = next(page_iter)
+        pages += 1
+        raw_items = page.get("Items") or []
+        if len(raw_items) > want:  # a filtered page can hold more than is missing: stop after the last one kept
+            raw_items = raw_items[:want]
+            lek = {name: raw_items[-1][name] for name in page_iter.key_names}
+        else:
+            lek = page_iter.last_evaluated_key
+        items.extend(LoopTask.from_raw_data(raw) for raw in raw_items)
         if lek is None:
+            if partitions is None or part + 1 >= len(partitions):
+                return items, None
             part += 1
-    return items, ({"p": part, "k": lek} if part < len(partitions) else None)
+    if partitions is None:
+        return items, {"k": lek}
+    return items, {"p": part, "k": lek}
+
+
+def _is_time(value: str) -> bool:
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return False
+    return True
