@@ -1,81 +1,271 @@
-/* NPS widget: no dependencies. Embed with
-   <script src="https://API/widget.js" data-survey="SURVEY_ID" data-api="https://API" async></script>
-   Optional: data-question, data-contact, data-account, data-identity (HMAC of the contact id). */
+/* NPS widget: no dependencies, no third-party code. Embed with
+     <script src="https://API/widget.js" data-survey="SURVEY_ID" async></script>
+   Optional: data-api, data-question, data-lang, data-force="true", data-contact + data-identity (+ data-account).
+   window.NpsWidget.open() shows it on demand (even within the throttle); window.NpsWidget.close() hides it.
+   Everything it draws lives in a shadow root whose styles are reset with `all: initial`, so the host page's CSS
+   cannot reach in and none of ours leaks out. Sizes are in px: a host page's root font size must not scale us. */
 (function () {
+  'use strict';
   var me = document.currentScript || document.querySelector('script[data-survey]');
-  if (!me) return;
+  if (!me || !me.getAttribute('data-survey')) return;
   var survey = me.getAttribute('data-survey');
   var api = (me.getAttribute('data-api') || me.src.replace(/\/widget\.js.*$/, '')).replace(/\/$/, '');
-  var question = me.getAttribute('data-question') || 'How likely are you to recommend us to a friend or colleague?';
   var who = {contact_id: me.getAttribute('data-contact'), account_id: me.getAttribute('data-account'),
              identity: me.getAttribute('data-identity')};
-  var key = 'nps-' + Math.random().toString(36).slice(2) + Date.now().toString(36);
+  var forced = me.getAttribute('data-force') === 'true';
+  var DAY_MS = 86400000;
+  var DEFAULT_THROTTLE_DAYS = 90;  // the survey's default; the capture answer says the real value
+  var HIDE_AFTER_MS = 4000;        // long enough to read the thanks
+  var STORE_KEY = 'nps-widget:' + survey;
 
-  var box = document.createElement('section');
-  box.setAttribute('aria-label', 'Feedback');
-  box.className = 'nps-widget';
-  box.style.cssText = 'position:fixed;right:1rem;bottom:1rem;max-width:24rem;background:#fff;color:#1d2433;' +
-    'border:1px solid #c5ccd8;border-radius:.6rem;padding:1rem;font:15px/1.4 system-ui,sans-serif;' +
-    'box-shadow:0 4px 16px rgba(0,0,0,.15);z-index:2147483000';
-  var p = document.createElement('p');
-  p.style.margin = '0 1.5rem .6rem 0'; // clear of the close button
-  p.style.fontWeight = '600';
-  p.textContent = question;
-  box.appendChild(p);
-  var row = document.createElement('div');
-  row.setAttribute('role', 'group');
-  row.setAttribute('aria-label', 'Score from 0 to 10');
-  row.style.cssText = 'display:flex;flex-wrap:wrap;gap:.25rem';
-  var status = document.createElement('p');
-  status.setAttribute('role', 'status');
-  status.setAttribute('aria-live', 'polite');
-  status.style.margin = '.6rem 0 0';
-  var close = document.createElement('button');
-  close.type = 'button';
-  close.textContent = '\u00d7';
-  close.setAttribute('aria-label', 'Close');
-  close.style.cssText = 'position:absolute;top:.2rem;right:.4rem;border:0;background:none;font-size:1.2rem;cursor:pointer';
-  close.onclick = function () { box.remove(); };
+  var STRINGS = {
+    en: {label: 'Feedback', question: 'How likely are you to recommend us to a friend or colleague?',
+         scale: 'Score from 0 (not at all likely) to 10 (extremely likely)',
+         low: 'Not at all likely', high: 'Extremely likely', close: 'Close',
+         recorded: 'Thank you! Your score is recorded.', more: 'Anything you would like to add? (optional)',
+         send: 'Send', thanks: 'Thank you for your feedback!',
+         failed: 'Sorry, your answer could not be sent. Please try again.'},
+    de: {label: 'Feedback',
+         question: 'Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen weiterempfehlen?',
+         scale: 'Bewertung von 0 (überhaupt nicht wahrscheinlich) bis 10 (äußerst wahrscheinlich)',
+         low: 'Überhaupt nicht wahrscheinlich', high: 'Äußerst wahrscheinlich', close: 'Schließen',
+         recorded: 'Danke! Ihre Bewertung ist gespeichert.', more: 'Möchten Sie noch etwas ergänzen? (optional)',
+         send: 'Senden', thanks: 'Vielen Dank für Ihr Feedback!',
+         failed: 'Ihre Antwort konnte leider nicht gesendet werden. Bitte versuchen Sie es erneut.'},
+    fr: {label: 'Votre avis',
+         question: 'Quelle est la probabilité que vous nous recommandiez à un ami ou à un collègue\u00a0?',
+         scale: 'Note de 0 (pas du tout probable) à 10 (extrêmement probable)',
+         low: 'Pas du tout probable', high: 'Extrêmement probable', close: 'Fermer',
+         recorded: 'Merci\u00a0! Votre note est enregistrée.',
+         more: 'Souhaitez-vous ajouter quelque chose\u00a0? (facultatif)',
+         send: 'Envoyer', thanks: 'Merci pour votre avis\u00a0!',
+         failed: 'Désolé, votre réponse n\u2019a pas pu être envoyée. Veuillez réessayer.'},
+    es: {label: 'Su opinión', question: '¿Qué probabilidad hay de que nos recomiende a un amigo o colega?',
+         scale: 'Puntuación de 0 (nada probable) a 10 (extremadamente probable)',
+         low: 'Nada probable', high: 'Extremadamente probable', close: 'Cerrar',
+         recorded: '¡Gracias! Su puntuación ha quedado registrada.', more: '¿Quiere añadir algo? (opcional)',
+         send: 'Enviar', thanks: '¡Gracias por su opinión!',
+         failed: 'Lo sentimos, no se pudo enviar su respuesta. Inténtelo de nuevo.'}
+  };
+  // data-lang, else the host page's language; "de-AT" uses "de"; anything unknown falls back to English.
+  var lang = (me.getAttribute('data-lang') || document.documentElement.getAttribute('lang') || 'en').toLowerCase();
+  if (!STRINGS[lang]) lang = STRINGS[lang.split('-')[0]] ? lang.split('-')[0] : 'en';
+  var t = STRINGS[lang];
+  var question = me.getAttribute('data-question') || t.question;
 
-  function post(score) {
-    var body = {score: score, page: location.href.slice(0, 2048)};
-    if (who.contact_id && who.identity) {
-      body.contact_id = who.contact_id; body.identity = who.identity;
-      if (who.account_id) body.account_id = who.account_id;
+  var CSS = [
+    // The host element is the only thing the page's rules can match; !important inside a shadow root beats
+    // the page's !important, so even `* {font-size: 28px !important}` stops here.
+    ':host{all:initial !important;display:block !important;position:static !important}',
+    '*{box-sizing:border-box}',
+    '[hidden]{display:none !important}',
+    '.card{position:fixed;z-index:2147483000;left:8px;right:8px;bottom:8px;margin:0 0 0 auto;max-width:380px;',
+    'background:#fff;color:#1d2433;border:1px solid #8792a2;border-radius:10px;padding:12px 10px 10px;',
+    'font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;text-align:left;color-scheme:light;',
+    'box-shadow:0 4px 18px rgba(0,0,0,.2)}',
+    '.card:focus{outline:none}',  // focus parks here after a step; the buttons show their own focus
+    '@media (min-width:480px){.card{right:16px;bottom:16px;padding:14px 16px 12px}}',
+    '.question{margin:0 34px 10px 0;font-weight:600;font-size:15px}',
+    // minmax(0,1fr): equal columns however wide a digit is; "10" never wraps onto a row of its own.
+    '.scale{display:grid;grid-template-columns:repeat(11,minmax(0,1fr));gap:3px}',
+    'button{font:inherit;margin:0;cursor:pointer}',
+    '.scale button{min-width:0;height:38px;padding:0;border:1px solid #6b7588;border-radius:5px;',
+    'background:#f6f7f9;color:#1d2433;font-weight:600;font-size:14px}',
+    '.scale button:hover{background:#dfe5f0}',
+    '.scale button[aria-disabled=true]{cursor:progress}',
+    'button:focus-visible,input:focus-visible{outline:3px solid #1f4fd1;outline-offset:1px}',
+    '.ends{display:flex;justify-content:space-between;gap:12px;margin-top:4px;font-size:12px;color:#4a5568}',
+    '.ends span:last-child{text-align:right}',
+    '.close{position:absolute;top:4px;right:4px;width:32px;height:32px;padding:0;border:0;border-radius:5px;',
+    'background:transparent;color:#4a5568;font-size:22px;line-height:1}',
+    '.close:hover{background:#eef1f5;color:#1d2433}',
+    '.more label{display:block;font-size:14px;margin:0 0 4px}',
+    '.line{display:flex;gap:6px}',
+    '.line input{flex:1;min-width:0;height:36px;padding:0 8px;border:1px solid #6b7588;border-radius:5px;',
+    'font:inherit;color:#1d2433;background:#fff}',
+    '.line button{height:36px;padding:0 14px;border:0;border-radius:5px;background:#1f4fd1;color:#fff;',
+    'font-weight:600}',
+    '.status{margin:8px 0 0;font-size:14px;color:#1a7f37}',
+    '.status:empty{display:none}',
+    '.status.error{color:#b42318}'
+  ].join('');
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    for (var name in attrs) node.setAttribute(name, attrs[name]);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // ---- the throttle: this browser answered recently, or closed the widget in this session -------------------
+
+  function storedUntil(storage) {
+    try {
+      var value = JSON.parse(window[storage].getItem(STORE_KEY) || 'null');
+      return value && typeof value.until === 'number' ? value.until : 0;
+    } catch (e) { return 0; }  // storage blocked (private mode, sandboxed frame): behave as never answered
+  }
+  function remember(storage, until) {
+    try { window[storage].setItem(STORE_KEY, JSON.stringify({until: until})); } catch (e) { /* see above */ }
+  }
+  function held() {
+    var now = Date.now();
+    return storedUntil('localStorage') > now || storedUntil('sessionStorage') > now;
+  }
+
+  // ---- one showing of the widget ----------------------------------------------------------------------------
+
+  var host = null;
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return 'nps-' + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+  }
+
+  function open() {
+    if (host) return;
+    // One key per showing: a retry or a comment after the score is the same answer; a later showing is a new one.
+    var key = newKey();
+    var score = null;
+    var hideTimer = null;
+    host = el('nps-widget', {'data-survey': survey, 'data-state': 'open'});
+    var root = host.attachShadow({mode: 'open'});
+    var style = el('style', {}, CSS);
+    var card = el('section', {'class': 'card', 'aria-label': t.label, lang: lang, tabindex: '-1'});
+    var q = el('p', {'class': 'question'}, question);
+    var scale = el('div', {'class': 'scale', role: 'group', 'aria-label': t.scale});
+    var ends = el('div', {'class': 'ends'});
+    ends.appendChild(el('span', {}, t.low));
+    ends.appendChild(el('span', {}, t.high));
+    var more = el('form', {'class': 'more', hidden: ''});
+    var label = el('label', {'for': 'nps-comment'}, t.more);
+    var line = el('div', {'class': 'line'});
+    var input = el('input', {id: 'nps-comment', type: 'text', maxlength: '500', autocomplete: 'off'});
+    var send = el('button', {type: 'submit'}, t.send);
+    var status = el('p', {'class': 'status', role: 'status', 'aria-live': 'polite'});
+    var close = el('button', {'class': 'close', type: 'button', 'aria-label': t.close}, '\u00d7');
+    line.appendChild(input);
+    line.appendChild(send);
+    more.appendChild(label);
+    more.appendChild(line);
+
+    function setState(state) { host.setAttribute('data-state', state); }
+    function say(text, failed) { status.textContent = text; status.className = failed ? 'status error' : 'status'; }
+    function busy(on) {
+      [].forEach.call(scale.children, function (b) { b.setAttribute('aria-disabled', on ? 'true' : 'false'); });
     }
-    var x = new XMLHttpRequest();
-    x.open('POST', api + '/v1/surveys/' + encodeURIComponent(survey) + '/responses');
-    x.setRequestHeader('Content-Type', 'application/json');
-    x.setRequestHeader('Idempotency-Key', key);
-    x.onload = function () {
-      if (x.status === 200 || x.status === 201) {
-        row.remove();
-        status.textContent = 'Thank you for your feedback!';
-        box.setAttribute('data-state', 'sent');
-      } else {
-        status.textContent = 'Sorry, your answer could not be sent.';
-        box.setAttribute('data-state', 'error');
+
+    function post(body, done, failed) {
+      body.page = location.href.slice(0, 2048);
+      // Passed through as rendered by the site's server; the API checks the signature.
+      if (who.contact_id && who.identity) {
+        body.contact_id = who.contact_id;
+        body.identity = who.identity;
+        if (who.account_id) body.account_id = who.account_id;
       }
-    };
-    x.onerror = function () { status.textContent = 'Sorry, your answer could not be sent.'; };
-    x.send(JSON.stringify(body));
+      var x = new XMLHttpRequest();
+      x.open('POST', api + '/v1/surveys/' + encodeURIComponent(survey) + '/responses');
+      x.setRequestHeader('Content-Type', 'application/json');
+      x.setRequestHeader('Idempotency-Key', key);
+      x.onload = function () {
+        var answer = null;
+        try { answer = JSON.parse(x.responseText); } catch (e) { /* not JSON: treated as a failure below */ }
+        if ((x.status === 200 || x.status === 201) && answer) done(answer); else failed();
+      };
+      x.onerror = failed;
+      x.send(JSON.stringify(body));
+    }
+
+    function choose(n, byKeyboard) {
+      if (score !== null || scale.getAttribute('aria-busy') === 'true') return;
+      scale.setAttribute('aria-busy', 'true');
+      busy(true);
+      say('');
+      post({score: n}, function (answer) {
+        score = n;
+        var days = typeof answer.throttle_days === 'number' && answer.throttle_days >= 0
+          ? answer.throttle_days : DEFAULT_THROTTLE_DAYS;
+        remember('localStorage', Date.now() + days * DAY_MS);
+        scale.remove();
+        ends.remove();
+        say(t.recorded);
+        more.hidden = false;
+        setState('recorded');
+        // Keep focus in the widget (the button pressed is gone); a tap does not pop up a phone's keyboard.
+        if (byKeyboard) input.focus(); else card.focus({preventScroll: true});
+      }, function () {
+        scale.removeAttribute('aria-busy');
+        busy(false);
+        say(t.failed, true);
+        setState('error');
+      });
+    }
+
+    for (var i = 0; i <= 10; i++) {
+      (function (n) {
+        var b = el('button', {type: 'button', 'data-score': String(n)}, String(n));
+        // A click from Enter or Space has detail 0.
+        b.addEventListener('click', function (e) { choose(n, e.detail === 0); });
+        scale.appendChild(b);
+      })(i);
+    }
+
+    more.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var comment = input.value.trim();
+      if (!comment) { finish(); return; }
+      send.disabled = true;
+      post({score: score, comment: comment}, finish, function () {
+        send.disabled = false;
+        say(t.failed, true);
+      });
+    });
+
+    function finish() {
+      more.remove();
+      say(t.thanks);
+      setState('sent');
+      card.focus({preventScroll: true});
+      hideTimer = setTimeout(hide, HIDE_AFTER_MS);
+    }
+
+    close.addEventListener('click', function () {
+      // Closed without answering: not again in this browser session, unless asked.
+      if (score === null) remember('sessionStorage', Date.now() + DAY_MS);
+      hide();
+    });
+    card.addEventListener('keydown', function (e) { if (e.key === 'Escape') close.click(); });
+
+    card.appendChild(q);
+    card.appendChild(scale);
+    card.appendChild(ends);
+    card.appendChild(more);
+    card.appendChild(status);
+    card.appendChild(close);
+    root.appendChild(style);
+    root.appendChild(card);
+    host.nps = {hide: function () { clearTimeout(hideTimer); hide(); }};
+    document.body.appendChild(host);
   }
 
-  for (var i = 0; i <= 10; i++) {
-    (function (n) {
-      var b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = String(n);
-      b.setAttribute('data-score', String(n));
-      b.style.cssText = 'min-width:1.9rem;padding:.35rem 0;border:1px solid #9aa4b5;border-radius:.3rem;' +
-        'background:#f6f7f9;cursor:pointer;font:inherit';
-      b.onclick = function () { post(n); };
-      row.appendChild(b);
-    })(i);
+  function hide() {
+    if (host) host.remove();
+    host = null;
   }
-  box.appendChild(row);
-  box.appendChild(status);
-  box.appendChild(close);
-  function mount() { document.body.appendChild(box); }
-  if (document.body) mount(); else document.addEventListener('DOMContentLoaded', mount);
+
+  // ---- the page's handle: window.NpsWidget.open([survey_id]) / .close([survey_id]) ------------------------
+
+  var registry = window.NpsWidget = window.NpsWidget || {surveys: {}};
+  registry.surveys[survey] = {open: function () { whenReady(open); }, close: function () { if (host) host.nps.hide(); }};
+  function each(id, action) {
+    for (var s in registry.surveys) if (id === undefined || id === s) registry.surveys[s][action]();
+  }
+  registry.open = function (id) { each(id, 'open'); };
+  registry.close = function (id) { each(id, 'close'); };
+
+  function whenReady(fn) {
+    if (document.body) fn(); else document.addEventListener('DOMContentLoaded', fn);
+  }
+  if (forced || !held()) whenReady(open);
 })();
