@@ -1,5 +1,9 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
+# checkov has its own venv: its many pinned dependencies must not move the app's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 STAGE ?= dev
 STACK ?= nps-$(STAGE)
@@ -16,11 +20,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+$(CHECKOV):
+	test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet 'pip<26.3'
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
 # The local stack: moto in-process, tables from infra/, the app on 127.0.0.1:$(PORT), stream poller, scheduler.
+# `exec`: the stack replaces the recipe's shell, so the SIGTERM that make passes on to its child reaches the
+# stack itself. NPS_ALLOW_DEV_KEYS: the local stack may sign links with the built-in development key.
 PORT ?= 8000
 NPS_DEMO ?= 1
 run: $(VENV)/.installed
-	PORT=$(PORT) NPS_DEMO=$(NPS_DEMO) $(PYTHON) -m chalicelib.local.stack
+	PORT=$(PORT) NPS_DEMO=$(NPS_DEMO) NPS_ALLOW_DEV_KEYS=1 exec $(PYTHON) -m chalicelib.local.stack
 
 # Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
 CHROMIUM := /usr/bin/chromium
@@ -28,8 +40,9 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium
 
-# Everything: lint, unit, functional on moto, packaging + cfn-lint, end to end over HTTP, the browser tests.
-test: $(VENV)/.installed $(CHROMIUM)
+# Everything: lint, unit, functional on moto, packaging + cfn-lint + checkov, end to end over HTTP, the
+# browser tests. tests/infra/test_checkov.py finds checkov in $(CHECKOV_VENV).
+test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(PYTHON) -m pytest -n 2 --dist loadfile
 
@@ -39,16 +52,20 @@ bench: package
 	cd bench && ../$(PYTHON) bench_monthly.py
 	$(PYTHON) bench/bench_package.py
 
-# Import a file through the API in pages: make import KIND=accounts FILE=accounts.csv [URL=...] [TOKEN=...]
+# Import a file through the API in pages: NPS_ADMIN_TOKEN=... make import KIND=accounts FILE=accounts.csv [URL=...]
+# The token travels in the environment (NPS_ADMIN_TOKEN, read by the CLI), never in a command line that make
+# echoes or `ps` shows. TOKEN=... still works: it is exported, not spelled out in the recipe.
 KIND ?= responses
 URL ?= http://127.0.0.1:$(PORT)
+import: export NPS_ADMIN_TOKEN := $(or $(TOKEN),$(NPS_ADMIN_TOKEN))
 import: $(VENV)/.installed
 	@test -n "$(FILE)" || { echo "make import needs FILE=<path> (and KIND=accounts|responses)" >&2; exit 2; }
-	$(PYTHON) -m chalicelib.cli import $(KIND) $(FILE) --url $(URL) $(if $(TOKEN),--token $(TOKEN),)
+	$(PYTHON) -m chalicelib.cli import $(KIND) $(FILE) --url $(URL)
 
-# dist/sam.json + dist/deployment.zip for $(STAGE), trimmed and precompiled, linted with cfn-lint (see infra/).
-package: $(VENV)/.installed
-	$(PYTHON) infra/package.py package --stage $(STAGE) --out dist
+# dist/sam.json + dist/deployment.zip for $(STAGE), trimmed and precompiled, linted with cfn-lint and checked
+# with checkov (see infra/).
+package: $(VENV)/.installed $(CHECKOV)
+	$(PYTHON) infra/package.py package --stage $(STAGE) --out dist --checkov $(CHECKOV_VENV)/bin/checkov
 
 # Package for $(STAGE), upload the code, deploy stack $(STACK). Stack parameters come from the environment:
 # PUBLIC_BASE_URL, LINK_SIGNING_KEYS, LINK_SIGNING_KEY_ID, ALARM_EMAIL, TASKS_OVERDUE_THRESHOLD,
