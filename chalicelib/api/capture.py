@@ -9,7 +9,7 @@ from chalicelib import config
 from chalicelib.api import pages
 from chalicelib.api.http import header, html_response, json_response, parse_body
 from chalicelib.api.routing import api_route
-from chalicelib.domain import tokens, validation
+from chalicelib.domain import presence, tokens, validation
 from chalicelib.errors import ApiError, Forbidden, Gone, Invalid, NotFound
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store import responses as response_store
@@ -37,60 +37,79 @@ def _chosen_score(raw) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 2 and 0 <= int(raw) <= 10 else None
 
 
-@api_route(bp, "/s/{token}", methods=["GET"])
+def _page(request, html: str, status: int = 200, csp: str | None = None):
+    """An HTML answer; HEAD gets the same status and headers without the body."""
+    headers = {"Content-Security-Policy": csp or pages.PAGE_CSP}
+    if request.method == "HEAD":
+        return html_response("", status, headers)
+    return html_response(html, status, headers)
+
+
+@api_route(bp, "/s/{token}", methods=["GET", "HEAD"])
 def survey_page(token):
-    # Safe by design: mail scanners fetch every link in an email, so showing the page records nothing.
+    # Safe by design: mail scanners fetch every link in an email, so showing the page records nothing. The
+    # page's script records a chosen score only after a person's gesture, or after the page stayed visible
+    # (domain/presence.py).
+    request = bp.current_request
     try:
         claims = _claims(token, tokens.PURPOSE_SURVEY)
         survey = _open_survey(claims.survey_id)
     except ApiError as error:
-        return html_response(pages.error_page(error.message), error.status)
-    params = bp.current_request.query_params or {}
+        return _page(request, pages.error_page(error.message), error.status)
+    params = request.query_params or {}
     chosen = _chosen_score(params.get("score"))
-    return html_response(pages.survey_page(survey, token, chosen))
+    html = pages.survey_page(survey, token, chosen, submission=tokens.new_id("sub"),
+                             dwell_seconds=config.settings().dwell_seconds)
+    return _page(request, html, csp=pages.SURVEY_CSP)
 
 
 @api_route(bp, "/s/{token}", methods=["POST"])
 def answer_invitation(token):
     request = bp.current_request
     form_post = (header(request, "content-type") or "").startswith("application/x-www-form-urlencoded")
+    survey = None
     try:
         claims = _claims(token, tokens.PURPOSE_SURVEY)
         survey = _open_survey(claims.survey_id)
         body = parse_body(request, allow_form=True)
-        answer, errors = validation.answer(body, list(survey.drivers or []), form=form_post)
-        errors.raise_if_any()
-        now = tokens.utcnow()
-        response, created = response_store.record_answer(
+        answer = validation.link_answer(body, list(survey.drivers or []), form=form_post)
+        recorded = response_store.answer_by_link(
             response_id=tokens.stable_id("rsp", claims.invitation_id),
             survey_id=survey.survey_id,
-            channel="email",
-            answer=answer,
-            now=now,
+            answer={k: answer[k] for k in ("score", "comment", "drivers") if k in answer},
+            now=tokens.utcnow(),
             touchpoint=survey.touchpoint,
             invitation_id=claims.invitation_id,
             contact_id=claims.contact_id,
             account_id=claims.account_id,
+            signal=answer["signal"],
+            view=answer["view"],
+            submission=answer["submission"],
         )
     except ApiError as error:
         if form_post:
-            return html_response(pages.error_page(error.message), error.status)
+            return html_response(pages.error_page(error.message, survey=survey, token=token, error=error),
+                                 error.status, {"Content-Security-Policy": pages.PAGE_CSP})
         raise
+    status = 201 if recorded.created else 200
     if form_post:
-        return html_response(pages.thanks_page(survey, token, answer), 201 if created else 200)
-    return json_response(
-        {"response_id": response.response_id, "score": answer["score"], "created": created},
-        201 if created else 200,
-    )
+        return html_response(pages.thanks_page(survey, token, recorded.score), status,
+                             {"Content-Security-Policy": pages.PAGE_CSP})
+    body = {"response_id": recorded.response_id, "score": recorded.score, "created": recorded.created,
+            "status": recorded.status}
+    if recorded.replayed:
+        body["replayed"] = True
+    return json_response(body, status)
 
 
 def _cors_headers(survey, origin: str | None) -> dict:
     if not origin:
         return {}
-    if validation.origin(origin) not in (survey.allowed_origins or []):
+    canonical = validation.origin(origin)
+    if canonical is None or canonical not in (survey.allowed_origins or []):
         return {}
     return {
-        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Origin": canonical,
         "Access-Control-Allow-Methods": "POST, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
         "Access-Control-Max-Age": str(config.settings().cors_max_age),
@@ -122,30 +141,46 @@ def widget_answer(survey_id):
             raise Gone("This survey is closed.", code="survey_closed")
         body = parse_body(request)
         answer = validation.widget_answer(body, list(survey.drivers or []))
+        now = tokens.utcnow()
         contact_id = account_id = None
+        status, excluded_reason = presence.COUNTED, None
         if answer["identity"]:
-            if not tokens.identity_matches(survey.identity_secret, answer["contact_id"], answer["identity"]):
-                raise Forbidden("The identity signature does not match contact_id.", code="identity_refused")
+            if not tokens.identity_verifies(survey, answer["contact_id"], answer["account_id"], answer["identity"],
+                                            now):
+                raise Forbidden("The identity signature does not match contact_id and account_id.",
+                                code="identity_refused")
             contact_id, account_id = answer["contact_id"], answer["account_id"]
+        else:
+            policy = survey.anonymous_answers or "counted"
+            if policy == "refused":
+                raise Forbidden("This survey takes answers only with a signed identity.", code="identity_required")
+            if policy == "excluded":
+                status, excluded_reason = presence.EXCLUDED, "anonymous"
         key = header(request, "idempotency-key")
         if key is not None and not (0 < len(key) <= 200):
             raise Invalid("Idempotency-Key must have 1 to 200 characters.", fields={"Idempotency-Key": "invalid"})
         response_id = tokens.stable_id("rsp", survey.survey_id, key) if key else tokens.new_id("rsp")
-        created = response_store.create_once(
+        written = response_store.create_once(
             response_id=response_id,
             survey_id=survey.survey_id,
             channel="widget" if origin else "api",
             answer=answer,
-            now=tokens.utcnow(),
+            now=now,
             touchpoint=survey.touchpoint,
             contact_id=contact_id,
             account_id=account_id,
             page=answer["page"],
+            status=status,
+            excluded_reason=excluded_reason,
         )
     except ApiError as error:
         error.headers = cors
         raise
-    return json_response({"response_id": response_id, "created": created}, 201 if created else 200, cors)
+    # throttle_days tells the widget how long not to ask this browser again.
+    result = {"response_id": response_id, "created": written.created, "throttle_days": int(survey.throttle_days)}
+    if written.updated:
+        result["updated"] = True
+    return json_response(result, 201 if written.created else 200, cors)
 
 
 @api_route(bp, "/widget.js", methods=["GET"])
@@ -153,17 +188,19 @@ def widget_script():
     return Response(
         body=pages.widget_js(),
         status_code=200,
-        headers={"Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300"},
+        headers={"Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300",
+                 "X-Content-Type-Options": "nosniff"},
     )
 
 
-@api_route(bp, "/u/{token}", methods=["GET"])
+@api_route(bp, "/u/{token}", methods=["GET", "HEAD"])
 def unsubscribe_page(token):
+    request = bp.current_request
     try:
         _claims(token, tokens.PURPOSE_UNSUBSCRIBE)
     except ApiError as error:
-        return html_response(pages.error_page(error.message), error.status)
-    return html_response(pages.unsubscribe_page(token, done=False))
+        return _page(request, pages.error_page(error.message), error.status)
+    return _page(request, pages.unsubscribe_page(token, done=False))
 
 
 @api_route(bp, "/u/{token}", methods=["POST"])
@@ -175,7 +212,7 @@ def unsubscribe(token):
     invitation_store.unsubscribe(claims.contact_id, tokens.utcnow())
     if "json" in (header(bp.current_request, "accept") or ""):
         return json_response({"unsubscribed": True})
-    return html_response(pages.unsubscribe_page(token, done=True))
+    return html_response(pages.unsubscribe_page(token, done=True), 200, {"Content-Security-Policy": pages.PAGE_CSP})
 
 
 @api_route(bp, "/v1/health", methods=["GET"])

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,8 +37,19 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+# Unpadded base64url. A length of 1 mod 4 is no encoding at all.
+B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url, refusing every spelling but the one `_b64` writes: padding, other
+    alphabets, and trailing bits that are not zero (which decode to the same bytes) are all refused."""
+    if not B64URL_RE.match(text) or len(text) % 4 == 1:
+        raise ValueError("not canonical base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def sign_link(
@@ -108,14 +120,29 @@ def default_expiry(now: datetime, days: int) -> datetime:
     return now + timedelta(days=days)
 
 
-def identity_signature(secret: str, contact_id: str) -> str:
-    """The widget's ``identity``: hex HMAC-SHA256 of the contact id under the survey's identity secret."""
-    return hmac.new(secret.encode(), contact_id.encode(), hashlib.sha256).hexdigest()
+def identity_signature(secret: str, contact_id: str, account_id: str | None) -> str:
+    """The widget's ``identity``: hex HMAC-SHA256 of ``contact_id + "\n" + account_id`` (an empty account
+    when there is none) under the survey's identity secret. Both are signed because both are attributed; ids
+    cannot contain a newline, so no two pairs sign the same text."""
+    message = f"{contact_id}\n{account_id or ''}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def identity_matches(secret: str, contact_id: str, given: str) -> bool:
+def identity_matches(secret: str | None, contact_id: str, account_id: str | None, given: str) -> bool:
+    if not secret:
+        return False
     # Bytes, not str: compare_digest refuses non-ASCII text, and `given` comes from outside.
-    return hmac.compare_digest(identity_signature(secret, contact_id).encode(), str(given).encode())
+    expected = identity_signature(secret, contact_id, account_id).encode()
+    return hmac.compare_digest(expected, str(given).encode())
+
+
+def identity_verifies(survey, contact_id: str, account_id: str | None, given: str, now: datetime) -> bool:
+    """Checked against the survey's identity secret, or the one it replaced while its grace period runs."""
+    if identity_matches(survey.identity_secret, contact_id, account_id, given):
+        return True
+    until = getattr(survey, "previous_secret_until", None)
+    previous = getattr(survey, "previous_identity_secret", None)
+    return bool(previous and until and now < until and identity_matches(previous, contact_id, account_id, given))
 
 
 def new_admin_token() -> tuple[str, str]:

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from chalicelib.domain import page_text
 from chalicelib.errors import Invalid
 
 CATEGORIES = ("promoter", "passive", "detractor")
@@ -19,6 +20,14 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 ACCOUNT_STATUSES = ("active", "churned", "trial", "paused")
+# A DNS name (letters, digits, hyphens, dots) or an IPv4 address; IPv6 literals are checked apart.
+HOST_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+# BCP 47 in its common shapes: en, pt-BR, zh-Hant, es-419.
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+ANONYMOUS_ANSWERS = ("counted", "excluded", "refused")
+# Ids the survey page makes for each page view and each submission.
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SIGNALS = ("gesture", "dwell")
 
 
 class FieldErrors:
@@ -106,13 +115,16 @@ def string_list(errors: FieldErrors, body: dict, field: str, *, max_items: int, 
 
 
 def origin(value: str) -> str | None:
-    """Normalise a web origin (scheme://host[:port]); None when it is not one."""
-    if not isinstance(value, str) or len(value) > 255:
+    """The canonical form of a web origin, as browsers send it: scheme and host in lower case, no default
+    port, no path (scheme://host[:port]); None when it is not an origin."""
+    if not isinstance(value, str) or len(value) > 255 or not value.isascii():
         return None
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        return None
+    if "?" in value or "#" in value:  # an empty query or fragment marker is still not an origin
         return None
     try:
         port = parts.port
@@ -121,8 +133,15 @@ def origin(value: str) -> str | None:
     default_port = 443 if parts.scheme == "https" else 80
     host = parts.hostname.lower()
     if ":" in host:  # an IPv6 literal keeps its brackets, as browsers send it
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+        try:
+            import ipaddress
+
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            return None
+    elif not HOST_RE.match(host):
+        return None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default_port else "")
 
 
 def classify(score: int) -> str:
@@ -147,6 +166,9 @@ SURVEY_FIELDS = {
     "loop_rules",
     "themes",
     "status",
+    "language",
+    "strings",
+    "anonymous_answers",
 }
 LOOP_RULE_FIELDS = {"categories", "sla_hours", "fallback_owner"}
 
@@ -189,6 +211,31 @@ def themes_taxonomy(errors: FieldErrors, value):
             continue
         out[theme] = [w.lower() for w in words[:100]]
     return out
+
+
+def page_strings(errors: FieldErrors, value):
+    """A survey's own page strings: known keys only, each 1-300 characters, `{score}` only where it fits."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        errors.add("strings", "must be an object of string name to text")
+        return None
+    out = {}
+    for key, text_value in value.items():
+        field = f"strings.{key}"
+        if key not in page_text.DEFAULTS:
+            errors.add(field, "unknown string; the known ones are " + ", ".join(sorted(page_text.DEFAULTS)))
+        elif not isinstance(text_value, str) or not text_value.strip():
+            errors.add(field, "must be a non-empty string")
+        elif len(text_value) > page_text.MAX_LENGTH:
+            errors.add(field, f"must have at most {page_text.MAX_LENGTH} characters")
+        elif "{" in text_value.replace("{score}", "") or "}" in text_value.replace("{score}", ""):
+            errors.add(field, "the only placeholder is {score}")
+        elif "{score}" in text_value and key not in page_text.WITH_SCORE:
+            errors.add(field, "{score} fits only " + ", ".join(sorted(page_text.WITH_SCORE)))
+        else:
+            out[key] = text_value.strip()
+    return out or None
 
 
 def survey(body, *, partial: bool = False) -> dict:
@@ -235,6 +282,20 @@ def survey(body, *, partial: bool = False) -> dict:
         if status not in ("active", "closed"):
             errors.add("status", "must be active or closed")
         out["status"] = status
+    if has("language"):
+        language = body.get("language")
+        if language is not None and (not isinstance(language, str) or not LANGUAGE_RE.match(language)):
+            errors.add("language", "must be a language tag such as en, de or pt-BR")
+            language = None
+        out["language"] = language
+    if has("strings"):
+        out["strings"] = page_strings(errors, body.get("strings"))
+    if has("anonymous_answers"):
+        policy = body.get("anonymous_answers")
+        if policy is not None and policy not in ANONYMOUS_ANSWERS:
+            errors.add("anonymous_answers", "must be counted, excluded or refused")
+            policy = None
+        out["anonymous_answers"] = policy
     if partial and not body:
         errors.add("body", "nothing to change")
     errors.raise_if_any()
@@ -285,6 +346,34 @@ def answer(
             errors.add("drivers", f"not a driver of this survey: {', '.join(unknown)}")
         out["drivers"] = drivers
     return out, errors
+
+
+LINK_FIELDS = {"signal", "view", "submission"}
+
+
+def link_answer(body, survey_drivers: list[str], *, form: bool = False) -> dict:
+    """An answer posted to an email link: the answer's fields, plus `signal` ("gesture", the default, or
+    "dwell": the page was left open without a gesture), the page `view` id (required with dwell) and a
+    `submission` id that makes a replay change nothing. A form carries only `submission`."""
+    out, errors = answer(body, survey_drivers, {"submission"} if form else LINK_FIELDS, form=form)
+    signal = body.get("signal", "gesture") if isinstance(body, dict) else "gesture"
+    if signal not in SIGNALS:
+        errors.add("signal", "must be gesture or dwell")
+    out["signal"] = signal if signal in SIGNALS else "gesture"
+    for field in ("view", "submission"):
+        value = body.get(field)
+        if value is not None and (not isinstance(value, str) or not CLIENT_ID_RE.match(value)):
+            errors.add(field, "must be 8 to 64 letters, digits, _ or -")
+            value = None
+        out[field] = value
+    if out["signal"] == "dwell":
+        if not out["view"] and "view" not in errors.fields:
+            errors.add("view", "required with signal dwell")
+        for field in ("comment", "drivers"):
+            if field in body:
+                errors.add(field, "a dwell carries the score only")
+    errors.raise_if_any()
+    return out
 
 
 WIDGET_FIELDS = {"contact_id", "account_id", "identity", "page"}

@@ -197,15 +197,66 @@ def test_non_string_tokens_are_forbidden(token):
         tokens.verify_link(KEYS, token, tokens.PURPOSE_SURVEY, NOW)
 
 
-def test_identity_signature_is_hmac_sha256_of_the_contact_id():
-    expected = hmac.new(b"survey-secret", b"con-1", hashlib.sha256).hexdigest()
-    assert tokens.identity_signature("survey-secret", "con-1") == expected
-    assert tokens.identity_matches("survey-secret", "con-1", expected)
-    assert not tokens.identity_matches("survey-secret", "con-2", expected)
-    assert not tokens.identity_matches("other-secret", "con-1", expected)
-    assert not tokens.identity_matches("survey-secret", "con-1", expected.upper())
-    assert not tokens.identity_matches("survey-secret", "con-1", "")
-    assert not tokens.identity_matches("survey-secret", "con-1", "é" * 64)
+def test_identity_signature_is_hmac_sha256_of_the_contact_and_the_account():
+    expected = hmac.new(b"survey-secret", b"con-1\nacc-1", hashlib.sha256).hexdigest()
+    assert tokens.identity_signature("survey-secret", "con-1", "acc-1") == expected
+    assert tokens.identity_matches("survey-secret", "con-1", "acc-1", expected)
+    assert not tokens.identity_matches("survey-secret", "con-2", "acc-1", expected)
+    assert not tokens.identity_matches("survey-secret", "con-1", "acc-2", expected), "the account is signed too"
+    assert not tokens.identity_matches("survey-secret", "con-1", None, expected)
+    assert not tokens.identity_matches("other-secret", "con-1", "acc-1", expected)
+    assert not tokens.identity_matches("survey-secret", "con-1", "acc-1", expected.upper())
+    assert not tokens.identity_matches("survey-secret", "con-1", "acc-1", "")
+    assert not tokens.identity_matches("survey-secret", "con-1", "acc-1", "é" * 64)
+    assert not tokens.identity_matches(None, "con-1", "acc-1", expected)
+    # Without an account the message is the contact id and a newline: no pair signs what another pair signs.
+    alone = hmac.new(b"survey-secret", b"con-1\n", hashlib.sha256).hexdigest()
+    assert tokens.identity_signature("survey-secret", "con-1", None) == alone
+
+
+def test_the_previous_identity_secret_verifies_only_during_its_grace_period():
+    class Survey:
+        identity_secret = "new-secret"
+        previous_identity_secret = "old-secret"
+        previous_secret_until = NOW + timedelta(days=7)
+
+    old = tokens.identity_signature("old-secret", "con-1", "acc-1")
+    new = tokens.identity_signature("new-secret", "con-1", "acc-1")
+    assert tokens.identity_verifies(Survey, "con-1", "acc-1", new, NOW)
+    assert tokens.identity_verifies(Survey, "con-1", "acc-1", old, NOW + timedelta(days=6))
+    assert not tokens.identity_verifies(Survey, "con-1", "acc-1", old, NOW + timedelta(days=7))
+    assert not tokens.identity_verifies(Survey, "con-1", "acc-2", old, NOW)
+    Survey.previous_secret_until = None
+    assert not tokens.identity_verifies(Survey, "con-1", "acc-1", old, NOW)
+
+
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def twin(text: str) -> str:
+    """The same bytes spelled with the unused low bits of the last character set (base64 decoders accept it)."""
+    spare = {2: 0b1111, 3: 0b11}[len(text) % 4]
+    return text[:-1] + B64URL[B64URL.index(text[-1]) | spare]
+
+
+def test_a_link_token_has_exactly_one_valid_spelling():
+    good = sign()
+    assert tokens.verify_link(KEYS, good, tokens.PURPOSE_SURVEY, NOW).invitation_id == "inv_1"
+    body, sig = good.split(".")
+    assert len(sig) % 4 == 3  # 32 bytes: 43 characters, two spare bits
+    assert base64.urlsafe_b64decode(twin(sig) + "=") == base64.urlsafe_b64decode(sig + "=")
+    spellings = [
+        f"{body}=.{sig}", f"{body}.{sig}=", f"{body}==.{sig}", f"{body}.{sig}==",  # padding
+        f"{body}.{twin(sig)}",  # non-canonical trailing bits in the signature
+        f"{body}.{sig.replace('-', '+').replace('_', '/')}" if ("-" in sig or "_" in sig) else f"{body}.+{sig[1:]}",
+        f" {body}.{sig}", f"{body}.{sig}\n", f"{body}.{sig}A", f"{body}.{sig}AAAA",
+    ]
+    if len(body) % 4:
+        spellings.append(f"{twin(body)}.{sig}")
+    for spelling in spellings:
+        assert spelling != good
+        with pytest.raises(Forbidden):
+            tokens.verify_link(KEYS, spelling, tokens.PURPOSE_SURVEY, NOW)
 
 
 def test_admin_tokens_are_random_and_carry_their_id():

@@ -33,6 +33,9 @@ def test_minimal_survey_gets_the_defaults():
         "loop_rules": {"categories": ["detractor"], "sla_hours": 48, "fallback_owner": None},
         "themes": None,
         "status": "active",
+        "language": None,
+        "strings": None,
+        "anonymous_answers": None,
     }
 
 

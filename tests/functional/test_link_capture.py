@@ -63,7 +63,8 @@ def test_the_page_works_without_script_and_loads_nothing_from_elsewhere(api, sur
     html = api.get(link, token=None).body.decode()
     assert checked_scores(html) == []
     # Relative to the page, so that it also posts back to itself under a stage prefix (/api/s/{token}).
-    assert f'<form id="nps-form" method="post" action="./{link.rsplit("/", 1)[1]}">' in html
+    assert f'<form id="nps-form" method="post" action="./{link.rsplit("/", 1)[1]}" data-dwell="5"' in html
+    assert re.search(r'<input type="hidden" name="submission" value="[A-Za-z0-9_-]{8,64}">', html)
     assert html.count('type="radio" name="score"') == 11
     assert '<button id="submit" type="submit">' in html
     assert '<textarea id="comment" name="comment" maxlength="2000">' in html
@@ -83,14 +84,15 @@ def test_first_post_creates_later_posts_update_last_write_wins(api, link, invita
     r = api.post(link, {"score": 3}, token=None)
     assert r.status_code == 201, r.body
     response_id = r.json["response_id"]
-    assert r.json == {"response_id": response_id, "score": 3, "created": True}
+    assert r.json == {"response_id": response_id, "score": 3, "created": True, "status": "counted"}
     first = the_response()
     assert (first.score, first.version, first.channel) == (3, 1, "email")
     assert (first.invitation_id, first.contact_id, first.account_id) == (invitation["invitation_id"], "con-1", "acc-1")
     assert first.survey_id == survey["survey_id"] and first.comment is None and first.drivers is None
 
     r = api.post(link, {"score": 9, "comment": "Better after the call", "drivers": ["support"]}, token=None)
-    assert r.status_code == 200 and r.json == {"response_id": response_id, "score": 9, "created": False}
+    assert r.status_code == 200
+    assert r.json == {"response_id": response_id, "score": 9, "created": False, "status": "counted"}
     r = api.post(link, {"score": 8}, token=None)
     assert r.status_code == 200
     last = the_response()

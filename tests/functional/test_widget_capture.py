@@ -97,7 +97,7 @@ def test_without_origin_a_server_may_post_and_the_channel_is_api(api, path):
 
 
 def test_identity_attributes_the_response_to_the_contact_and_account(api, survey, path):
-    identity = tokens.identity_signature(survey["identity_secret"], "con-7")
+    identity = tokens.identity_signature(survey["identity_secret"], "con-7", "acc-7")
     r = post(api, path, {"score": 10, "contact_id": "con-7", "account_id": "acc-7", "identity": identity}, SHOP)
     assert r.status_code == 201, r.body
     item = Response.get(r.json["response_id"])
@@ -112,11 +112,11 @@ def test_without_identity_the_response_is_anonymous(api, path):
 
 
 def test_a_bad_identity_is_403_and_writes_nothing(api, survey, path):
-    right = tokens.identity_signature(survey["identity_secret"], "con-7")
+    right = tokens.identity_signature(survey["identity_secret"], "con-7", None)
     before = all_tables()
     for contact, identity in [
         ("con-8", right),  # someone else's signature
-        ("con-7", tokens.identity_signature("another-secret", "con-7")),
+        ("con-7", tokens.identity_signature("another-secret", "con-7", None)),
         ("con-7", right[:-1] + ("0" if right[-1] != "0" else "1")),
         ("con-7", "not-hex"),
         ("con-7", "é" * 64),
