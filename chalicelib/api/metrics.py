@@ -1,4 +1,4 @@
-"""Admin routes for monthly metrics and the monthly report."""
+"""Admin routes for monthly metrics and the monthly report, and the public signed report link (`/r/{token}`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,30 @@ from chalice import Blueprint
 from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.http import flag_param, html_response, json_response, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import validation
-from chalicelib.errors import NotFound
+from chalicelib.domain import tokens
+from chalicelib.domain.validation import MONTH_RE
+from chalicelib.errors import Invalid, NotFound
 
 bp = Blueprint(__name__)
 
+# A report link carries a token in its URL: it must not leak through a Referer, be cached or be indexed.
+REPORT_LINK_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
 
 def _month(value: str) -> str:
-    return validation.month(value)
+    if not isinstance(value, str) or not MONTH_RE.fullmatch(value):
+        raise Invalid("Months are written YYYY-MM.", fields={"month": "must be YYYY-MM"})
+    return value
+
+
+def _not_computed(month: str) -> NotFound:
+    return NotFound(f"Metrics for {month} were never computed; POST /v1/metrics/{month}/recompute.",
+                    code="metrics_not_computed")
+
+
+def _running(answer: dict):
+    # Relative (RFC 9110), so that it keeps a stage prefix: .../prod/v1/metrics/{month}/recompute -> ../{month}
+    return json_response(answer, 202, headers={"Location": f"../{answer['month']}"})
 
 
 @api_route(bp, "/v1/metrics/{month}", methods=["GET"], authorizer=admin_auth)
@@ -22,47 +38,89 @@ def get_metrics(month):
     require_scope(bp.current_request, "read")
     from chalicelib.store import metrics_inputs
 
-    found = metrics_inputs.load([_month(month)])
+    month = _month(month)
+    found = metrics_inputs.load([month])
     if month not in found:
-        raise NotFound(f"Metrics for {month} were never computed; POST /v1/metrics/{month}/recompute.",
-                       code="metrics_not_computed")
+        raise _not_computed(month)
     return json_response(found[month])
 
 
 @api_route(bp, "/v1/metrics/{month}/recompute", methods=["POST"], authorizer=admin_auth)
 def recompute_metrics(month):
     """Compute a month now and answer its document, or with ?wait=false queue the monthly function and answer 202.
+    While a run of the month is going, either answers 202 with that run and starts nothing.
 
     The API function has 28 seconds; past a few thousand accounts use wait=false (see the README)."""
     require_scope(bp.current_request, "write")
     wait = flag_param(query(bp.current_request, {"wait"}), "wait", True)
     month = _month(month)
+    from chalicelib.domain.monthly import is_future
+
+    if is_future(month, tokens.utcnow()):
+        raise Invalid(f"{month} has not begun yet; a month can be computed from its first day (the running month "
+                      "gives partial figures).", fields={"month": "in the future"}, code="future_month")
+    from chalicelib.events import recompute
+
     if not wait:
-        from chalicelib.events.recompute import start_month
-
-        run_id = start_month(month)
-        # Relative (RFC 9110), so that it keeps a stage prefix: .../prod/v1/metrics/{month}/recompute -> ../{month}
-        return json_response({"month": month, "status": "started", "run_id": run_id}, 202,
-                             headers={"Location": f"../{month}"})
-    from chalicelib.events.monthly_job import run_month
-
-    return json_response(run_month(month), 200)
+        return _running(recompute.start_month(month))
+    answer, computed = recompute.run_now(month)
+    return json_response(answer, 200) if computed else _running(answer)
 
 
-@api_route(bp, "/v1/reports/{month}", methods=["GET"], authorizer=admin_auth)
-def monthly_report(month):
-    require_scope(bp.current_request, "read")
+def _report_html(month: str) -> str:
+    from chalicelib import config
     from chalicelib.store import metrics_inputs
 
-    months = metrics_inputs.months_back(_month(month), 12)
+    months = metrics_inputs.months_back(month, 12)
     found = metrics_inputs.load(months)
     if month not in found:
-        raise NotFound(f"Metrics for {month} were never computed; POST /v1/metrics/{month}/recompute.",
-                       code="metrics_not_computed")
+        raise _not_computed(month)
     from chalicelib.reports.monthly_report import render_report
     from chalicelib.store import surveys
 
     current = found[month]
     survey_ids = {*(current.get("nps", {}).get("by_survey") or {}), *(current.get("response_rate") or {})}
-    return html_response(render_report(month, current, [found[m] for m in months if m in found],
-                                       surveys.names(survey_ids)))
+    return render_report(month, current, [found[m] for m in months if m in found], surveys.names(survey_ids),
+                         currency=current.get("currency") or config.settings().currency)
+
+
+@api_route(bp, "/v1/reports/{month}", methods=["GET"], authorizer=admin_auth)
+def monthly_report(month):
+    require_scope(bp.current_request, "read")
+    return html_response(_report_html(_month(month)))
+
+
+@api_route(bp, "/v1/reports/{month}/link", methods=["POST"], authorizer=admin_auth)
+def report_link(month):
+    """A link to the month's report that a browser opens without the admin token, valid report_link_seconds."""
+    require_scope(bp.current_request, "read")
+    query(bp.current_request, set())
+    month = _month(month)
+    from datetime import timedelta
+
+    from chalicelib import config
+    from chalicelib.domain import report_links
+    from chalicelib.store import metrics_inputs
+
+    if month not in metrics_inputs.load([month]):
+        raise _not_computed(month)
+    settings = config.settings()
+    expires = tokens.utcnow().replace(microsecond=0) + timedelta(seconds=settings.report_link_seconds)
+    token = report_links.sign(settings.link_keys, settings.active_link_key, month, expires)
+    return json_response({"month": month, "url": f"{settings.public_base_url}/r/{token}",
+                          "expires_at": expires.isoformat().replace("+00:00", "Z")})
+
+
+@api_route(bp, "/r/{token}", methods=["GET"])
+def signed_report(token):
+    """The report a signed link names (public: the signature is the permission)."""
+    from chalicelib import config
+    from chalicelib.domain import report_links
+    from chalicelib.errors import ApiError
+
+    try:
+        claims = report_links.verify(config.settings().link_keys, token, tokens.utcnow())
+        return html_response(_report_html(claims.month), headers=REPORT_LINK_HEADERS)
+    except ApiError as error:
+        error.headers = REPORT_LINK_HEADERS
+        raise

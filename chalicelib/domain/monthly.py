@@ -1,9 +1,9 @@
-"""The monthly metrics document (`GET /v1/metrics/{YYYY-MM}`) computed from plain rows, as METRICS.md defines it.
+"""The monthly metrics document (`GET /v1/metrics/{YYYY-MM}`) computed from plain rows, as docs/metrics.md defines it.
 
 Pure Python and standard library only. Inputs are iterated once; what is kept is per account (16 months of
 revenue, 13 categories) and, while responses are read, each contact's latest response per calendar month.
 
-Decisions METRICS.md leaves open, taken here:
+Decisions taken here (docs/metrics.md states them for readers):
 
 - Keys for missing values: a response without an account, of an unknown account or of an account without a
   segment is counted under the segment "none"; a response without a touchpoint under the touchpoint "none".
@@ -15,6 +15,8 @@ Decisions METRICS.md leaves open, taken here:
 - Revenue that is missing, zero or negative means "not a customer" that month and counts as 0.
 - Ratios are fractions rounded to 6 decimals, money to 2, NPS and hours to 2; a ratio with a zero denominator
   is null.
+- The running month (computed before it ends) is `partial`: its figures are "so far", and a task counts as
+  overdue only once its due time has passed by the computation time. A month that has not begun has no figures.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ NO_KEY = "none"
 GROUPS = (*CATEGORIES, "unrated")
 HEALTH = ("safe", "gray_zone", "at_risk", "unrated")
 DEFAULT_HEALTH_THRESHOLDS = (-20, 30)
+DEFAULT_CURRENCY = "USD"
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 20_240_917
 MIN_POOL_ACCOUNTS = 10
@@ -121,6 +124,16 @@ def month_name(index: int) -> str:
 
 def month_start(index: int) -> datetime:
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def is_partial(index: int, moment: datetime) -> bool:
+    """Whether month `index` is still running at `moment` (so its figures are "so far")."""
+    return _utc(moment) < month_start(index + 1)
+
+
+def is_future(month: str, moment: datetime) -> bool:
+    """Whether `month` has not begun at `moment`: it has no figures to compute yet."""
+    return _utc(moment) < month_start(month_index(month))
 
 
 def _utc(moment: datetime) -> datetime:
@@ -421,10 +434,13 @@ def _retention(cohort: dict) -> dict:
 
 
 def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict:
-    """Opened, closed, median hours to close, share within SLA, overdue at `end`, escalated.
+    """Opened, closed, median hours to close, share within SLA, overdue at `end` (or at `now`, when the month is
+    still running), escalated.
 
     `within_sla` is the share closed by their due time among the tasks whose outcome is known at `now`: closed,
-    or still open past due. A task still open and not yet due is left out of that share."""
+    or still open past due. A task still open and not yet due is left out of that share, and is never overdue:
+    nothing is late before its due time."""
+    end = min(end, now)
     closed = [t for t in tasks if t.closed_at is not None]
     hours = [(_utc(t.closed_at) - _utc(t.created_at)).total_seconds() / 3600 for t in closed]
     in_time = sum(1 for t in closed if _utc(t.closed_at) <= _utc(t.due_at))
@@ -512,16 +528,20 @@ def compute_month(
     invitations: Mapping[str, tuple[int, int]],
     tasks: Iterable[TaskRow],
     computed_at: datetime,
+    currency: str = DEFAULT_CURRENCY,
     health_thresholds: tuple[float, float] = DEFAULT_HEALTH_THRESHOLDS,
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
 ) -> dict:
-    """The metrics document of `month` (METRICS.md). `responses` are those first submitted in M-23..M, revenue
-    comes from `accounts` (months M-12..M+3 are read), `invitations` maps survey_id to (invited, responded) for
-    invitations sent in M, `tasks` are the loop tasks (those created in M are used). See the module docstring
-    for the choices METRICS.md leaves open."""
+    """The metrics document of `month` (docs/metrics.md). `responses` are those first submitted in M-23..M,
+    revenue comes from `accounts` (months M-12..M+3 are read), `invitations` maps survey_id to (invited,
+    responded) for invitations sent in M, `tasks` are the loop tasks (those created in M are used); every money
+    figure is in `currency` (ISO 4217). `partial` is true when `computed_at` falls inside the month. Raises
+    ValueError for a month that has not begun at `computed_at`. See the module docstring for the choices."""
     m = month_index(month)
     now = _utc(computed_at)
+    if now < month_start(m):
+        raise ValueError(f"{month} has not begun at {now.isoformat()}: a future month has no figures")
     segments, revenue = _read_accounts(accounts, m - 12)
     current, latest = _read_responses(responses, m, segments)
     states = _account_states(latest, health_thresholds)
@@ -568,6 +588,8 @@ def compute_month(
     return {
         "month": month_name(m),
         "computed_at": now.isoformat().replace("+00:00", "Z"),
+        "partial": is_partial(m, now),
+        "currency": currency,
         "nps": current.nps(),
         "response_rate": {
             survey_id: {"invited": invited, "responded": responded, "rate": _ratio(responded, invited)}

@@ -1,21 +1,25 @@
-"""The monthly metrics job: compute a month's figures (METRICS.md), store them, publish the headlines.
+"""The monthly metrics job: compute a month's figures (docs/metrics.md), store them, publish the headlines.
 
-Scheduled for the 1st of each month at 03:00 UTC for the month just ended, and run on demand for any month
-(`POST /v1/metrics/{month}/recompute`, or invoking the function with `recompute.event_for(month)`: an
+Scheduled for the 1st of each month at 03:00 UTC for the month just ended, and run on demand for any month that
+has begun (`POST /v1/metrics/{month}/recompute`, or invoking the function with `recompute.event_for(month)`: an
 EventBridge-shaped event whose `detail` is {"month": "YYYY-MM"}). A rerun gives the
-same document (only `computed_at` moves); responses that arrived late are simply included.
+same document (only `computed_at` moves); responses that arrived late are simply included. The running month
+gives a `partial` document. Each invocation holds the month's run lock while it computes (see recompute.py): one
+that finds another run going does nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from chalicelib import config
 from chalicelib.domain import tokens, validation
-from chalicelib.domain.monthly import compute_month
+from chalicelib.domain.monthly import compute_month, is_future
 from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import metrics_inputs
@@ -28,8 +32,10 @@ def previous_month(now: datetime) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def run_month(month: str, now: datetime | None = None, *, workers: int | None = None) -> dict:
-    """Compute, store and publish one month's metrics document; return it."""
+def run_month(month: str, now: datetime | None = None, *, workers: int | None = None,
+              run_id: str | None = None) -> dict:
+    """Compute, store and publish one month's metrics document; return it. With `run_id`, storing it also
+    releases that run's lock (if it still holds it)."""
     now = now or tokens.utcnow()
     workers = workers or int(os.environ.get("METRICS_READ_WORKERS", "4"))
     document = compute_month(
@@ -39,8 +45,9 @@ def run_month(month: str, now: datetime | None = None, *, workers: int | None = 
         invitations=metrics_inputs.invitations(month),
         tasks=metrics_inputs.tasks(month),
         computed_at=now,
+        currency=config.settings().currency,
     )
-    metrics_inputs.save(month, json.dumps(document, separators=(",", ":")), now)
+    metrics_inputs.save(month, json.dumps(document, separators=(",", ":")), now, run_id=run_id)
     _publish(document)
     logger.info("monthly metrics computed", extra={"month": month, "n": document["nps"]["all"]["n"]})
     return document
@@ -67,14 +74,31 @@ def month_of_event(event: dict) -> str:
         return previous_month(tokens.utcnow())
     if not isinstance(detail.get("month"), str):
         raise ValueError('a monthly metrics run needs "detail": {"month": "YYYY-MM"} (or the schedule\'s event)')
-    return validation.month(detail["month"])
+    month = validation.month(detail["month"])
+    if is_future(month, tokens.utcnow()):
+        raise ValueError(f"{month} has not begun: a future month has no figures")
+    return month
 
 
 def run_for_event(event: dict | None = None) -> dict:
-    """The function's entry: the month the event names (or the one just ended, on schedule)."""
+    """The function's entry: the month the event names (or the one just ended, on schedule), computed under the
+    month's run lock taken with the event's id; when another run holds it, nothing is computed."""
+    from chalicelib.events import recompute
+
     event = event or {}
     month = month_of_event(event)
-    document = run_month(month)
-    logger.info("monthly metrics run", extra={"month": month, "run_id": event.get("id"),
-                                               "source": event.get("source")})
-    return {"month": month, "nps": document["nps"]["all"]["nps"], "n": document["nps"]["all"]["n"]}
+    run_id = event.get("id") if isinstance(event.get("id"), str) and event.get("id") else str(uuid.uuid4())
+    log = {"month": month, "run_id": run_id, "source": event.get("source")}
+    held = recompute.take(month, run_id)
+    if held is not None:
+        logger.info("monthly metrics run skipped: another run of the month is going",
+                    extra={**log, "running_run_id": held.run_id})
+        return {"month": month, "status": "skipped", "running_run_id": held.run_id}
+    try:
+        document = run_month(month, run_id=run_id)
+    except BaseException:
+        metrics_inputs.release_run(month, run_id)
+        raise
+    logger.info("monthly metrics run", extra=log)
+    return {"month": month, "status": "computed", "nps": document["nps"]["all"]["nps"],
+            "n": document["nps"]["all"]["n"], "partial": document["partial"]}

@@ -1,8 +1,10 @@
 """The monthly report: one self-contained HTML page (inline CSS, charts as inline SVG, no script, no external
-asset) for CX and finance leaders, drawn from the month's metrics document (METRICS.md's shape) and its history.
+asset) for CX and finance leaders, drawn from the month's metrics document (the shape docs/metrics.md describes)
+and its history.
 
 Every figure may be missing or null (a month with no responses, too few accounts for revenue per point, a month
-never computed): the page shows "—" or "not enough data" instead, and gaps in the history stay gaps.
+never computed): the page shows "—" or "not enough data" instead, and gaps in the history stay gaps. Money is
+shown with its currency; the running month is said to be partial; the page says what is an association, once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from html import escape
 
 from chalicelib.reports import svg
+from chalicelib.reports.money import format_money
 from chalicelib.reports.svg import finite
 
 DASH = "\u2014"
@@ -20,6 +23,11 @@ CAVEAT = (
     "to grow."
 )
 CATEGORIES = ("promoter", "passive", "detractor", "unrated")
+CATEGORY_LABELS = {"promoter": "Promoters", "passive": "Passives", "detractor": "Detractors", "unrated": "Unrated"}
+KIND_LABELS = {"recovery": "Recovery (detractors)", "follow_up": "Follow-up (passives)",
+               "advocacy": "Advocacy (promoters)"}
+NO_KEY = "none"  # the document's key for responses without a segment or touchpoint
+DEFINITIONS = "docs/metrics.md"
 TREND_MONTHS = 12
 SMALL_GROUP = 10
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -44,6 +52,8 @@ section{background:#fff;border:1px solid #e3e6eb;border-radius:.5rem;padding:1re
 padding:0 .55rem;font-size:.8rem;font-weight:600}
 .caveat{border-left:4px solid #e07b00;background:#fff8ef;padding:.5rem .75rem;margin:.75rem 0}
 .reason{color:#8a4b00}
+.partial{border-left:4px solid #1f4fd1;background:#eef3ff;padding:.5rem .75rem;margin:.75rem 0}
+a{color:#1f4fd1}
 .table-wrap{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.25rem 0 .5rem}
 th,td{text-align:right;padding:.3rem .5rem;border-bottom:1px solid #e3e6eb;white-space:nowrap}
@@ -62,10 +72,24 @@ svg.chart{width:100%;height:auto;display:block;max-width:100%}
 # ---- formatting -----------------------------------------------------------------------------------------------
 
 
-def fmt_money(value) -> str:
-    """Thousands separators, no decimals; "—" when not a number."""
-    v = finite(value)
-    return DASH if v is None else f"{v:,.0f}"
+def fmt_money(value, currency: str = "USD") -> str:
+    """The amount with its currency, thousands separators, no decimals ("$142,000"); "—" when not a number."""
+    return format_money(finite(value), currency)
+
+
+def fmt_time(value) -> str:
+    """An ISO 8601 UTC time as people read it: "1 Nov 2026, 03:00 UTC"; anything else as given."""
+    from datetime import UTC, datetime
+
+    if not isinstance(value, str):
+        return DASH
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment.day} {_MONTH_NAMES[moment.month - 1][:3]} {moment.year}, {moment:%H:%M} UTC"
 
 
 def fmt_pct(ratio) -> str:
@@ -128,26 +152,40 @@ def _short_label(month: str) -> str:
 # ---- page -----------------------------------------------------------------------------------------------------
 
 
-def render_report(month: str, current: dict, history: list[dict], survey_names: Mapping | None = None) -> str:
+def render_report(month: str, current: dict, history: list[dict], survey_names: Mapping | None = None, *,
+                  currency: str | None = None) -> str:
     """The report page of `month` from its metrics document and the documents of up to the 12 months ending with
-    it (oldest first; months never computed are absent). `survey_names` labels surveys by name rather than id."""
+    it (oldest first; months never computed are absent). `survey_names` labels surveys by name rather than id;
+    money is in `currency` (default: the document's own `currency`, else USD)."""
     current = _mapping(current)
     history = [doc for doc in (history if isinstance(history, list | tuple) else []) if isinstance(doc, Mapping)]
+    code = currency or current.get("currency") or "USD"
+
+    def money(value) -> str:
+        return fmt_money(value, code)
+
     title = f"NPS and revenue report \u2014 {month_title(month)}"
     computed_at = _get(current, "computed_at")
+    partial = current.get("partial") is True
     body = [
         f"<header><h1>{_e(title)}</h1>",
         f'<p class="meta">Month {_e(month)}'
-        + (f" \u00b7 computed {_e(computed_at)}" if computed_at else "")
-        + " \u00b7 figures as defined in the product\u2019s metric definitions (METRICS.md)</p></header>",
-        _headline(current),
+        + (f" \u00b7 Computed {_e(fmt_time(computed_at))}" if computed_at else "")
+        + f" \u00b7 money in {_e(code)}</p>"
+        + (f'<p class="partial" role="note"><strong>Partial month.</strong> {_e(month_title(month))} was still '
+           "running when these figures were computed: they cover what had happened by then, and a task counts as "
+           "overdue only once its due time had passed. Recompute after the month ends for the full figures.</p>"
+           if partial else "")
+        + "</header>",
+        _headline(current, money),
         _trend(month, current, history),
-        _retention(current),
-        _revenue_per_point(current),
-        _revenue_at_risk(current),
+        _retention(current, money),
+        _revenue_per_point(current, money),
+        _revenue_at_risk(current, money),
         _loop(current),
-        _themes(current),
+        _themes(current, money),
         _breakdowns(current, _mapping(survey_names)),
+        _definitions(),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/>'
@@ -186,7 +224,7 @@ def _card(heading: str, figure: str, lines: list[str]) -> str:
     return f'<div class="card"><h3>{_e(heading)}</h3><div class="figure">{figure}</div>{extra}</div>'
 
 
-def _headline(doc: Mapping) -> str:
+def _headline(doc: Mapping, money) -> str:
     nps = _mapping(_get(doc, "nps", "all"))
     n = finite(nps.get("n"))
     if finite(nps.get("nps")) is None:
@@ -211,16 +249,16 @@ def _headline(doc: Mapping) -> str:
     else:
         low, high = _interval(rpp.get("ci95"))
         rpp_card = _card(
-            "Revenue per NPS point", f"{_e(fmt_money(rpp.get('monthly')))} <small>/ month</small>",
-            [f"{_e(fmt_money(rpp.get('annual')))} / year",
-             f"95% interval {_e(fmt_money(low))} to {_e(fmt_money(high))} / month",
-             '<span class="muted">an association, not proof of cause</span>'],
+            "Revenue per NPS point", f"{_e(money(rpp.get('monthly')))} <small>/ month</small>",
+            [f"{_e(money(rpp.get('annual')))} / year",
+             f"95% interval {_e(money(low))} to {_e(money(high))} / month",
+             '<a href="#revenue-per-point">How to read this figure</a>'],
         )
 
     risk = _mapping(_get(doc, "revenue_at_risk"))
     risk_card = _card(
-        "Revenue at risk", f"{_e(fmt_money(risk.get('monthly')))} <small>/ month</small>",
-        [f"{_e(fmt_money(risk.get('annual')))} / year", f"{_e(fmt_count(risk.get('accounts')))} at-risk accounts"],
+        "Revenue at risk", f"{_e(money(risk.get('monthly')))} <small>/ month</small>",
+        [f"{_e(money(risk.get('annual')))} / year", f"{_e(fmt_count(risk.get('accounts')))} at-risk accounts"],
     )
 
     health = _mapping(_get(doc, "health"))
@@ -293,16 +331,16 @@ def _pct_tick(value: float) -> str:
     return f"{100 * value:.0f}%" if round(100 * value, 6).is_integer() else f"{100 * value:.1f}%"
 
 
-def _retention(doc: Mapping) -> str:
+def _retention(doc: Mapping, money) -> str:
     retention = _mapping(_get(doc, "retention"))
     groups, sublabels, rows = [], [], []
     for category in CATEGORIES:
         item = _mapping(retention.get(category))
         accounts = finite(item.get("accounts"))
-        groups.append((category, [finite(item.get("nrr")), finite(item.get("logo_retention"))]))
+        groups.append((CATEGORY_LABELS[category], [finite(item.get("nrr")), finite(item.get("logo_retention"))]))
         sublabels.append(f"n = {fmt_count(accounts if accounts is not None else 0)} accounts")
         rows.append([
-            _e(category), _e(fmt_count(item.get("accounts"))), _e(fmt_money(item.get("base"))),
+            _e(CATEGORY_LABELS[category]), _e(fmt_count(item.get("accounts"))), _e(money(item.get("base"))),
             _e(fmt_pct(item.get("logo_retention"))), _e(fmt_pct(item.get("grr"))), _e(fmt_pct(item.get("nrr"))),
         ])
     chart = svg.bar_chart(
@@ -318,13 +356,13 @@ def _retention(doc: Mapping) -> str:
     return _section("retention", "Retention by category", intro + _wrap(chart, wide=True) + table)
 
 
-def _revenue_per_point(doc: Mapping) -> str:
+def _revenue_per_point(doc: Mapping, money) -> str:
     rpp = _mapping(_get(doc, "revenue_per_nps_point"))
     monthly = finite(rpp.get("monthly"))
     low, high = _interval(rpp.get("ci95"))
     chart = svg.interval_chart(
         [("Per month", monthly, low, high)], data_chart="revenue-per-point",
-        title="Revenue per NPS point per month with its 95% interval", width=480, value_format=fmt_money,
+        title="Revenue per NPS point per month with its 95% interval", width=480, value_format=money,
         label_width=90, empty_text="not enough data",
     )
     parts = [_wrap(chart, narrow=True)]
@@ -335,15 +373,13 @@ def _revenue_per_point(doc: Mapping) -> str:
         annual_low = None if low is None else 12 * low
         annual_high = None if high is None else 12 * high
         parts.append(
-            f"<p>Each NPS point is associated with <strong>{_e(fmt_money(monthly))}</strong> of revenue per month "
-            f"(95% interval {_e(fmt_money(low))} to {_e(fmt_money(high))}), "
-            f"<strong>{_e(fmt_money(rpp.get('annual')))}</strong> per year "
-            f"({_e(fmt_money(annual_low))} to {_e(fmt_money(annual_high))}).</p>"
+            f"<p>Each NPS point is associated with <strong>{_e(money(monthly))}</strong> of revenue per month "
+            f"(95% interval {_e(money(low))} to {_e(money(high))}), "
+            f"<strong>{_e(money(rpp.get('annual')))}</strong> per year "
+            f"({_e(money(annual_low))} to {_e(money(annual_high))}).</p>"
         )
+    # The caveat is said here, once, in plain words; the document's own `note` says the same for API readers.
     parts.append(f'<p class="caveat">{_e(CAVEAT)}</p>')
-    note = rpp.get("note")
-    if isinstance(note, str) and note.strip():
-        parts.append(f'<p class="muted">{_e(note)}</p>')
     parts.append(
         '<p class="muted">Computed from the last 12 months: how next month\u2019s revenue of promoter accounts '
         "compared with that of detractor accounts, scaled to one point of NPS; the interval comes from "
@@ -352,11 +388,11 @@ def _revenue_per_point(doc: Mapping) -> str:
     return _section("revenue-per-point", "Revenue per NPS point", "".join(parts))
 
 
-def _revenue_at_risk(doc: Mapping) -> str:
+def _revenue_at_risk(doc: Mapping, money) -> str:
     risk = _mapping(_get(doc, "revenue_at_risk"))
     rows = [
-        ["Monthly revenue", _e(fmt_money(risk.get("monthly")))],
-        ["Annualised (12 \u00d7 monthly)", _e(fmt_money(risk.get("annual")))],
+        ["Monthly revenue", _e(money(risk.get("monthly")))],
+        ["Annualised (12 \u00d7 monthly)", _e(money(risk.get("annual")))],
         ["Accounts", _e(fmt_count(risk.get("accounts")))],
     ]
     intro = (
@@ -375,12 +411,13 @@ def _hours(value) -> str:
 
 def _loop(doc: Mapping) -> str:
     loop = _mapping(_get(doc, "loop"))
+    overdue = "Overdue when computed" if doc.get("partial") is True else "Overdue at month end"
     rows = [
         ["Tasks opened", _e(fmt_count(loop.get("opened")))],
         ["Tasks closed", _e(fmt_count(loop.get("closed")))],
         ["Median time to close", _e(_hours(loop.get("median_hours_to_close")))],
         ["Closed within SLA", _e(fmt_pct(loop.get("within_sla")))],
-        ["Overdue at month end", _e(fmt_count(loop.get("overdue")))],
+        [overdue, _e(fmt_count(loop.get("overdue")))],
         ["Escalated", _e(fmt_count(loop.get("escalated")))],
     ]
     parts = [_table(["", "This month"], rows)]
@@ -388,7 +425,8 @@ def _loop(doc: Mapping) -> str:
     by_kind = _mapping(loop.get("by_kind"))
     if by_kind:
         kind_rows = [
-            [_e(kind), _e(fmt_count(_get(stats, "opened"))), _e(fmt_count(_get(stats, "closed"))),
+            [_e(KIND_LABELS.get(kind, kind)), _e(fmt_count(_get(stats, "opened"))),
+             _e(fmt_count(_get(stats, "closed"))),
              _e(_hours(_get(stats, "median_hours_to_close"))), _e(fmt_pct(_get(stats, "within_sla"))),
              _e(fmt_count(_get(stats, "overdue"))), _e(fmt_count(_get(stats, "escalated")))]
             for kind, stats in sorted(by_kind.items(), key=lambda item: str(item[0]))
@@ -430,7 +468,7 @@ def _theme_items(entries, key: str) -> list[tuple[str, float | None]]:
     return items
 
 
-def _themes(doc: Mapping) -> str:
+def _themes(doc: Mapping, money) -> str:
     themes = _mapping(_get(doc, "themes"))
     by_count = svg.hbar_chart(
         _theme_items(themes.get("by_count"), "count"), data_chart="themes-count",
@@ -441,7 +479,7 @@ def _themes(doc: Mapping) -> str:
     by_revenue = svg.hbar_chart(
         _theme_items(themes.get("by_revenue"), "revenue"), data_chart="themes-revenue",
         title="Top themes in detractor comments by revenue of the accounts behind them", width=380,
-        label_width=130, value_format=fmt_money, color=svg.PALETTE[1], empty_text="No themes with revenue this month",
+        label_width=130, value_format=money, color=svg.PALETTE[1], empty_text="No themes with revenue this month",
     )
     return _section(
         "themes", "Top themes",
@@ -451,17 +489,24 @@ def _themes(doc: Mapping) -> str:
     )
 
 
-def _nps_table(groups, labels: Mapping | None = None) -> str:
+def _nps_table(groups, labels: Mapping | None = None, missing: str | None = None) -> str:
+    """NPS per group; `labels` names groups (survey ids by name), `missing` labels the group without a value."""
     groups = _mapping(groups)
     labels = labels or {}
     if not groups:
         return '<p class="muted">No data.</p>'
     rows = []
-    for name, item in sorted(groups.items(), key=lambda kv: str(kv[0])):
+    # The group without a value comes last, after the named ones.
+    for name, item in sorted(groups.items(), key=lambda kv: (bool(missing) and kv[0] == NO_KEY, str(kv[0]))):
         item = _mapping(item)
         value = finite(item.get("nps"))
         flag = "no responses" if value is None else "low sample" if item.get("low_sample") else ""
-        label = f'<span title="{_e(name)}">{_e(labels[name])}</span>' if labels.get(name) else _e(name)
+        if labels.get(name):
+            label = f'<span title="{_e(name)}">{_e(labels[name])}</span>'
+        elif missing and name == NO_KEY:
+            label = f'<span class="no-value">{_e(missing)}</span>'
+        else:
+            label = _e(name)
         rows.append([label, _e(fmt_nps(value)), _e(fmt_nps(item.get("moe95"))), _e(fmt_count(item.get("n"))),
                      _e(flag)])
     return _table(["Name", "NPS", "\u00b1 95%", "n", "Note"], rows)
@@ -480,8 +525,31 @@ def _breakdowns(doc: Mapping, survey_names: Mapping) -> str:
     return _section(
         "breakdowns", "NPS by segment, touchpoint and survey",
         '<div class="grid2">'
-        f"<div><h3>By segment</h3>{_nps_table(nps.get('by_segment'))}</div>"
-        f"<div><h3>By touchpoint</h3>{_nps_table(nps.get('by_touchpoint'))}</div>"
+        f"<div><h3>By segment</h3>{_nps_table(nps.get('by_segment'), missing='No segment')}</div>"
+        f"<div><h3>By touchpoint</h3>{_nps_table(nps.get('by_touchpoint'), missing='No touchpoint')}</div>"
         f"<div><h3>By survey</h3>{_nps_table(nps.get('by_survey'), survey_names)}</div>"
         f"<div><h3>Response rate by survey</h3>{rate_table}</div></div>",
+    )
+
+
+def _definitions() -> str:
+    """Where the figures are defined: a few plain lines here, the full definitions in the project's docs."""
+    items = [
+        ("NPS", "the share of promoters (9-10) minus the share of detractors (0-6) among the month\u2019s counted "
+                "answers, from -100 to 100, with its 95% margin of error."),
+        ("Account category", "the mean of each contact\u2019s latest score over the 12 months before the month, "
+                             "read with the same bands; accounts without answers are unrated."),
+        ("Retention", "of the accounts that were customers last month: the share still customers (logo), and this "
+                      "month\u2019s revenue over last month\u2019s, capped per account (GRR) or not (NRR)."),
+        ("Revenue per NPS point", "the difference between promoter and detractor accounts in how their revenue "
+                                  "moved the following month, over the last 12 months, scaled to one NPS point."),
+        ("Revenue at risk", "this month\u2019s revenue of customer accounts whose account NPS is -20 or lower."),
+        ("Close the loop", "tasks opened in the month for answers that call for one; within SLA means closed by "
+                           "the due time."),
+    ]
+    lines = "".join(f"<li><strong>{_e(name)}</strong>: {_e(text)}</li>" for name, text in items)
+    return _section(
+        "definitions", "How these figures are defined",
+        f"<ul>{lines}</ul><p class=\"muted\">Every figure is defined in full, with the choices made for missing "
+        f"values, in the project\u2019s metric definitions: <code>{_e(DEFINITIONS)}</code> in its repository.</p>",
     )

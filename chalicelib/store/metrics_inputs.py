@@ -5,6 +5,10 @@ only what the computation keeps, not the tables.
 Fan-out: the facts of a month sit in MONTH_SHARDS partitions and the accounts scan takes parallel segments;
 `workers` > 1 reads them on threads (one page queue, bounded). Beyond what one invocation can read in its
 15 minutes, the same split lets each shard/segment run in its own invocation (see the README).
+
+The month's item also holds its run lock (`run_id`, `run_started_at`): `take_run` is one conditional write, so
+two requests cannot both start a run of the same month; saving the document releases the lock only if it is
+still the saving run's own (a run that overran and was superseded leaves its successor's lock alone).
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import tokens
 from chalicelib.domain.monthly import AccountRow, ResponseRow, TaskRow
@@ -148,11 +156,88 @@ def tasks(month: str) -> Iterator[TaskRow]:
         )
 
 
-def save(month: str, body: str, computed_at) -> None:
+@dataclass(frozen=True)
+class Run:
+    """The run holding a month's lock."""
+
+    run_id: str
+    started_at: datetime
+
+
+def _condition_failed(error: UpdateError) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def take_run(month: str, run_id: str, now: datetime, *, stale_before: datetime,
+             short_prefix: str = "", short_stale_before: datetime | None = None) -> Run | None:
+    """Take the month's run lock for `run_id` (None), or the live run that holds it.
+
+    The lock is free when no run holds it, when `run_id` already holds it (a retried invocation of the same
+    run), or when it was taken before `stale_before` (its function has timed out); runs whose id starts with
+    `short_prefix` go stale at `short_stale_before` instead. The document, if any, is left as it is."""
     bind()
-    MonthlyMetrics(month, computed_at=computed_at, body=body).save()
+    free = (MonthlyMetrics.run_id.does_not_exist() | (MonthlyMetrics.run_id == run_id)
+            | (MonthlyMetrics.run_started_at < stale_before))
+    if short_prefix and short_stale_before is not None:
+        free = free | (MonthlyMetrics.run_id.startswith(short_prefix)
+                       & (MonthlyMetrics.run_started_at < short_stale_before))
+    for _ in range(3):  # the holder may release between the refused write and the read
+        try:
+            MonthlyMetrics(month).update(
+                actions=[MonthlyMetrics.run_id.set(run_id), MonthlyMetrics.run_started_at.set(now)], condition=free)
+            return None
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
+        held = current_run(month)
+        if held is not None:
+            return held
+    raise RuntimeError(f"the run lock of {month} changed hands three times while being taken")
+
+
+def current_run(month: str) -> Run | None:
+    """The run recorded on the month's lock (stale or not), read consistently."""
+    bind()
+    try:
+        item = MonthlyMetrics.get(month, consistent_read=True, attributes_to_get=["run_id", "run_started_at"])
+    except MonthlyMetrics.DoesNotExist:
+        return None
+    if not item.run_id or item.run_started_at is None:
+        return None
+    return Run(item.run_id, item.run_started_at)
+
+
+def release_run(month: str, run_id: str) -> bool:
+    """Free the lock if `run_id` still holds it; False when another run (or none) holds it."""
+    bind()
+    try:
+        MonthlyMetrics(month).update(
+            actions=[MonthlyMetrics.run_id.remove(), MonthlyMetrics.run_started_at.remove()],
+            condition=MonthlyMetrics.run_id == run_id)
+        return True
+    except UpdateError as error:
+        if not _condition_failed(error):
+            raise
+        return False
+
+
+def save(month: str, body: str, computed_at, run_id: str | None = None) -> None:
+    """Store the month's document; with `run_id`, release that run's lock in the same write if it holds it."""
+    bind()
+    actions = [MonthlyMetrics.body.set(body), MonthlyMetrics.computed_at.set(computed_at)]
+    if run_id is not None:
+        try:
+            MonthlyMetrics(month).update(
+                actions=[*actions, MonthlyMetrics.run_id.remove(), MonthlyMetrics.run_started_at.remove()],
+                condition=MonthlyMetrics.run_id == run_id)
+            return
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
+    MonthlyMetrics(month).update(actions=actions)
 
 
 def load(months: list[str]) -> dict[str, dict]:
+    """The computed documents among `months` (an item that only holds a run lock has none)."""
     bind()
-    return {m.month: json.loads(m.body) for m in MonthlyMetrics.batch_get(months)}
+    return {m.month: json.loads(m.body) for m in MonthlyMetrics.batch_get(months) if m.body}

@@ -80,9 +80,10 @@ def test_document_shape_with_no_data():
     assert doc["month"] == M
     assert doc["computed_at"] == "2026-11-01T03:00:00Z"
     assert set(doc) == {
-        "month", "computed_at", "nps", "response_rate", "retention", "revenue_per_nps_point", "revenue_at_risk",
-        "health", "loop", "themes",
+        "month", "computed_at", "partial", "currency", "nps", "response_rate", "retention", "revenue_per_nps_point",
+        "revenue_at_risk", "health", "loop", "themes",
     }
+    assert doc["partial"] is False and doc["currency"] == "USD"
     assert doc["nps"]["all"]["nps"] is None and doc["nps"]["all"]["n"] == 0
     assert doc["nps"]["by_survey"] == {} == doc["nps"]["by_segment"] == doc["nps"]["by_touchpoint"]
     assert set(doc["retention"]) == {"promoter", "passive", "detractor", "unrated"}

@@ -219,9 +219,9 @@ def test_headline_figures_are_formatted(current, history):
     nps = nps_fields(*COUNTS[MONTH])
     assert f"{nps['nps']:.1f}" in headline and f"\u00b1 {nps['moe95']:.1f}" in headline
     assert "n = 612 responses" in headline
-    assert "2,150 / month" in headline and "25,805 / year" in headline
-    assert "95% interval 1,320 to 2,985 / month" in headline
-    assert "48,250 / month" in headline and "579,000 / year" in headline and "14 at-risk accounts" in headline
+    assert "$2,150 / month" in headline and "$25,805 / year" in headline
+    assert "95% interval $1,320 to $2,985 / month" in headline
+    assert "$48,250 / month" in headline and "$579,000 / year" in headline and "14 at-risk accounts" in headline
     assert "160 safe" in headline and "88 gray zone" in headline and "37 unrated" in headline
 
 
@@ -230,14 +230,14 @@ def test_retention_chart_groups_nrr_and_logo_retention_by_category(current, hist
     retention = chart(root, "retention")
     bars = with_class(retention, "rect", "bar")
     assert {(b.get("data-group"), b.get("data-series")) for b in bars} == {
-        (c, s) for c in ("promoter", "passive", "detractor") for s in ("Net revenue retention", "Logo retention")
+        (c, s) for c in ("Promoters", "Passives", "Detractors") for s in ("Net revenue retention", "Logo retention")
     }
     text = " ".join("".join(t.itertext()) for t in retention.iter("text"))
     assert "n = 180 accounts" in text and "n = 0 accounts" in text and "\u2014" in text  # unrated: no ratios
     heights = {(b.get("data-group"), b.get("data-series")): float(b.get("height")) for b in bars}
-    assert heights[("promoter", "Net revenue retention")] > heights[("detractor", "Net revenue retention")]
+    assert heights[("Promoters", "Net revenue retention")] > heights[("Detractors", "Net revenue retention")]
     section = section_text(root, "retention")
-    assert "107.1%" in section and "98.3%" in section and "1,234,567" in section
+    assert "107.1%" in section and "98.3%" in section and "$1,234,567" in section
 
 
 def test_revenue_per_point_shows_interval_and_caveat(current, history):
@@ -251,7 +251,7 @@ def test_revenue_per_point_shows_interval_and_caveat(current, history):
     text = section_text(root, "revenue-per-point")
     assert CAVEAT in text
     assert "association" in CAVEAT and "not proof" in CAVEAT
-    assert "2,150" in text and "1,320 to 2,985" in text and "25,805" in text
+    assert "$2,150" in text and "$1,320 to $2,985" in text and "$25,805" in text
 
 
 def test_null_revenue_per_point_shows_the_reason(history):

@@ -137,7 +137,7 @@ def lambda_invocations(monkeypatch):
 
 def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api, client, demo,
                                                                            lambda_invocations):
-    from chalicelib.store.models import MonthlyMetrics
+    from chalicelib.store import metrics_inputs
 
     answer = api.post(f"/v1/metrics/{END}/recompute?wait=false")
     assert answer.status_code == 202, answer.body
@@ -145,8 +145,9 @@ def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api
     # The Location is relative, so it keeps a stage prefix (the default API Gateway URL) and leads to the figures.
     called = f"https://abc123.execute-api.eu-west-1.amazonaws.com/prod/v1/metrics/{END}/recompute"
     assert urljoin(called, answer.headers["Location"]) == called.removesuffix("/recompute")
-    assert MonthlyMetrics.count() == 0, "nothing is computed inside the API call"
+    assert metrics_inputs.load([END]) == {}, "nothing is computed inside the API call"
     assert api.get(f"/v1/metrics/{END}").status_code == 404
+    assert metrics_inputs.current_run(END).run_id == answer.json["run_id"], "the month is locked for this run"
 
     (call,) = lambda_invocations
     assert call["FunctionName"] == "nps-backend-test-monthly_metrics"  # NPS_STAGE=test; infra/ names it so
@@ -156,7 +157,8 @@ def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api
 
     # What Lambda then runs: the deployed function, invoked with exactly the queued event.
     ran = client.lambda_.invoke("monthly_metrics", event)
-    assert ran.payload["month"] == END, ran.payload
+    assert ran.payload["month"] == END and ran.payload["status"] == "computed", ran.payload
+    assert metrics_inputs.current_run(END) is None, "the run released the month's lock"
     served = api.get(f"/v1/metrics/{END}")
     assert served.status_code == 200
     data, keys, rows = demo
@@ -169,7 +171,7 @@ def test_recompute_answers_503_when_lambda_refuses_the_invocation(api, lambda_in
     import boto3
     from botocore.exceptions import ClientError
 
-    from chalicelib.store.models import MonthlyMetrics
+    from chalicelib.store import metrics_inputs
 
     def throttle(**kwargs):
         raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}, "Invoke")
@@ -182,7 +184,8 @@ def test_recompute_answers_503_when_lambda_refuses_the_invocation(api, lambda_in
         events.unregister("before-call.lambda.Invoke", throttle)
     assert answer.status_code == 503, answer.body
     assert answer.json["error"]["code"] == "recompute_unavailable"
-    assert MonthlyMetrics.count() == 0
+    assert metrics_inputs.load([END]) == {}
+    assert metrics_inputs.current_run(END) is None, "a run that never started holds no lock"
 
 
 @pytest.mark.parametrize("query", ["wait=no", "wait=", "wait=false&force=1", "now=true"])
