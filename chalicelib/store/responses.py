@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 
 from chalicelib.domain import presence
 from chalicelib.errors import Conflict, Gone
@@ -145,7 +146,7 @@ def answer_by_link(
         )
         bounded = (
             Response.views.does_not_exist()
-            | (Response.views.size() < presence.MAX_VIEWS)
+            | (size(Response.views) < presence.MAX_VIEWS)
             | Response.views.contains(entry)
         )
         condition = Response.response_id.does_not_exist() | (open_answer & unconfirmed & bounded)
@@ -160,7 +161,7 @@ def answer_by_link(
         condition = Response.response_id.does_not_exist() | open_answer
         if submission:
             condition = condition & (
-                Response.submissions.does_not_exist() | (Response.submissions.size() < MAX_SUBMISSIONS)
+                Response.submissions.does_not_exist() | (size(Response.submissions) < MAX_SUBMISSIONS)
             )
     if submission:
         actions.append(Response.submissions.add({submission}))

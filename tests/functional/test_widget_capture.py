@@ -165,3 +165,176 @@ def test_widget_script_is_served_as_javascript(api):
     assert "http://" not in code and "https://" not in code, "no third-party code or assets"
     assert "createElement('script')" not in code and "import(" not in code and "eval(" not in code
     assert len(script) < 20_000
+
+
+# ---- identity covers the account, erased people, anonymous answers (issue 11) ------------------------------
+
+
+def identity_for(survey, contact="con-7", account="acc-7"):
+    return tokens.identity_signature(survey["identity_secret"], contact, account)
+
+
+def test_a_visitors_valid_identity_cannot_attribute_to_another_account(api, survey, path):
+    mine = identity_for(survey, "con-7", "acc-7")
+    before = all_tables()
+    for account in ("acc-8", "", None):
+        body = {"score": 0, "contact_id": "con-7", "identity": mine}
+        if account is not None:
+            body["account_id"] = account
+        r = post(api, path, body, SHOP)
+        assert r.status_code in (403, 422), (account, r.body)
+    assert_error(post(api, path, {"score": 0, "contact_id": "con-7", "account_id": "acc-8", "identity": mine}, SHOP),
+                 403, "identity_refused")
+    assert all_tables() == before
+    r = post(api, path, {"score": 0, "contact_id": "con-7", "account_id": "acc-7", "identity": mine}, SHOP)
+    assert r.status_code == 201
+    assert Response.get(r.json["response_id"]).account_id == "acc-7"
+
+
+def test_an_identity_without_an_account_signs_the_contact_alone(api, survey, path):
+    identity = identity_for(survey, "con-7", None)
+    r = post(api, path, {"score": 8, "contact_id": "con-7", "identity": identity}, SHOP)
+    assert r.status_code == 201, r.body
+    item = Response.get(r.json["response_id"])
+    assert (item.contact_id, item.account_id) == ("con-7", None)
+
+
+def test_the_previous_secret_signs_during_its_grace_period_only(api, survey, path):
+    from datetime import timedelta
+
+    from chalicelib.store import surveys
+    from chalicelib.store.models import Survey
+
+    old = identity_for(survey)
+    stored = Survey.get(survey["survey_id"])
+    stored.update(actions=[
+        Survey.previous_identity_secret.set(survey["identity_secret"]),
+        Survey.identity_secret.set("a-brand-new-secret"),
+        Survey.previous_secret_until.set(tokens.utcnow() + timedelta(days=7)),
+    ])
+    surveys.clear_cache()
+    body = {"score": 9, "contact_id": "con-7", "account_id": "acc-7"}
+    assert post(api, path, {**body, "identity": old}, SHOP).status_code == 201
+    new = tokens.identity_signature("a-brand-new-secret", "con-7", "acc-7")
+    assert post(api, path, {**body, "identity": new}, SHOP).status_code == 201
+    stored.update(actions=[Survey.previous_secret_until.set(tokens.utcnow() - timedelta(seconds=1))])
+    surveys.clear_cache()
+    assert_error(post(api, path, {**body, "identity": old}, SHOP), 403, "identity_refused")
+
+
+def test_an_erased_persons_identity_creates_nothing(api, survey, path):
+    from chalicelib.store.models import Contact
+
+    Contact("con-7", erased_at=tokens.utcnow()).save()
+    before = all_tables()
+    body = {"score": 2, "comment": "hello", "contact_id": "con-7", "account_id": "acc-7",
+            "identity": identity_for(survey)}
+    assert_error(post(api, path, body, SHOP), 410, "contact_erased")
+    assert_error(post(api, path, body, SHOP, Idempotency_Key="erased-1"), 410, "contact_erased")
+    assert all_tables() == before
+    # A known contact who was not erased, and one the directory does not know, both pass.
+    Contact("con-9", account_id="acc-9").save()
+    ok = post(api, path, {"score": 2, "contact_id": "con-9", "account_id": "acc-9",
+                          "identity": identity_for(survey, "con-9", "acc-9")}, SHOP)
+    assert ok.status_code == 201
+
+
+def test_an_identity_answer_is_one_write_request(api, survey, path):
+    from support_ddb import count_dynamodb_calls
+
+    post(api, path, {"score": 1}, SHOP)  # warms the survey cache
+    with count_dynamodb_calls() as calls:
+        r = post(api, path, {"score": 2, "contact_id": "con-7", "account_id": "acc-7",
+                             "identity": identity_for(survey)}, SHOP)
+        assert r.status_code == 201
+    assert calls == {"TransactWriteItems": 1} and calls.reads == 0
+
+
+@pytest.mark.parametrize(("policy", "status", "reason"), [
+    (None, "counted", None), ("counted", "counted", None), ("excluded", "excluded", "anonymous"),
+])
+def test_anonymous_answers_follow_the_survey_setting(api, survey, path, policy, status, reason):
+    from chalicelib.store import surveys
+
+    if policy:
+        assert api.patch(f"/v1/surveys/{survey['survey_id']}", {"anonymous_answers": policy}).status_code == 200
+        surveys.clear_cache()
+    anonymous = post(api, path, {"score": 10}, SHOP)
+    assert anonymous.status_code == 201
+    item = Response.get(anonymous.json["response_id"])
+    assert (item.status, item.excluded_reason) == (status, reason)
+    signed = post(api, path, {"score": 10, "contact_id": "con-7", "account_id": "acc-7",
+                              "identity": identity_for(survey)}, SHOP)
+    assert Response.get(signed.json["response_id"]).status == "counted"
+
+
+def test_a_survey_can_refuse_anonymous_answers(api, survey, path):
+    from chalicelib.store import surveys
+
+    assert api.patch(f"/v1/surveys/{survey['survey_id']}", {"anonymous_answers": "refused"}).status_code == 200
+    surveys.clear_cache()
+    before = all_tables()
+    r = post(api, path, {"score": 10}, SHOP)
+    assert_error(r, 403, "identity_required")
+    assert r.headers["Access-Control-Allow-Origin"] == SHOP, "the widget can read why"
+    assert_error(post(api, path, {"score": 10, "contact_id": "con-7"}), 403, "identity_required")
+    assert all_tables() == before
+    signed = post(api, path, {"score": 10, "contact_id": "con-7", "account_id": "acc-7",
+                              "identity": identity_for(survey)}, SHOP)
+    assert signed.status_code == 201
+
+
+# ---- the answer, the widget's comment follow-up, canonical origins ------------------------------------------
+
+
+def test_the_answer_carries_the_surveys_throttle(api, survey, path):
+    r = post(api, path, {"score": 9}, SHOP, Idempotency_Key="t-1")
+    assert r.status_code == 201 and r.json["throttle_days"] == survey["throttle_days"] == 90
+    again = post(api, path, {"score": 9}, SHOP, Idempotency_Key="t-1")
+    assert again.status_code == 200 and again.json == {"response_id": r.json["response_id"], "created": False,
+                                                       "throttle_days": 90}
+
+
+def test_the_widgets_comment_after_its_score_is_added_once(api, path):
+    first = post(api, path, {"score": 4}, SHOP, Idempotency_Key="view-1")
+    assert first.status_code == 201
+    rid = first.json["response_id"]
+    follow = post(api, path, {"score": 4, "comment": "Too slow"}, SHOP, Idempotency_Key="view-1")
+    assert follow.status_code == 200
+    assert follow.json == {"response_id": rid, "created": False, "updated": True, "throttle_days": 90}
+    item = Response.get(rid)
+    assert (item.score, item.comment, item.version) == (4, "Too slow", 2)
+    before = all_tables()
+    for body in ({"score": 4, "comment": "Changed my mind"}, {"score": 9, "comment": "x"}, {"score": 4}):
+        r = post(api, path, body, SHOP, Idempotency_Key="view-1")
+        assert r.status_code == 200 and "updated" not in r.json, body
+    assert all_tables() == before
+
+
+def test_a_follow_up_with_another_score_changes_nothing(api, path):
+    rid = post(api, path, {"score": 4}, SHOP, Idempotency_Key="view-2").json["response_id"]
+    r = post(api, path, {"score": 5, "comment": "Not mine"}, SHOP, Idempotency_Key="view-2")
+    assert r.status_code == 200 and "updated" not in r.json
+    assert Response.get(rid).comment is None
+
+
+def test_a_follow_up_may_add_drivers(api, survey, path):
+    rid = post(api, path, {"score": 4, "contact_id": "con-7", "account_id": "acc-7",
+                           "identity": identity_for(survey)}, SHOP, Idempotency_Key="view-3").json["response_id"]
+    r = post(api, path, {"score": 4, "drivers": ["price"], "contact_id": "con-7", "account_id": "acc-7",
+                         "identity": identity_for(survey)}, SHOP, Idempotency_Key="view-3")
+    assert r.status_code == 200 and r.json["updated"] is True
+    assert Response.get(rid).drivers == ["price"]
+
+
+def test_cors_echoes_the_canonical_origin(api, path):
+    for sent in ("HTTPS://SHOP.EXAMPLE.COM", "https://shop.example.com:443", "https://Shop.Example.com"):
+        r = post(api, path, {"score": 9}, sent)
+        assert r.status_code == 201, sent
+        assert r.headers["Access-Control-Allow-Origin"] == SHOP
+        r = preflight(api, path, sent)
+        assert r.headers["Access-Control-Allow-Origin"] == SHOP
+
+
+def test_widget_script_is_not_sniffed(api):
+    assert api.get("/widget.js", token=None).headers["X-Content-Type-Options"] == "nosniff"
