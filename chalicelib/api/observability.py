@@ -1,4 +1,5 @@
-"""Request logging with a correlation id, and never a person's data in the log."""
+"""Request logging with a correlation id, and never a person's data in the log; the headers every answer
+carries (set here once, so no route can forget them, errors included)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ import uuid
 import chalicelib.logs  # noqa: F401  the service's JSON logger, which nps.api propagates to
 
 log = logging.getLogger("nps.api")
+
+# Browsers must not guess a type other than the one we send (a JSON error sniffed as HTML, say).
+EVERY_ANSWER = {"X-Content-Type-Options": "nosniff"}
+# A URL that carries a token (a survey or unsubscribe link, a signed report link) is a credential: it must not
+# leak to other sites through Referer, nor stay in a shared or browser cache.
+TOKEN_IN_URL = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def carries_token(resource_path: str | None, query: dict | None) -> bool:
+    """Whether the request's URL holds a token: a `{token}` in the route template, or a `token` parameter."""
+    return "{token}" in (resource_path or "") or "token" in (query or {})
 
 
 def correlate_requests(event, get_response):
@@ -21,6 +33,9 @@ def correlate_requests(event, get_response):
     started = time.perf_counter()
     response = get_response(event)
     response.headers["X-Correlation-Id"] = correlation_id
+    _set_headers(response.headers, EVERY_ANSWER)
+    if carries_token(ctx.get("resourcePath"), event.query_params):
+        _set_headers(response.headers, TOKEN_IN_URL)
     # Paths carry signed tokens; log the route template, never the concrete path.
     log.info(
         "request",
@@ -33,3 +48,11 @@ def correlate_requests(event, get_response):
         },
     )
     return response
+
+
+def _set_headers(headers: dict, values: dict) -> None:
+    """Set `values`, replacing any spelling of the same names (headers are case-insensitive)."""
+    lowered = {name.lower() for name in values}
+    for name in [k for k in headers if k.lower() in lowered]:
+        del headers[name]
+    headers.update(values)

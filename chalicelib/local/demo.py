@@ -33,6 +33,15 @@ class DemoError(RuntimeError):
     pass
 
 
+class DemoStopped(Exception):
+    """The stack was asked to stop while the demo loaded (checked between requests, so a stop stays prompt)."""
+
+
+def _check(stopping) -> None:
+    if stopping is not None and stopping.is_set():
+        raise DemoStopped()
+
+
 def _call(base_url: str, token: str, method: str, path: str, body=None, content_type="application/json") -> dict:
     if body is None:
         data = None
@@ -72,8 +81,9 @@ def origins(base_url: str) -> list[str]:
     return out
 
 
-def load_demo(base_url: str, admin_token: str) -> dict[str, str]:
-    """Create the demo survey, accounts and invitations; the lines to print, by label."""
+def load_demo(base_url: str, admin_token: str, stopping=None) -> dict[str, str]:
+    """Create the demo survey, accounts and invitations; the lines to print, by label. `stopping` (an Event):
+    DemoStopped is raised between requests once it is set."""
     survey = _call(
         base_url,
         admin_token,
@@ -91,6 +101,7 @@ def load_demo(base_url: str, admin_token: str) -> dict[str, str]:
     survey_id = survey["survey_id"]
     months = _last_months(3, date.today())
     for account_id, name, segment, owner, monthly in ACCOUNTS:
+        _check(stopping)
         _call(
             base_url,
             admin_token,
@@ -121,7 +132,8 @@ def load_demo(base_url: str, admin_token: str) -> dict[str, str]:
     }
     size = int(os.environ.get("NPS_DEMO_ACCOUNTS", "500"))
     if size > 0:
-        lines.update(load_history(base_url, admin_token, size))
+        _check(stopping)
+        lines.update(load_history(base_url, admin_token, size, stopping))
     return lines
 
 
@@ -140,7 +152,7 @@ def _ndjson_pages(rows, per_page: int = 2000):
         yield "\n".join(page) + "\n"
 
 
-def load_history(base_url: str, admin_token: str, accounts: int) -> dict[str, str]:
+def load_history(base_url: str, admin_token: str, accounts: int, stopping=None) -> dict[str, str]:
     """Import the seeded history through the API, let the stream process it, compute 12 months of metrics."""
     from chalicelib.demo.generator import generate
 
@@ -151,6 +163,7 @@ def load_history(base_url: str, admin_token: str, accounts: int) -> dict[str, st
         survey_ids[key] = _call(base_url, admin_token, "POST", "/v1/surveys", body)["survey_id"]
     done = 0
     for page in _ndjson_pages(data.accounts_rows(), 1000):
+        _check(stopping)
         report = _call(base_url, admin_token, "POST", "/v1/accounts/import", page, "application/x-ndjson")
         done += report["accepted"]
         _progress(f"accounts {done}/{accounts}")
@@ -163,13 +176,16 @@ def load_history(base_url: str, admin_token: str, accounts: int) -> dict[str, st
 
     done = 0
     for page in _ndjson_pages(responses()):
+        _check(stopping)
         report = _call(base_url, admin_token, "POST", "/v1/responses/import", page, "application/x-ndjson")
         done += report["accepted"]
         _progress(f"responses {done}/{data.response_count}")
+    _check(stopping)
     _progress("processing the responses stream")
     _call(base_url, admin_token, "POST", "/local/stream/poll")
     months = data.months[-12:]
     for i, month in enumerate(months, start=1):
+        _check(stopping)
         _progress(f"monthly metrics {month} ({i}/{len(months)})")
         document = _call(base_url, admin_token, "POST", f"/v1/metrics/{month}/recompute")
     print(file=sys.stderr)

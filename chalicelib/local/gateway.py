@@ -13,6 +13,10 @@ Powertools keeps log keys on shared loggers, and moto's backends have no locks. 
 sandbox of its own; here `ContractRequestHandler` runs one app invocation at a time under `FUNCTION_LOCK` (the
 local stack's stream poller and scheduler take the same lock around their handlers), and only `GET /v1/health`
 and the local-only routes skip it, so liveness answers while a long import runs.
+
+Every answer the local server sends carries `X-Content-Type-Options: nosniff` (the app's middleware sets it on
+the app's answers; this covers the gateway's own answers and the local-only routes too). A HEAD request gets
+the headers GET would get, with the body left out.
 """
 
 from __future__ import annotations
@@ -57,6 +61,13 @@ RequestObserver = Callable[[str, str, int, float], None]
 FUNCTION_LOCK = threading.RLock()
 # Requests served without the lock: they read one item and must answer while a long request runs.
 UNLOCKED = frozenset({("GET", "/v1/health")})
+# On every answer of the local server, whoever produced it.
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+# On every local-only route's answer.
+LOCAL_ROUTE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", NOSNIFF[0]: NOSNIFF[1]}
+# Connections the kernel holds while every handler thread is busy starting: socketserver's default of 5 drops
+# connection attempts as soon as 20 clients connect at once.
+LISTEN_BACKLOG = 128
 
 
 @dataclass(frozen=True)
@@ -176,7 +187,7 @@ class ContractGateway(LocalGateway):
             or BUILT_IN["DEFAULT_5XX"]
         )
         body = re.sub(r"\$context\.error\.messageString", json.dumps(message), response.body)
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", NOSNIFF[0]: NOSNIFF[1]}
         headers.update({k: v for k, v in (error_headers or {}).items() if k.lower().startswith("x-amzn")})
         headers.update(response.headers)
         return {"statusCode": response.status or status, "headers": headers, "multiValueHeaders": {}, "body": body}
@@ -192,7 +203,8 @@ class ContractGateway(LocalGateway):
             text = json.dumps({"error": {"code": "internal_error", "message": "The local route failed.", "fields": {}}})
         return {
             "statusCode": status,
-            "headers": {"Content-Type": content_type, "Cache-Control": "no-store"},
+            # The dashboard carries the admin token in its URL: never cached, never sent on as a Referer.
+            "headers": {"Content-Type": content_type, **LOCAL_ROUTE_HEADERS},
             "multiValueHeaders": {},
             "body": text,
         }
@@ -263,6 +275,25 @@ class ContractRequestHandler(ChaliceRequestHandler):
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
+    def _send_http_response(self, code: int, headers: dict, body) -> None:
+        """Send one answer: nosniff on all of them, and no body for HEAD (its Content-Length is GET's)."""
+        data = b"" if body is None else body if isinstance(body, bytes) else body.encode("utf-8")
+        headers = dict(headers)
+        # As Chalice's handler: a body without a type is JSON; no body, no type unless the answer names one.
+        content_type = None if body is None else "application/json"
+        for name in [k for k in headers if k.lower() in ("content-length", "content-type", NOSNIFF[0].lower())]:
+            if name.lower() == "content-type":
+                content_type = headers[name]
+            del headers[name]
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(data)))
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header(*NOSNIFF)
+        self._send_headers(headers)
+        if self.command != "HEAD" and data:
+            self.wfile.write(data)
+
     def _observed(self, local: bool, status: int, started: float) -> None:
         if local or self._observe is None:
             return
@@ -278,6 +309,8 @@ class ContractRequestHandler(ChaliceRequestHandler):
 
 class LocalHTTPServer(ThreadedHTTPServer):
     """Chalice's threaded server (a thread per connection), quiet about clients that hang up early."""
+
+    request_queue_size = LISTEN_BACKLOG
 
     def handle_error(self, request, client_address):
         if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipe, ConnectionReset...: the client left

@@ -162,6 +162,9 @@ class LocalStack:
             AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
             DYNAMODB_ENDPOINT=self.moto_endpoint,
             NPS_STAGE=STAGE,
+            # Links are signed with the built-in development key unless LINK_SIGNING_KEYS names others; outside
+            # the local stack and tests the service refuses to start on that key.
+            NPS_ALLOW_DEV_KEYS="1",
         )
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
         # The functions' JSON log lines: quiet by default, so loading the demo does not flood the console.
@@ -312,7 +315,7 @@ class LocalStack:
         gateway = ContractGateway(
             app,
             self._config,
-            local_routes=self._local_routes(),
+            local_routes=self.local_routes(),
             template_path=self.template_path,
             invoke=lambda call: self.aws_metrics.invoke("api_handler", call),
         )
@@ -329,24 +332,31 @@ class LocalStack:
         self._server_thread.start()
 
     def _load_demo(self) -> None:
-        from chalicelib.local.demo import load_demo
+        from chalicelib.local.demo import DemoStopped, load_demo
 
         try:
-            self.demo_lines = dict(load_demo(self.base_url, self.admin_token))
+            self.demo_lines = dict(load_demo(self.base_url, self.admin_token, self.stopping))
+        except DemoStopped:
+            raise Stopped() from None
         except Exception as error:  # the stack still serves; the banner says what went wrong
             log.exception("loading the demo failed")
             self.warnings.append(f"the demo could not be loaded: {error}")
 
     # ---- local-only routes (not part of the app, never deployed) ----------------------------------------
 
-    def _local_routes(self) -> dict:
+    def local_routes(self) -> dict:
+        """The local-only routes by (method, path); the HTML pages answer HEAD as GET (the server drops the body)."""
+        widget_demo = self._widget_demo
+        # A browser opens the dashboard, so it also takes the admin token as ?token=.
+        dashboard = self._authorized(self._dashboard, token_in_query=True)
         return {
-            ("GET", "/local/widget-demo"): self._widget_demo,
+            ("GET", "/local/widget-demo"): widget_demo,
+            ("HEAD", "/local/widget-demo"): widget_demo,
             ("GET", "/local/status"): self._authorized(self._status),
             ("POST", "/local/stream/poll"): self._authorized(self._poll),
             ("POST", "/local/scheduler/fire"): self._authorized(self._fire),
-            # A browser opens the dashboard, so it also takes the admin token as ?token=.
-            ("GET", "/local/dashboard"): self._authorized(self._dashboard, token_in_query=True),
+            ("GET", "/local/dashboard"): dashboard,
+            ("HEAD", "/local/dashboard"): dashboard,
             ("GET", "/local/dashboard.json"): self._authorized(self._dashboard_json, token_in_query=True),
         }
 
@@ -424,10 +434,16 @@ class LocalStack:
         name = query.get("name", "")
         if name not in self.scheduler.jobs:
             return _json(404, {"error": {"code": "not_found", "message": f"No schedule {name!r}.", "fields": {}}})
+        at = None
+        if "at" in query:
+            at = parse_event_time(query["at"])
+            if at is None:
+                message = "at must be an ISO 8601 time, e.g. 2026-11-02T10:15:00Z (no offset means UTC)."
+                return _json(400, {"error": {"code": "malformed", "message": message, "fields": {"at": message}}})
         try:
-            result = self.scheduler.fire(name)
+            result = self.scheduler.fire(name, at)
         except Exception as error:
-            return _json(500, {"error": {"code": "internal", "message": repr(error), "fields": {}}})
+            return _json(500, {"error": {"code": "internal_error", "message": repr(error), "fields": {}}})
         return _json(200, {"name": name, "result": result})
 
     # ---- stop -------------------------------------------------------------------------------------------
@@ -494,6 +510,17 @@ class LocalStack:
         if self.provisioned.on_failure_queue_url:
             parts.append("on failure to " + self.provisioned.on_failure_queue_url.rsplit("/", 1)[1])
         return f"responses -> response_stream ({', '.join(parts)})"
+
+
+def parse_event_time(text: str):
+    """The time `text` names in ISO 8601 (UTC when it has no offset), or None when it is not one."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def parse_banner(lines: list[str]) -> dict[str, str]:

@@ -36,6 +36,7 @@ TEST_ONLY_ENV = (
     "PUBLIC_BASE_URL",
     "LINK_SIGNING_KEYS",
     "LINK_SIGNING_KEY_ID",
+    "NPS_ALLOW_DEV_KEYS",  # the stack must allow its development key itself
     "DYNAMODB_ENDPOINT",
     "PORT",
     "NPS_DEMO",

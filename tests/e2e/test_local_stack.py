@@ -56,24 +56,29 @@ def test_the_demo_prints_a_survey_link_a_widget_page_and_the_admin_token(stack):
     widget = stack.get(stack.demo["Widget demo page"], token=None)
     assert widget.status == 200
     assert widget.headers["Content-Type"].startswith("text/html")
-    assert f'src="{stack.base_url}/widget.js"' in widget.text
+    # The page loads the widget from the stack itself (the snippet it shows names the same script).
+    assert "/widget.js" in widget.text and stack.base_url in widget.text
+    script = stack.get("/widget.js", token=None)
+    assert script.status == 200 and script.headers["Content-Type"].startswith("application/javascript")
 
 
 def test_a_captured_detractor_reaches_the_stream_handler_and_opens_a_task(stack):
-    survey_id = stack.demo["Widget demo page"].rsplit("survey=", 1)[1]
-    answer = stack.post(
-        f"/v1/surveys/{survey_id}/responses",
-        {"score": 2, "comment": "e2e: setup took too long"},
-        token=None,
-        headers={"Origin": stack.base_url},
-    )
+    # An invited contact's answer from the page's no-script Send button: attributed and counted at once.
+    survey_id = stack.post("/v1/surveys", {"name": "e2e detractor", "loop_rules": {"fallback_owner": "cx@e2e.example"}}
+                           ).json["survey_id"]
+    assert stack.put("/v1/accounts/acct-e2e-detractor", {"name": "E2E", "owner": "o@e2e.example"}).status in (200, 201)
+    invited = stack.post(f"/v1/surveys/{survey_id}/invitations",
+                         {"contacts": [{"contact_id": "c-e2e-detractor", "account_id": "acct-e2e-detractor"}]})
+    link = invited.json["invitations"][0]["link"]
+    answer = stack.post(link, token=None, raw="score=2&comment=e2e%3A+setup+took+too+long",
+                        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
     assert answer.status == 201, answer.text
-    response_id = answer.json["response_id"]
 
     stack.drain_stream()
 
+    (response,) = stack.get(f"/v1/responses?survey_id={survey_id}").json["responses"]
     tasks = stack.get("/v1/tasks").json["tasks"]
-    assert response_id in {t["response_id"] for t in tasks}
+    assert response["response_id"] in {t["response_id"] for t in tasks}
     poller = stack.status()["poller"]
     assert poller["records_checkpointed"] >= 1 and poller["on_failure_messages"] == 0
 
@@ -82,7 +87,13 @@ def test_scheduled_handlers_fire_on_demand(stack):
     answer = stack.fire("sla_sweep")
     assert answer.status == 200, answer.text
     assert set(answer.json["result"]) >= {"overdue", "escalated"}
-    assert {j["name"] for j in stack.status()["scheduler"]} == {"sla_sweep", "monthly_metrics"}
+    names = {j["name"] for j in stack.status()["scheduler"]}
+    assert names >= {"sla_sweep", "monthly_metrics"}
+    # Every schedule of the app is discovered, and the banner lists each with its expression.
+    from app import app
+
+    assert names == {s.name for s in app.event_sources if getattr(s, "schedule_expression", None) is not None}
+    assert all(name in stack.banner["Schedules"] for name in names)
 
 
 def test_twenty_parallel_requests_are_served_together(stack):
