@@ -79,6 +79,7 @@
     '.close{position:absolute;top:4px;right:4px;width:32px;height:32px;padding:0;border:0;border-radius:5px;',
     'background:transparent;color:#4a5568;font-size:22px;line-height:1}',
     '.close:hover{background:#eef1f5;color:#1d2433}',
+    '.more{margin:8px 0 0}',
     '.more label{display:block;font-size:14px;margin:0 0 4px}',
     '.line{display:flex;gap:6px}',
     '.line input{flex:1;min-width:0;height:36px;padding:0 8px;border:1px solid #6b7588;border-radius:5px;',
@@ -87,7 +88,8 @@
     'font-weight:600}',
     '.status{margin:8px 0 0;font-size:14px;color:#1a7f37}',
     '.status:empty{display:none}',
-    '.status.error{color:#b42318}'
+    '.status.error{color:#b42318}',
+    '@media print{.card{display:none}}'
   ].join('');
 
   function el(tag, attrs, text) {
@@ -132,7 +134,8 @@
     host = el('nps-widget', {'data-survey': survey, 'data-state': 'open'});
     var root = host.attachShadow({mode: 'open'});
     var style = el('style', {}, CSS);
-    var card = el('section', {'class': 'card', 'aria-label': t.label, lang: lang, tabindex: '-1'});
+    // dir: every language here is written left to right, whatever the host page's direction.
+    var card = el('section', {'class': 'card', 'aria-label': t.label, lang: lang, dir: 'ltr', tabindex: '-1'});
     var q = el('p', {'class': 'question'}, question);
     var scale = el('div', {'class': 'scale', role: 'group', 'aria-label': t.scale});
     var ends = el('div', {'class': 'ends'});
@@ -240,8 +243,8 @@
     card.appendChild(q);
     card.appendChild(scale);
     card.appendChild(ends);
+    card.appendChild(status);  // above the comment field: the confirmation is read first
     card.appendChild(more);
-    card.appendChild(status);
     card.appendChild(close);
     root.appendChild(style);
     root.appendChild(card);

@@ -11,7 +11,7 @@ from html import escape
 # What a careless site stylesheet does to everything on the page, the widget's host element included.
 HOSTILE_CSS = """
 * {font-size: 28px !important; color: #fff; line-height: 2 !important; letter-spacing: .04em}
-html {font-size: 40px; background: #2b2f3a}
+html {font-size: 40px} body, pre {background: #2b2f3a !important}
 button {background: #eee; width: 100%; padding: 1em; border: 4px dashed #f0f}
 div, section, p {margin: 24px !important; display: block}
 [role=group], [role=status] {display: none}

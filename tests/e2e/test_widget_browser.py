@@ -448,3 +448,24 @@ def test_the_demo_page_shows_the_widget_on_hostile_css_and_records_a_click(stack
     [answer] = stored(stack, survey_id)
     assert (answer["score"], answer["channel"]) == (10, "widget")
     assert answer["contact_id"] is None and answer["invitation_id"] is None
+
+
+def test_a_signed_in_visitors_identity_passes_through_to_the_stored_response(stack, browser, site):
+    from chalicelib.domain.tokens import identity_signature
+
+    created = stack.post("/v1/surveys", {"name": "E2E widget: identity", "question": QUESTION,
+                                         "allowed_origins": [site.origin]})
+    assert created.status == 201, created.text
+    survey_id, secret = created.json["survey_id"], created.json["identity_secret"]
+    contact_id, account_id = f"c-{secrets.token_hex(4)}", "acct-widget-e2e"
+    # What the site's server renders into the snippet for the signed-in visitor.
+    signed = (f'data-contact="{contact_id}" data-account="{account_id}" '
+              f'data-identity="{identity_signature(secret, contact_id, account_id)}"')
+
+    with browser_page("widget-identity", browser=browser) as page:
+        page.goto(site.add(host_page(stack, survey_id, attrs=signed)))
+        page.locator("nps-widget button[data-score='4']").click()
+        expect(page.locator("nps-widget")).to_have_attribute("data-state", "recorded")
+
+    [answer] = stored(stack, survey_id)
+    assert (answer["score"], answer["contact_id"], answer["account_id"]) == (4, contact_id, account_id)
