@@ -119,7 +119,10 @@ def origin(value: str) -> str | None:
     port, no path (scheme://host[:port]); None when it is not an origin."""
     if not isinstance(value, str) or len(value) > 255 or not value.isascii():
         return None
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())  # raises on a bracketed host that is no IP address
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:

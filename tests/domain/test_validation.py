@@ -171,10 +171,67 @@ def test_partial_survey_only_touches_given_fields():
         (None, None),
         (42, None),
         ("https://" + "a" * 300 + ".com", None),
+        # One canonical spelling: upper-case schemes, padded ports, long IPv6 forms all fold to it.
+        ("HTTPS://SHOP.EXAMPLE.COM", "https://shop.example.com"),
+        ("https://shop.example.com:0443", "https://shop.example.com"),
+        ("http://[0:0:0:0:0:0:0:1]:8080", "http://[::1]:8080"),
+        ("https://shop.example.com:0", "https://shop.example.com:0"),
+        # Not origins at all.
+        ("https://shop.example.com?", None),
+        ("https://shop.example.com/#", None),
+        ("https://@shop.example.com", None),
+        ("https://shop example.com", None),
+        ("https://shop_example.com", None),
+        ("https://shöp.example.com", None),
+        ("https://-shop.example.com", None),
+        ("https://[not-v6]", None),
     ],
 )
 def test_origin_normalisation(raw, expected):
     assert validation.origin(raw) == expected
+
+
+def test_canonical_origins_are_fixed_points():
+    for raw in ("HTTPS://Shop.Example.com:443/", "http://LOCALHOST:80", "http://[0::1]:9000"):
+        once = validation.origin(raw)
+        assert validation.origin(once) == once
+
+
+# ---- survey page settings ---------------------------------------------------------------------------------
+
+
+def test_language_strings_and_anonymous_policy_are_validated():
+    out = validation.survey({"name": "x", "language": "pt-BR", "strings": {"send": " Enviar ", "score_saved":
+                             "Nota {score} salva."}, "anonymous_answers": "excluded"})
+    assert out["language"] == "pt-BR" and out["anonymous_answers"] == "excluded"
+    assert out["strings"] == {"send": "Enviar", "score_saved": "Nota {score} salva."}
+    fields = invalid_fields(validation.survey, {"name": "x", "language": "portuguese!", "anonymous_answers": "no",
+                                                 "strings": {"colour": "red", "send": "", "back": "x" * 301,
+                                                             "thanks": "Thanks {name}", "send_x": 1,
+                                                             "update": "Update {score}"}})
+    assert set(fields) == {"language", "anonymous_answers", "strings.colour", "strings.send", "strings.back",
+                           "strings.thanks", "strings.send_x", "strings.update"}
+    assert "strings" in invalid_fields(validation.survey, {"name": "x", "strings": ["send"]})
+    assert validation.survey({"language": None, "strings": None}, partial=True) == {"language": None,
+                                                                                     "strings": None}
+
+
+# ---- email link answers -----------------------------------------------------------------------------------
+
+
+def test_link_answers_default_to_a_gesture():
+    assert validation.link_answer({"score": 7}, DRIVERS) == {"score": 7, "signal": "gesture", "view": None,
+                                                             "submission": None}
+    out = validation.link_answer({"score": 7, "signal": "dwell", "view": "abcdef0123456789"}, DRIVERS)
+    assert (out["signal"], out["view"]) == ("dwell", "abcdef0123456789")
+    form = validation.link_answer({"score": "7", "submission": "sub_0123456789"}, DRIVERS, form=True)
+    assert (form["score"], form["submission"], form["signal"]) == (7, "sub_0123456789", "gesture")
+
+
+def test_a_form_carries_only_its_submission_id():
+    fields = invalid_fields(validation.link_answer, {"score": "7", "signal": "dwell", "view": "abcdefgh"}, DRIVERS,
+                            form=True)
+    assert set(fields) == {"signal", "view"}
 
 
 # ---- answers ---------------------------------------------------------------------------------------------

@@ -338,3 +338,9 @@ def test_cors_echoes_the_canonical_origin(api, path):
 
 def test_widget_script_is_not_sniffed(api):
     assert api.get("/widget.js", token=None).headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_origin_that_does_not_parse_is_refused_not_a_crash(api, path):
+    for origin in ("https://[not-v6]", "http://[::1", "https://shop.example.com:99999"):
+        assert_error(post(api, path, {"score": 9}, origin), 403, "origin_not_allowed")
+        assert_error(preflight(api, path, origin), 403, "origin_not_allowed")
