@@ -469,3 +469,24 @@ def test_a_signed_in_visitors_identity_passes_through_to_the_stored_response(sta
 
     [answer] = stored(stack, survey_id)
     assert (answer["score"], answer["contact_id"], answer["account_id"]) == (4, contact_id, account_id)
+
+
+def test_an_answer_that_cannot_be_sent_says_so_and_can_be_tried_again(stack, browser, site):
+    # The survey does not allow this page's origin: the API refuses the preflight, as it would for a typo.
+    survey_id = new_survey(stack, "E2E widget: refused origin", ["https://elsewhere.example.com"])
+
+    with browser_page("widget-refused", browser=browser, viewport={"width": 320, "height": 568},
+                      allowed_errors="CORS policy|Failed to load resource|ERR_FAILED") as page:
+        page.goto(site.add(host_page(stack, survey_id)))
+        page.locator("nps-widget button[data-score='5']").click()
+        expect(page.locator("nps-widget")).to_have_attribute("data-state", "error")
+        failed = "Sorry, your answer could not be sent. Please try again."
+        expect(page.get_by_role("status")).to_have_text(failed)
+        assert_readable(page, {failed, "5"})
+        screenshot(page, "widget-refused-320")
+        # The scores stay, ready for another try; nothing makes this browser skip the survey.
+        expect(page.locator("nps-widget button[data-score]")).to_have_count(11)
+        assert storage(page, survey_id) is None
+        page.locator("nps-widget button[data-score='6']").click()
+        expect(page.get_by_role("status")).to_have_text(failed)
+    assert stored(stack, survey_id) == []
