@@ -119,9 +119,10 @@ def load_event(name: str, *, age: timedelta = timedelta(0)) -> dict:
     event = json.loads((EVENTS / f"{name}.json").read_text())
     stamp = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
     for record in event["Records"]:
-        for image in ("NewImage", "OldImage"):
-            img = record["dynamodb"].get(image)
-            if img and "first_submitted_at" in img:
+        ddb = record.get("dynamodb") if isinstance(record, dict) else None
+        for image in ("NewImage", "OldImage") if isinstance(ddb, dict) else ():
+            img = ddb.get(image)
+            if isinstance(img, dict) and "first_submitted_at" in img:
                 img["first_submitted_at"] = {"S": stamp}
                 img["submitted_at"] = {"S": stamp}
     return event

@@ -339,6 +339,9 @@ def handle_stream_event(event: dict, context) -> dict:
     if unreadable:
         _batch.counts[("HandlerFailures", None)] += unreadable
         logger.warning("skipped records without a sequence number", extra={"records": unreadable})
+    if not readable:  # Powertools refuses an empty batch
+        _emit_metrics(_batch.counts)
+        return {"batchItemFailures": []}
     logger.append_keys(batch_size=len(records))
     _prefetch_accounts(readable)
     try:

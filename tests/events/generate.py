@@ -1,9 +1,11 @@
 """Regenerates the stream events in this folder from real GetRecords output of moto's DynamoDB stream.
 
-    .venv/bin/python tests/events/generate.py
+    .venv/bin/python tests/events/generate.py            # everything
+    .venv/bin/python tests/events/generate.py --derived  # only the bad records derived from detractor_insert
 
 The events are what Lambda hands the stream handler: records of the responses table (a detractor's first
-answer, its re-score, an erasure, a delete), a record of somebody else's table, and a poison record.
+answer, its re-score, an erasure, a delete), a record of somebody else's table, a poison record, and bad
+records of every shape a forged or corrupted event may have (`bad_records.json`, `lone_bad_record.json`).
 """
 
 from __future__ import annotations
@@ -71,5 +73,40 @@ def main() -> None:
         (HERE / "poison_score.json").write_text(json.dumps(poison, indent=1) + "\n")
 
 
+def derived() -> None:
+    """Bad records built from the recorded detractor answer: each must fail alone, never the batch."""
+    good = json.loads((HERE / "detractor_insert.json").read_text())["Records"][0]
+    base = int(good["dynamodb"]["SequenceNumber"])
+
+    def variant(n: int, name: str, response_id: str) -> dict:
+        record = json.loads(json.dumps(good))
+        record["eventID"] = f"{name}-{good['eventID'][:8]}"
+        record["dynamodb"]["SequenceNumber"] = str(base + n)
+        record["dynamodb"]["Keys"]["response_id"]["S"] = response_id
+        record["dynamodb"]["NewImage"]["response_id"]["S"] = response_id
+        return record
+
+    not_object = variant(1, "dynamodb-not-object", "rsp_bad_1")
+    not_object["dynamodb"] = "garbage"  # no sequence number left to report it by
+    image_list = variant(2, "image-not-object", "rsp_bad_2")
+    image_list["dynamodb"]["NewImage"] = ["rsp_bad_2", 2]
+    bad_number = variant(3, "score-not-a-number", "rsp_bad_3")
+    bad_number["dynamodb"]["NewImage"]["score"] = {"N": "two"}
+    keys_text = variant(4, "keys-not-object", "rsp_bad_4")
+    keys_text["dynamodb"]["Keys"] = "rsp_bad_4"
+    old_garbage = variant(5, "old-image-garbage", "rsp_bad_5")
+    old_garbage["eventName"] = "MODIFY"
+    old_garbage["dynamodb"]["OldImage"] = {"response_id": {"S": "rsp_bad_5"}, "score": {"BOOL": "x"}}
+    status_garbage = variant(6, "status-not-a-string", "rsp_bad_6")
+    status_garbage["dynamodb"]["NewImage"]["status"] = {"M": {}}
+    after = variant(7, "good-after", "rsp_good_2")
+    records = [good, not_object, image_list, bad_number, keys_text, old_garbage, status_garbage, "not a record",
+               None, after]
+    (HERE / "bad_records.json").write_text(json.dumps({"Records": records}, indent=1) + "\n")
+    (HERE / "lone_bad_record.json").write_text(json.dumps({"Records": [image_list]}, indent=1) + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    if "--derived" not in sys.argv[1:]:
+        main()
+    derived()
