@@ -63,7 +63,7 @@ FUNCTION_LOCK = threading.RLock()
 UNLOCKED = frozenset({("GET", "/v1/health")})
 # On every answer of the local server, whoever produced it.
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
-# On every local-only route's answer.
+# On every local-only route's answer and on every answer the gateway gives itself.
 LOCAL_ROUTE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", NOSNIFF[0]: NOSNIFF[1]}
 # Connections the kernel holds while every handler thread is busy starting: socketserver's default of 5 drops
 # connection attempts as soon as 20 clients connect at once.
@@ -187,7 +187,8 @@ class ContractGateway(LocalGateway):
             or BUILT_IN["DEFAULT_5XX"]
         )
         body = re.sub(r"\$context\.error\.messageString", json.dumps(message), response.body)
-        headers = {"Content-Type": "application/json", NOSNIFF[0]: NOSNIFF[1]}
+        # An error is never worth caching, and its URL may carry a token (a HEAD on /r/<token>, say).
+        headers = {"Content-Type": "application/json", **LOCAL_ROUTE_HEADERS}
         headers.update({k: v for k, v in (error_headers or {}).items() if k.lower().startswith("x-amzn")})
         headers.update(response.headers)
         return {"statusCode": response.status or status, "headers": headers, "multiValueHeaders": {}, "body": body}
