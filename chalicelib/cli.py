@@ -129,9 +129,20 @@ def post(url: str, token: str, content_type: str, body: str, attempts: int = ATT
             return report
         if attempt == attempts:
             raise PageFailed(f"{problem} (tried {attempts} times)")
-        print(f"\n  {problem}; retrying in {wait:g} s (attempt {attempt + 1} of {attempts})", file=out, flush=True)
+        _end_progress_line(out)
+        print(f"  {problem}; retrying in {wait:g} s (attempt {attempt + 1} of {attempts})", file=out, flush=True)
         time.sleep(wait)
     raise PageFailed("no attempt was made")  # attempts < 1
+
+
+_progress_open = False  # a progress line (rewritten with \r) is on the terminal without its newline
+
+
+def _end_progress_line(out) -> None:
+    global _progress_open
+    if _progress_open:
+        print(file=out)
+        _progress_open = False
 
 
 def _error_text(error: urllib.error.HTTPError) -> str:
@@ -163,6 +174,7 @@ def run_import(kind: str, path: Path, url: str, token: str, rows_per_page: int, 
                attempts: int = ATTEMPTS, progress: Progress | None = None) -> dict:
     """Send the file page by page; print progress; return the combined report with file line numbers.
     PageFailed when a page does not go through; `progress` then says what did."""
+    global _progress_open
     progress = progress or Progress()
     total = progress.report
     size = path.stat().st_size or 1
@@ -183,12 +195,14 @@ def run_import(kind: str, path: Path, url: str, token: str, rows_per_page: int, 
             f"  rejected {len(total['rejected'])}",
             end="", file=out, flush=True,
         )
+        _progress_open = True
     progress.next_line = 0
-    print(file=out)
+    _end_progress_line(out)
     return total
 
 
-def went_through(progress: Progress, path: Path, first_row_line: int) -> str:
+def went_through(progress: Progress, path: Path, first_row_line: int,
+                 advice: str = "Imports are idempotent: run the same command again to finish.") -> str:
     """A sentence on what an unfinished import did and did not send."""
     total = progress.report
     if progress.pages == 0:
@@ -200,7 +214,7 @@ def went_through(progress: Progress, path: Path, first_row_line: int) -> str:
             f"accepted {total['accepted']}, rejected {len(total['rejected'])})."
         )
     rest = f" Not imported: line {progress.next_line} on." if progress.next_line else ""
-    return done + rest + " Imports are idempotent: run the same command again to finish."
+    return f"{done}{rest} {advice}"
 
 
 def _summary(report: dict, *, complete: bool, next_line: int = 0) -> str:
@@ -258,18 +272,22 @@ def main(argv: list[str] | None = None) -> int:
         report = run_import(args.kind, args.file, args.url, token, args.rows_per_page, attempts=args.attempts,
                             progress=progress)
     except PageFailed as failure:
-        print(f"\nimport stopped: {_redacted(str(failure), token)}", file=sys.stderr)
+        _end_progress_line(sys.stderr)
+        print(f"import stopped: {_redacted(str(failure), token)}", file=sys.stderr)
         print(went_through(progress, args.file, first_row_line), file=sys.stderr)
         print(_summary(progress.report, complete=False, next_line=progress.next_line))
         return EXIT_UNFINISHED
     except KeyboardInterrupt:
-        print("\nimport interrupted.", file=sys.stderr)
+        _end_progress_line(sys.stderr)
+        print("import interrupted.", file=sys.stderr)
         print(went_through(progress, args.file, first_row_line), file=sys.stderr)
         print(_summary(progress.report, complete=False, next_line=progress.next_line or first_row_line))
         return EXIT_INTERRUPTED
     except (OSError, ValueError, csv.Error) as error:  # the file itself: unreadable, not UTF-8, bad CSV
-        print(f"\nimport stopped: cannot read {args.file}: {type(error).__name__}: {error}", file=sys.stderr)
-        print(went_through(progress, args.file, first_row_line), file=sys.stderr)
+        _end_progress_line(sys.stderr)
+        print(f"import stopped: cannot read {args.file}: {type(error).__name__}: {error}", file=sys.stderr)
+        advice = "Fix the file and run the same command again (rows already in are left unchanged)."
+        print(went_through(progress, args.file, first_row_line, advice), file=sys.stderr)
         return EXIT_USAGE
     print(_summary(report, complete=True))
     return EXIT_REJECTED if report["rejected"] else EXIT_OK
