@@ -163,7 +163,7 @@ def survey_page(survey, token: str, chosen: int | None, *, submission: str, dwel
 
 def thanks_page(survey, token: str, score: int) -> str:
     strings = _strings(survey)
-    recorded = page_text.with_score(strings["score_recorded"], score)
+    recorded = page_text.with_score(strings["thanks_recorded"], score)
     body = (
         f"<h1>{escape(strings['thanks_heading'])}</h1><p class=\"status\" role=\"status\">{escape(recorded)}</p>"
         f'<p><a href="./{escape(token)}?score={int(score)}">{escape(strings["change_answer"])}</a></p>'

@@ -23,6 +23,8 @@ DEFAULTS: dict[str, str] = {
     # A tap, click or key: recorded at once.
     "score_recorded": "Thank you! Your score of {score} is recorded. Tell us more below if you like.",
     "thanks": "Thank you for your feedback!",
+    # The page a form without script lands on.
+    "thanks_recorded": "Your score of {score} is recorded.",
     "thanks_heading": "Thank you!",
     "change_answer": "Change your answer or add a comment",
     "choose_score": "Choose a score from 0 to 10 first.",
@@ -34,7 +36,7 @@ DEFAULTS: dict[str, str] = {
     "error_form": "The form sent something we did not expect; please answer again.",
     "back": "Back to the survey",
 }
-WITH_SCORE = frozenset({"score_chosen", "score_saved", "score_recorded"})
+WITH_SCORE = frozenset({"score_chosen", "score_saved", "score_recorded", "thanks_recorded"})
 MAX_LENGTH = 300
 
 

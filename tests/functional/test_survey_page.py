@@ -22,7 +22,7 @@ GERMAN = {
     "comment_label": "Was ist der wichtigste Grund für Ihre Bewertung?",
     "send": "Senden",
     "thanks_heading": "Vielen Dank!",
-    "score_recorded": "Ihre Bewertung {score} ist gespeichert.",
+    "thanks_recorded": "Ihre Bewertung {score} ist gespeichert.",
     "choose_score": "Bitte wählen Sie zuerst eine Bewertung von 0 bis 10.",
     "back": "Zurück zur Umfrage",
 }
