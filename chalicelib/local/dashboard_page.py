@@ -5,9 +5,13 @@ no third-party asset) and `/local/dashboard.json` (the same numbers).
 Every widget of the definition is a `<section class="widget" data-widget="<id>">` with one `<svg class="chart">`
 and a legend whose rows carry `<span class="latest" data-metric="<metric id>">` (the latest datapoint) and
 `<span class="window" data-metric="<metric id>">` (the metric's statistic over the whole window). Datapoints are
-per minute (CloudWatch's resolution) over the last `minutes`, each with the metric's own statistic; metric math
-(NPS from the category counts) is evaluated per datapoint and over the window with the definition's
-`evaluate`, as CloudWatch evaluates it. A metric nothing local produces says "no local data", never zero.
+per minute (CloudWatch's resolution) over the last `minutes`, each with the metric's own statistic; a widget
+whose metrics all have an hourly CloudWatch period ("Detractors per hour") has one datapoint per hour over the
+last `HOURS` hours instead, and its axis is labelled in hours. Metric math (NPS from the category counts) is
+evaluated per datapoint and over the window with the definition's `evaluate`, as CloudWatch evaluates it. A
+metric nothing local produces says "no local data", never zero.
+
+The page fits a phone: one column below ~480 px, charts that scale with their box, tables that wrap.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ import re
 from datetime import UTC, datetime
 from html import escape
 
-from chalicelib.local.metrics_sink import MetricStore
+from chalicelib.local.metrics_sink import HOUR, MetricStore
 from chalicelib.ops import dashboard
 from chalicelib.ops.dashboard import Widget
 from chalicelib.reports import svg
 
 DEFAULT_MINUTES = 30
+HOURS = 24  # the hourly widgets' window (the store keeps a day of hourly buckets)
 REFRESH_SECONDS = 10
 NO_LOCAL_DATA = "no local data"
 CHART_WIDTH = 640.0
@@ -79,19 +84,24 @@ def build(
     end = store.bucket_start(now) + period
     start = end - minutes * period
     buckets = list(range(start, end, period))
+    hour_end = int(now // HOUR) * HOUR + HOUR
+    hour_buckets = list(range(hour_end - HOURS * HOUR, hour_end, HOUR))
     out_widgets = []
     for widget in widgets:
+        hourly = is_hourly(widget)
+        w_period, w_buckets = (HOUR, hour_buckets) if hourly else (period, buckets)
+        w_start, w_end = w_buckets[0], w_buckets[-1] + w_period
         values: dict[str, list[float | None]] = {}
         windows: dict[str, float | None] = {}
         series = []
         seen_any = False
         for metric in widget.metrics:
             dims = metric.dimension_map
-            points = store.datapoints(metric.namespace, metric.name, dims, metric.stat, start=start, end=end,
-                                      period=period)
+            points = store.datapoints(metric.namespace, metric.name, dims, metric.stat, start=w_start, end=w_end,
+                                      period=w_period)
             values[metric.id] = [v for _, v in points]
-            windows[metric.id] = store.aggregate(metric.namespace, metric.name, dims, metric.stat, start=start,
-                                                 end=end)
+            windows[metric.id] = store.aggregate(metric.namespace, metric.name, dims, metric.stat, start=w_start,
+                                                 end=w_end, hourly=hourly)
             seen = store.seen(metric.namespace, metric.name, dims)
             seen_any = seen_any or seen
             series.append({
@@ -103,7 +113,7 @@ def build(
         for expression in widget.expressions:
             values[expression.id] = [
                 dashboard.evaluate(expression.expression, {k: v[i] for k, v in values.items()})
-                for i in range(len(buckets))
+                for i in range(len(w_buckets))
             ]
             windows[expression.id] = dashboard.evaluate(expression.expression, windows)
             series.append({
@@ -113,7 +123,7 @@ def build(
             })
         for item in series:
             item["values"] = [_clean(v) for v in values[item["id"]]]
-            item["latest"], item["latest_at"] = _latest(buckets, item["values"])
+            item["latest"], item["latest_at"] = _latest(w_buckets, item["values"])
             item["window"] = _clean(windows[item["id"]])
             item["has_data"] = item["latest"] is not None
         shown = [s for s in series if s["visible"]]
@@ -126,6 +136,9 @@ def build(
             "annotations": [{"label": label, "value": value} for label, value in widget.annotations],
             "has_data": any(s["has_data"] for s in shown),
             "seen": seen_any,
+            "period": w_period,
+            "buckets": w_buckets,
+            "window": f"last {HOURS} hours" if hourly else f"last {minutes} min",
             "series": series,
         })
     return {
@@ -140,12 +153,29 @@ def build(
     }
 
 
+def is_hourly(widget: Widget) -> bool:
+    """Whether the widget charts hours: every metric it shows has an hourly CloudWatch period."""
+    return bool(widget.metrics) and all(m.period % HOUR == 0 for m in widget.metrics)
+
+
 def _iso(stamp: float) -> str:
     return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _hhmm(stamp: int) -> str:
     return datetime.fromtimestamp(stamp, UTC).strftime("%H:%M")
+
+
+def _hour(stamp: int) -> str:
+    """An hour bucket's axis label: the hour it starts ("14:00")."""
+    return datetime.fromtimestamp(stamp, UTC).strftime("%H:00")
+
+
+def _when(stamp: int, hourly: bool) -> str:
+    if not hourly:
+        return _hhmm(stamp)
+    hour = datetime.fromtimestamp(stamp, UTC)
+    return f"{hour:%H}:00\u2013{(hour.hour + 1) % 24:02d}:00"
 
 
 def _fmt(value: float | None) -> str:
@@ -163,15 +193,18 @@ def _esc(text) -> str:
 # ---- the chart --------------------------------------------------------------------------------------------------
 
 
-def chart(widget: dict, buckets: list[int], minutes: int) -> str:
-    """A time-series chart of the widget's visible series: a line and points per series (gaps where there is no
-    datapoint), stacked when the widget is; an empty chart saying why when nothing has a datapoint."""
+def chart(widget: dict) -> str:
+    """A time-series chart of the widget's visible series over its own buckets (minutes, or hours for an hourly
+    widget): a line and points per series (gaps where there is no datapoint), stacked when the widget is; an
+    empty chart saying why when nothing has a datapoint."""
+    buckets = widget["buckets"]
+    hourly = widget["period"] >= HOUR
     title = widget["title"]
     data_chart = widget["id"]
     shown = [(i, s) for i, s in enumerate(s for s in widget["series"] if s["visible"])]
     plotted = [(i, s) for i, s in shown if s["has_data"]]
     if not plotted:
-        message = NO_LOCAL_DATA if not widget["seen"] else f"no datapoint in the last {minutes} minutes"
+        message = NO_LOCAL_DATA if not widget["seen"] else f"no datapoint in the {widget['window']}"
         return svg._empty(CHART_WIDTH, 120, data_chart, title, message)
 
     lines: list[tuple[int, dict, list[float | None]]] = []
@@ -215,7 +248,8 @@ def chart(widget: dict, buckets: list[int], minutes: int) -> str:
     every = max(1, math.ceil(len(buckets) / 6))
     for n, stamp in enumerate(buckets):
         if (len(buckets) - 1 - n) % every == 0:
-            parts.append(svg._text(xs[n], plot_bottom + 16, _hhmm(stamp), cls="x-label", fill=svg.MUTED, size=11))
+            label = _hour(stamp) if hourly else _hhmm(stamp)
+            parts.append(svg._text(xs[n], plot_bottom + 16, label, cls="x-label", fill=svg.MUTED, size=11))
     for label, value in ((a["label"], a["value"]) for a in widget["annotations"]):
         if y_min <= value <= y_max:
             ay = y(value)
@@ -243,7 +277,8 @@ def chart(widget: dict, buckets: list[int], minutes: int) -> str:
             parts.append(
                 f'<circle class="point" data-series="{_esc(s["id"])}" data-value="{svg._c(shown_value)}" '
                 f'cx="{svg._c(xs[n])}" cy="{svg._c(y(clamp(v)))}" r="3" fill="{color}">'
-                f"<title>{_hhmm(buckets[n])} UTC {_esc(s['label'])}: {_esc(_fmt(shown_value))}</title></circle>"
+                f"<title>{_when(buckets[n], hourly)} UTC {_esc(s['label'])}: {_esc(_fmt(shown_value))}</title>"
+                "</circle>"
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -252,12 +287,18 @@ def chart(widget: dict, buckets: list[int], minutes: int) -> str:
 # ---- the page ---------------------------------------------------------------------------------------------------
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2433}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2433;
+overflow-wrap:anywhere}
 header{padding:16px 24px;background:#fff;border-bottom:1px solid #e3e6eb}
 h1{font-size:20px;margin:0 0 4px}
 header p{margin:2px 0;color:#5b6474;font-size:13px}
-main{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:16px;padding:16px 24px}
-.widget{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:12px 16px}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,460px),1fr));gap:16px;padding:16px 24px}
+.widget{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:12px 16px;min-width:0}
+svg.chart{display:block;width:100%;height:auto;max-width:100%}
+.table-wrap{overflow-x:auto}
+@media (max-width:480px){header{padding:12px}main{padding:10px;gap:10px}.widget{padding:10px}
+th,td{padding:3px 4px}}
 .widget h2{font-size:15px;margin:0 0 2px}
 .widget .meta{margin:0 0 8px;color:#5b6474;font-size:12px}
 table{border-collapse:collapse;width:100%;font-size:12px;margin-top:8px}
@@ -297,18 +338,20 @@ def _rows(items: list[tuple[int, dict]], show_swatch: bool) -> str:
     return "".join(rows)
 
 
-def _table(items: list[tuple[int, dict]], minutes: int, show_swatch: bool) -> str:
+def _table(items: list[tuple[int, dict]], window: str, show_swatch: bool) -> str:
     return (
-        f'<table><thead><tr><th>series</th><th>statistic</th><th class="num">latest</th>'
-        f'<th class="num">last {minutes} min</th></tr></thead><tbody>{_rows(items, show_swatch)}</tbody></table>'
+        f'<div class="table-wrap"><table><thead><tr><th>series</th><th>statistic</th><th class="num">latest</th>'
+        f'<th class="num">{_esc(window)}</th></tr></thead><tbody>{_rows(items, show_swatch)}</tbody></table></div>'
     )
 
 
-def section(widget: dict, buckets: list[int], minutes: int, period: int) -> str:
+def section(widget: dict) -> str:
     visible = list(enumerate(s for s in widget["series"] if s["visible"]))
     hidden = [(0, s) for s in widget["series"] if not s["visible"]]
     periods = sorted({s["cloudwatch_period"] for s in widget["series"] if s.get("cloudwatch_period")})
-    meta = [widget["unit"] or "", f"one datapoint per {period // 60} min here"]
+    period = widget["period"]
+    meta = [widget["unit"] or "", "one datapoint per hour here" if period >= HOUR
+            else f"one datapoint per {period // 60} min here"]
     if periods and periods != [period]:
         meta.append("CloudWatch period " + ", ".join(_period_text(p) for p in periods))
     if widget["stacked"]:
@@ -318,12 +361,12 @@ def section(widget: dict, buckets: list[int], minutes: int, period: int) -> str:
         f'<section class="widget" data-widget="{_esc(widget["id"])}" aria-labelledby="w-{_esc(widget["id"])}">',
         f'<h2 id="w-{_esc(widget["id"])}">{_esc(widget["title"])}</h2>',
         f'<p class="meta">{_esc(" · ".join(m for m in meta if m))}</p>',
-        chart(widget, buckets, minutes),
-        _table(visible, minutes, True),
+        chart(widget),
+        _table(visible, widget["window"], True),
     ]
     if hidden:
         parts.append(f"<details><summary>inputs of the metric math: {len(hidden)} metrics</summary>"
-                     f"{_table(hidden, minutes, False)}</details>")
+                     f"{_table(hidden, widget['window'], False)}</details>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -350,7 +393,8 @@ def render(model: dict, *, refresh: int = REFRESH_SECONDS, stage: str = "dev") -
         f"<p>The CloudWatch dashboard's definition (chalicelib/ops/dashboard.py) with the metrics this stack "
         f"collected: the EMF lines its functions printed, and what Lambda, SQS and API Gateway would publish "
         f"for its invocations. Last {model['minutes']} minutes to {_esc(model['generated_at'])} (times in UTC, "
-        f"one datapoint per {model['period'] // 60} min; <code>?minutes=</code> changes the window). "
+        f"one datapoint per {model['period'] // 60} min; hourly widgets: the last {HOURS} hours, one per hour; "
+        f"<code>?minutes=</code> changes the window). "
         + (f"Refreshes every {int(refresh)} s." if refresh > 0 else "")
         + "</p>"
         f"<p>Collected: {collected['series']} series, {collected['samples']} samples from "
@@ -358,5 +402,5 @@ def render(model: dict, *, refresh: int = REFRESH_SECONDS, stage: str = "dev") -
         + (f", {collected['dropped']} dropped" if collected["dropped"] else "")
         + ". A metric nothing local produces says “no local data”.</p></header>"
     )
-    body = "".join(section(w, model["buckets"], model["minutes"], model["period"]) for w in model["widgets"])
+    body = "".join(section(w) for w in model["widgets"])
     return head + header + f"<main>{body}</main></body></html>"

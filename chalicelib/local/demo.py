@@ -61,6 +61,16 @@ def _call(base_url: str, token: str, method: str, path: str, body=None, content_
         raise DemoError(f"{method} {path} answered {error.code}: {error.read()[:500]!r}") from None
 
 
+def _report_line(base_url: str, token: str, month: str) -> str:
+    """The banner's report line: a short-lived signed link a browser opens without the admin token (a token in
+    a URL ends up in history and logs), and how to get a new one once it has expired."""
+    link = _call(base_url, token, "POST", f"/v1/reports/{month}/link")
+    from chalicelib.reports.monthly_report import fmt_time
+
+    return (f"{link['url']} (signed link, valid until {fmt_time(link['expires_at'])}; "
+            f"a new one: POST /v1/reports/{month}/link)")
+
+
 def _last_months(count: int, today: date) -> list[str]:
     year, month = today.year, today.month
     out = []
@@ -201,6 +211,6 @@ def load_history(base_url: str, admin_token: str, accounts: int, stopping=None) 
         f"NPS {data.end_month}": f"{nps_text} (n={headline['n']})",
         "Revenue per NPS point": point_text,
         "Revenue at risk": f"{at_risk['monthly']:,.0f} a month across {at_risk['accounts']} accounts",
-        "Monthly report": f"{base_url}/v1/reports/{data.end_month} (send the admin token)",
+        "Monthly report": _report_line(base_url, admin_token, data.end_month),
         "Metrics API": f"{base_url}/v1/metrics/{data.end_month}",
     }

@@ -12,8 +12,9 @@ names and dimensions of `chalicelib.ops.dashboard.Names`, so the dashboard defin
 in CloudWatch. What has no local source (throttles, DynamoDB) is simply never recorded.
 
 The store keeps per-minute buckets (CloudWatch's standard resolution) with count, sum, minimum, maximum and a
-bounded sample of the values for percentiles, for a bounded number of series over a bounded retention: the
-memory it can use is bounded whatever the functions print. No AWS import here.
+bounded sample of the values for percentiles, for a bounded number of series over a bounded retention, and the
+same per hour over a day (what hourly widgets chart): the memory it can use is bounded whatever the functions
+print. No AWS import here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]  # namespace, name, sor
 
 RESOLUTION = 60  # seconds per bucket
 RETENTION = 3 * 3600  # seconds of buckets kept
+HOUR = 3600
+HOURLY_RETENTION = 24 * 3600  # seconds of hourly buckets kept
 MAX_SERIES = 1000
 VALUES_PER_BUCKET = 256  # the sample kept per bucket for percentiles (all values up to this many)
 MAX_PENDING_LINE = 1 << 20  # a line longer than this (without a newline yet) is not parsed
@@ -168,7 +171,8 @@ def statistic(bucket: _Bucket, stat: str) -> float | None:
 
 class MetricStore:
     """Metric samples in per-`resolution` buckets, bounded: at most `max_series` series, each with the buckets of
-    the last `retention` seconds, each keeping count, sum, min, max and at most `values_per_bucket` values."""
+    the last `retention` seconds, each keeping count, sum, min, max and at most `values_per_bucket` values; and
+    the same per hour for the last `hourly_retention` seconds."""
 
     def __init__(
         self,
@@ -177,6 +181,7 @@ class MetricStore:
         retention: int = RETENTION,
         max_series: int = MAX_SERIES,
         values_per_bucket: int = VALUES_PER_BUCKET,
+        hourly_retention: int = HOURLY_RETENTION,
         clock: Callable[[], float] = time.time,
     ):
         self.resolution = resolution
@@ -185,7 +190,10 @@ class MetricStore:
         self.values_per_bucket = values_per_bucket
         self.clock = clock
         self.max_buckets = retention // resolution + 2  # the window, the current bucket, one in the future
+        self.hourly_retention = hourly_retention
+        self.max_hour_buckets = hourly_retention // HOUR + 2
         self._series: dict[SeriesKey, dict[int, _Bucket]] = {}
+        self._hours: dict[SeriesKey, dict[int, _Bucket]] = {}
         self._units: dict[SeriesKey, str] = {}
         self._lock = threading.Lock()
         self._rng = random.Random(0)
@@ -210,6 +218,7 @@ class MetricStore:
                     self.dropped += 1
                     return False
                 buckets = self._series[key] = {}
+                self._hours[key] = {}
                 self._units[key] = sample.unit
             bucket = buckets.get(start)
             if bucket is None:
@@ -217,6 +226,14 @@ class MetricStore:
                 if len(buckets) > self.max_buckets:
                     self._prune(buckets)
             bucket.add(sample.value, self.values_per_bucket, self._rng)
+            hours = self._hours[key]
+            hour = int(sample.timestamp // HOUR) * HOUR
+            hourly = hours.get(hour)
+            if hourly is None:
+                hourly = hours[hour] = _Bucket()
+                if len(hours) > self.max_hour_buckets:
+                    self._prune(hours, HOUR, self.hourly_retention, self.max_hour_buckets)
+            hourly.add(sample.value, self.values_per_bucket, self._rng)
             self.samples += 1
             return True
 
@@ -234,11 +251,13 @@ class MetricStore:
         stamp = self.clock() if timestamp is None else timestamp
         return self.add(Sample(stamp, namespace, name, dict(dimensions or {}), float(value), unit))
 
-    def _prune(self, buckets: dict[int, _Bucket]) -> None:
-        cutoff = self.bucket_start(self.clock() - self.retention)
+    def _prune(self, buckets: dict[int, _Bucket], size: int | None = None, retention: int | None = None,
+               most: int | None = None) -> None:
+        size, retention, most = size or self.resolution, retention or self.retention, most or self.max_buckets
+        cutoff = int((self.clock() - retention) // size) * size
         for start in [s for s in buckets if s < cutoff]:
             del buckets[start]
-        for start in sorted(buckets)[: max(len(buckets) - self.max_buckets, 0)]:
+        for start in sorted(buckets)[: max(len(buckets) - most, 0)]:
             del buckets[start]
 
     # ---- reading --------------------------------------------------------------------------------------------
@@ -249,16 +268,17 @@ class MetricStore:
 
     def seen(self, namespace: str, name: str, dimensions: Mapping[str, str] | None = None) -> bool:
         """Whether this series was ever recorded (still within the retention)."""
+        key = series_key(namespace, name, dimensions)
         with self._lock:
-            return bool(self._series.get(series_key(namespace, name, dimensions)))
+            return bool(self._series.get(key)) or bool(self._hours.get(key))
 
     def unit(self, namespace: str, name: str, dimensions: Mapping[str, str] | None = None) -> str | None:
         with self._lock:
             return self._units.get(series_key(namespace, name, dimensions))
 
-    def _merged(self, key: SeriesKey, start: float, end: float) -> _Bucket:
+    def _merged(self, key: SeriesKey, start: float, end: float, hourly: bool = False) -> _Bucket:
         out = _Bucket()
-        for bucket_start, bucket in (self._series.get(key) or {}).items():
+        for bucket_start, bucket in ((self._hours if hourly else self._series).get(key) or {}).items():
             if start <= bucket_start < end:
                 out.merge(bucket)
         return out
@@ -266,32 +286,40 @@ class MetricStore:
     def datapoints(self, namespace: str, name: str, dimensions: Mapping[str, str] | None, stat: str, *,
                    start: float, end: float, period: int | None = None) -> list[tuple[int, float | None]]:
         """The statistic per `period` (a multiple of the resolution) from `start` (rounded down) to `end`:
-        (period start, value), None where there was no sample, as CloudWatch has no datapoint there."""
+        (period start, value), None where there was no sample, as CloudWatch has no datapoint there. Periods of
+        whole hours read the hourly buckets, which reach further back."""
         period = period or self.resolution
         if period % self.resolution:
             raise ValueError(f"the period must be a multiple of {self.resolution} s")
         key = series_key(namespace, name, dimensions)
         first = int(start // period) * period
+        hourly = period % HOUR == 0
         with self._lock:
             return [
-                (t, statistic(self._merged(key, t, t + period), stat))
+                (t, statistic(self._merged(key, t, t + period, hourly), stat))
                 for t in range(first, int(end), period)
             ]
 
     def aggregate(self, namespace: str, name: str, dimensions: Mapping[str, str] | None, stat: str, *,
-                  start: float, end: float) -> float | None:
-        """The statistic over every sample from `start` to `end` (one datapoint for the whole window)."""
+                  start: float, end: float, hourly: bool = False) -> float | None:
+        """The statistic over every sample from `start` to `end` (one datapoint for the whole window); `hourly`
+        reads the hourly buckets (start and end on whole hours)."""
         with self._lock:
-            return statistic(self._merged(series_key(namespace, name, dimensions), start, end), stat)
+            return statistic(self._merged(series_key(namespace, name, dimensions), start, end, hourly), stat)
 
     def stored_values(self) -> int:
         """How many values the store holds for percentiles (what bounds its memory, with the bucket count)."""
         with self._lock:
-            return sum(len(b.values) for buckets in self._series.values() for b in buckets.values())
+            return sum(len(b.values) for table in (self._series, self._hours) for buckets in table.values()
+                       for b in buckets.values())
 
     def bucket_count(self) -> int:
         with self._lock:
             return sum(len(buckets) for buckets in self._series.values())
+
+    def hour_bucket_count(self) -> int:
+        with self._lock:
+            return sum(len(buckets) for buckets in self._hours.values())
 
     def describe(self) -> dict:
         with self._lock:

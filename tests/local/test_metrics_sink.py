@@ -288,14 +288,21 @@ def test_invocations_are_measured_like_lambda_and_requests_like_api_gateway():
 # ---- the dashboard drawn with the store -------------------------------------------------------------------------
 
 
+H0 = T0 - T0 % 3600  # the start of T0's hour
+
+
 def nps_store() -> MetricStore:
-    """Three minutes of first answers: (promoters, passives, detractors) per minute, one minute with none."""
-    store = store_at(T0 + 4 * 60 + 10)
-    per_minute = {0: (5, 3, 2), 1: (1, 0, 4), 3: (2, 2, 1)}
-    for minute, counts in per_minute.items():
+    """First answers over four hours, (promoters, passives, detractors) per hour, one hour with none; the clock
+    moves with them, as it does while the stack runs."""
+    now = [H0]
+    store = MetricStore(clock=lambda: now[0])
+    per_hour = {0: (5, 3, 2), 1: (1, 0, 4), 3: (2, 2, 1)}
+    for hour, counts in per_hour.items():
+        now[0] = H0 + hour * 3600 + 7
         for name, count in zip(("Promoters", "Passives", "Detractors"), counts, strict=True):
             for _ in range(count):  # one EMF line per batch, one batch per answer
-                store.add_all(parse_emf(emf({name: 1}, at=T0 + minute * 60 + 7)))
+                store.add_all(parse_emf(emf({name: 1}, at=now[0])))
+    now[0] = H0 + 3 * 3600 + 10 * 60
     return store
 
 
@@ -307,20 +314,49 @@ def series(w: dict, metric_id: str) -> dict:
     return next(s for s in w["series"] if s["id"] == metric_id)
 
 
-def test_nps_is_computed_with_the_definitions_metric_math_per_minute_and_over_the_window():
+def test_nps_is_computed_with_the_definitions_metric_math_per_hour_and_over_the_window():
     model = dashboard_page.build(nps_store(), dashboard.widgets(NAMES), names=NAMES, minutes=5)
 
-    assert model["buckets"] == [T0 + m * 60 for m in range(5)]
-    nps = series(widget(model, "NPS"), "nps")
-    # by hand: 100 * (P - D) / (P + Pa + D) for each minute. No answers: no datapoint. A minute where a category
-    # has no datapoint (no passives in minute 1) has none either: arithmetic on a missing point is missing.
-    assert nps["values"] == [30.0, None, None, 20.0, None]
-    assert nps["latest"] == 20.0 and nps["latest_at"] == T0 + 180
+    hourly = widget(model, "NPS")
+    assert hourly["period"] == 3600 and hourly["window"] == "last 24 hours"
+    assert hourly["buckets"] == [H0 + (h - 20) * 3600 for h in range(24)]  # the 24 hours ending with hour 3
+    nps = series(hourly, "nps")
+    # by hand: 100 * (P - D) / (P + Pa + D) for each hour. No answers: no datapoint. An hour where a category
+    # has no datapoint (no passives in hour 1) has none either: arithmetic on a missing point is missing.
+    assert nps["values"][-4:] == [30.0, None, None, 20.0] and set(nps["values"][:-4]) == {None}
+    assert nps["latest"] == 20.0 and nps["latest_at"] == H0 + 3 * 3600
     # over the window: P 8, Pa 5, D 7
     assert nps["window"] == pytest.approx(100 * (8 - 7) / 20)
     detractors = series(widget(model, "Detractors per hour"), "detractors")
-    assert detractors["values"] == [2.0, 4.0, None, 1.0, None] and detractors["window"] == 7.0
+    assert detractors["values"][-4:] == [2.0, 4.0, None, 1.0] and detractors["window"] == 7.0
     assert detractors["latest"] == 1.0
+    # Widgets of per-minute metrics keep per-minute datapoints over `minutes`.
+    per_minute = widget(model, "Responses per minute")
+    assert per_minute["period"] == 60 and per_minute["buckets"] == model["buckets"] and len(model["buckets"]) == 5
+
+
+def test_a_chart_titled_per_hour_shows_hours():
+    """Its buckets are hours and so are its axis labels (they were per-minute buckets labelled 14:05, 14:06...)."""
+    import re
+
+    model = dashboard_page.build(nps_store(), dashboard.widgets(NAMES), names=NAMES, minutes=30)
+    page = dashboard_page.render(model)
+    hourly = [w for w in model["widgets"] if w["period"] == 3600]
+    assert {w["title"] for w in hourly} >= {"Detractors per hour", "NPS (hourly, first answers)"}
+    for w in model["widgets"]:
+        if "hour" in w["title"].lower():
+            assert w["period"] == 3600, w["title"]
+        start = page.index(f'data-widget="{w["id"]}"')
+        svg_text = page[page.index("<svg", start): page.index("</svg>", start)]
+        labels = re.findall(r'<text [^>]*class="x-label"[^>]*>([^<]*)</text>', svg_text)
+        if w["period"] != 3600 or not w["has_data"]:
+            continue
+        assert len(labels) >= 4 and all(re.fullmatch(r"\d\d:00", label) for label in labels), labels
+        hours = [int(label[:2]) for label in labels]
+        steps = {(b - a) % 24 for a, b in zip(hours, hours[1:], strict=False)}
+        assert len(steps) == 1 and steps.pop() >= 1, labels
+        assert "one datapoint per hour here" in page[start: page.index("</section>", start)]
+        assert "last 24 hours" in page[start: page.index("</section>", start)]
 
 
 def test_every_widget_is_a_section_and_what_has_no_local_source_says_so():
