@@ -65,9 +65,12 @@ def _report_line(base_url: str, token: str, month: str) -> str:
     """The banner's report line: a short-lived signed link a browser opens without the admin token (a token in
     a URL ends up in history and logs), and how to get a new one once it has expired."""
     link = _call(base_url, token, "POST", f"/v1/reports/{month}/link")
+    from chalicelib.config import settings
     from chalicelib.reports.monthly_report import fmt_time
 
-    return (f"{link['url']} (signed link, valid until {fmt_time(link['expires_at'])}; "
+    seconds = settings().report_link_seconds
+    valid = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
+    return (f"{link['url']} (signed link, valid {valid}, until {fmt_time(link['expires_at'])}; "
             f"a new one: POST /v1/reports/{month}/link)")
 
 
