@@ -289,3 +289,24 @@ def test_without_script_the_form_button_records_the_answer(stack, browser):
     [answer] = stored(stack, survey_id)
     assert (answer["score"], answer["comment"], answer["channel"]) == (9, "Works fine without JavaScript.", "email")
 
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_without_script_a_form_that_does_not_validate_says_why_and_leads_back(stack, browser, width):
+    survey_id = new_survey(stack, f"E2E browser: no-script error at {width}")
+    invitation = invite_one(stack, survey_id)
+    with browser_page(f"survey-no-script-error-{width}", browser=browser, java_script_enabled=False,
+                      viewport={"width": width, "height": 700}, allowed_errors="422") as page:
+        page.goto(invitation["link"])
+        page.locator("#comment").fill("I forgot to pick a score.")
+        with page.expect_navigation():
+            page.locator("#submit").click()
+        expect(page.get_by_role("alert")).to_have_text("Your answer could not be saved.")
+        expect(page.locator("main")).to_contain_text("Choose a score from 0 to 10 first.")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(page, f"survey-no-script-error-{width}")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Back to the survey").click()
+        assert page.url == invitation["link"]
+        expect(page.locator("input[name=score]")).to_have_count(11)
+    assert stored(stack, survey_id) == []
