@@ -131,8 +131,8 @@
     var key = newKey();
     var score = null;
     var hideTimer = null;
-    host = el('nps-widget', {'data-survey': survey, 'data-state': 'open'});
-    var root = host.attachShadow({mode: 'open'});
+    var mine = host = el('nps-widget', {'data-survey': survey, 'data-state': 'open'});
+    var root = mine.attachShadow({mode: 'open'});
     var style = el('style', {}, CSS);
     // dir: every language here is written left to right, whatever the host page's direction.
     var card = el('section', {'class': 'card', 'aria-label': t.label, lang: lang, dir: 'ltr', tabindex: '-1'});
@@ -153,7 +153,13 @@
     more.appendChild(label);
     more.appendChild(line);
 
-    function setState(state) { host.setAttribute('data-state', state); }
+    function setState(state) { mine.setAttribute('data-state', state); }
+    // Only this showing: a thanks timer still running must not hide a later showing.
+    function dismiss() {
+      clearTimeout(hideTimer);
+      mine.remove();
+      if (host === mine) host = null;
+    }
     function say(text, failed) { status.textContent = text; status.className = failed ? 'status error' : 'status'; }
     function busy(on) {
       [].forEach.call(scale.children, function (b) { b.setAttribute('aria-disabled', on ? 'true' : 'false'); });
@@ -230,13 +236,13 @@
       say(t.thanks);
       setState('sent');
       card.focus({preventScroll: true});
-      hideTimer = setTimeout(hide, HIDE_AFTER_MS);
+      hideTimer = setTimeout(dismiss, HIDE_AFTER_MS);
     }
 
     close.addEventListener('click', function () {
       // Closed without answering: not again in this browser session, unless asked.
       if (score === null) remember('sessionStorage', Date.now() + DAY_MS);
-      hide();
+      dismiss();
     });
     card.addEventListener('keydown', function (e) { if (e.key === 'Escape') close.click(); });
 
@@ -248,18 +254,14 @@
     card.appendChild(close);
     root.appendChild(style);
     root.appendChild(card);
-    host.nps = {hide: function () { clearTimeout(hideTimer); hide(); }};
-    document.body.appendChild(host);
-  }
-
-  function hide() {
-    if (host) host.remove();
-    host = null;
+    mine.nps = {hide: dismiss};
+    document.body.appendChild(mine);
   }
 
   // ---- the page's handle: window.NpsWidget.open([survey_id]) / .close([survey_id]) ------------------------
 
   var registry = window.NpsWidget = window.NpsWidget || {surveys: {}};
+  if (registry.surveys[survey]) return;  // the snippet twice on one page: one widget
   registry.surveys[survey] = {open: function () { whenReady(open); }, close: function () { if (host) host.nps.hide(); }};
   function each(id, action) {
     for (var s in registry.surveys) if (id === undefined || id === s) registry.surveys[s][action]();

@@ -95,13 +95,14 @@ def stored(stack, survey_id: str) -> list[dict]:
     return answer.json["responses"]
 
 
+def snippet(stack, survey_id: str, attrs: str = "", question: str | None = QUESTION) -> str:
+    asked = f'data-question="{question}"' if question else ""
+    return f'<script src="{stack.base_url}/widget.js" data-survey="{survey_id}" {asked} async {attrs}></script>'
+
+
 def host_page(stack, survey_id: str, *, hostile: bool = True, widget: bool = True, attrs: str = "",
               lang: str = "en", question: str | None = QUESTION) -> str:
-    asked = f'data-question="{question}"' if question else ""
-    script = (
-        f'<script src="{stack.base_url}/widget.js" data-survey="{survey_id}" {asked} async {attrs}></script>'
-        if widget else ""
-    )
+    script = snippet(stack, survey_id, attrs, question) if widget else ""
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1"><title>Acme shop</title>'
@@ -490,3 +491,26 @@ def test_an_answer_that_cannot_be_sent_says_so_and_can_be_tried_again(stack, bro
         page.locator("nps-widget button[data-score='6']").click()
         expect(page.get_by_role("status")).to_have_text(failed)
     assert stored(stack, survey_id) == []
+
+
+def test_the_snippet_twice_shows_one_widget_and_a_new_showing_outlives_the_last_thanks(stack, browser, site):
+    survey_id = new_survey(stack, "E2E widget: twice", [site.origin])
+    twice = host_page(stack, survey_id).replace("</body>", snippet(stack, survey_id) + "</body>")
+
+    with browser_page("widget-twice", browser=browser) as page:
+        page.clock.install()
+        page.goto(site.add(twice))
+        assert page.locator("script[data-survey]").count() == 2
+        expect(page.locator("nps-widget .card")).to_be_visible()
+        expect(page.locator("nps-widget")).to_have_count(1)
+        page.locator("nps-widget button[data-score='10']").click()
+        page.get_by_role("button", name="Send").click()  # no comment: straight to the thanks
+        expect(page.locator("nps-widget")).to_have_attribute("data-state", "sent")
+        page.get_by_role("button", name="Close").click()
+        page.evaluate("() => window.NpsWidget.open()")
+        expect(page.locator("nps-widget")).to_have_attribute("data-state", "open")
+        page.clock.run_for(10_000)
+        expect(page.locator("nps-widget .card")).to_be_visible()
+        expect(page.locator("nps-widget button[data-score]")).to_have_count(11)
+
+    assert [a["score"] for a in stored(stack, survey_id)] == [10]
