@@ -20,6 +20,6 @@ def erase_contact(contact_id):
     if not validation.ID_RE.match(contact_id):
         raise Invalid("contact_id is not valid.", fields={"contact_id": "invalid"})
     result = erasure.erase_contact(contact_id, tokens.utcnow())
-    if not result["contact_found"] and not result["responses_erased"] and not result["tasks_scrubbed"]:
+    if result is None:
         raise NotFound("No contact has this id.", code="contact_not_found")
     return json_response({"contact_id": contact_id, "erased": True, **result})

@@ -34,6 +34,9 @@ REVENUE_COLUMN = re.compile(r"^(revenue[:_ ])?(\d{4}-(0[1-9]|1[0-2]))$")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+NESTED = "nested too deeply"
+
+
 class RowError(Exception):
     pass
 
@@ -49,13 +52,18 @@ def rows(body: str, content_type: str) -> Iterator[tuple[int, dict | None, str |
             except ValueError:
                 yield number, None, "not valid JSON"
                 continue
+            except RecursionError:
+                yield number, None, NESTED
+                continue
             if not isinstance(value, dict):
                 yield number, None, "not a JSON object"
                 continue
             yield number, value, None
         return
     if content_type == CSV:
-        reader = csv.reader(io.StringIO(body, newline=""))
+        # strict: a quote that is never closed ends in an error at the end of the file instead of one cell
+        # that silently holds every row after it.
+        reader = csv.reader(io.StringIO(body, newline=""), strict=True)
         try:
             header = next(reader)
         except StopIteration:
@@ -66,19 +74,33 @@ def rows(body: str, content_type: str) -> Iterator[tuple[int, dict | None, str |
         if len(set(header)) != len(header) or not all(header):
             raise Malformed("The CSV header has empty or repeated column names.")
         while True:
+            # A quoted cell may hold line breaks, so a row is named by the line it starts on.
+            start = reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:
-                yield reader.line_num, None, f"CSV error: {error}"
+                if "end of data" in str(error):
+                    # The reader ran to the end of the file inside a quoted cell: no row from here on can
+                    # be told apart, so all of them are refused, by name, rather than guessed at.
+                    yield start, None, (
+                        f"a quoted cell opened on line {start} is never closed: lines {start} to "
+                        f"{reader.line_num} (the end of the file) were not imported"
+                    )
+                    return
+                span = f" (lines {start} to {reader.line_num})" if reader.line_num > start else ""
+                yield start, None, f"CSV error: {error}{span}"
                 continue
+            end = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                yield reader.line_num, None, f"has {len(cells)} cells, the header has {len(header)}"
+                spans = f" (a quoted cell runs from line {start} to line {end}: check for a stray quote)" \
+                    if end > start else ""
+                yield start, None, f"has {len(cells)} cells, the header has {len(header)}{spans}"
                 continue
-            yield reader.line_num, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, None
+            yield start, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, None
         return
     raise UnsupportedMediaType("Send imports as text/csv (with a header row) or application/x-ndjson.")
 
@@ -102,6 +124,8 @@ def account_row(row: dict) -> dict:
             revenue = json.loads(revenue)
         except ValueError:
             raise RowError('revenue must be a JSON object like {"2026-01": 1200}') from None
+        except RecursionError:
+            raise RowError(f"revenue: {NESTED}") from None
     for key in [k for k in row if REVENUE_COLUMN.match(k)]:
         revenue = dict(revenue or {})
         revenue[REVENUE_COLUMN.match(key).group(2)] = _number(row.pop(key), f"revenue for {key}")

@@ -1,11 +1,13 @@
 """Inviting contacts: upsert each contact (its PII stays in the contacts table), skip the unsubscribed and
-the recently invited, and sign links for the rest."""
+the recently invited, and sign links for the rest. Each invitation is one transaction with its contact's
+stamp (last_invited, PII, the invitation's id in invitation_ids, which erasure uses to find every link)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import config
 from chalicelib.domain import tokens
@@ -57,15 +59,9 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
             )
         else:
             condition &= Contact.last_invited.does_not_exist()
-        try:
-            stamp.update(actions=actions, condition=condition, add_version_condition=False)
-        except UpdateError as error:
-            if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
-                results.append({"contact_id": cid, "skipped": "throttled"})
-                continue
-            raise
+        actions.append(Contact.invitation_ids.set((Contact.invitation_ids | []).append([invitation_id])))
         expires = now + timedelta(days=s.link_ttl_days)
-        Invitation(
+        invitation = Invitation(
             invitation_id,
             survey_id=survey.survey_id,
             contact_id=cid,
@@ -74,7 +70,20 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
             created_at=now,
             expires_at=expires,
             key_id=s.active_link_key,
-        ).save()
+        )
+        # One transaction: the stamp that throttles the contact exists only with the invitation it stands
+        # for, so a failure between the two can no longer throttle a contact who was never invited.
+        try:
+            with TransactWrite(connection=Contact._get_connection().connection) as transaction:
+                transaction.update(stamp, actions=actions, condition=condition, add_version_condition=False)
+                transaction.save(invitation, condition=Invitation.invitation_id.does_not_exist())
+        except TransactWriteError as error:
+            # PynamoDB orders a transaction's items by kind (puts before updates): look at every reason.
+            reasons = getattr(error, "cancellation_reasons", None) or []
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+                results.append({"contact_id": cid, "skipped": "throttled"})
+                continue
+            raise
         common = dict(
             invitation_id=invitation_id,
             survey_id=survey.survey_id,
