@@ -195,7 +195,7 @@ class ContractGateway(LocalGateway):
 
     @staticmethod
     def _local_response(route: LocalRoute, path: str, headers: dict, body: bytes | None) -> dict:
-        query = dict(parse_qsl(urlsplit(path).query))
+        query = dict(parse_qsl(urlsplit(path).query, keep_blank_values=True))
         try:
             status, content_type, text = route(query, {k.lower(): v for k, v in headers.items()}, body)
         except Exception:

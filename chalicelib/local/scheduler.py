@@ -154,6 +154,7 @@ class Job:
     errors: int = 0
     last_result: object = None
     last_error: str | None = None
+    last_event_time: datetime | None = None  # the `time` of the last run's event (fire's `at`, or when due)
 
 
 class Scheduler:
@@ -239,6 +240,7 @@ class Scheduler:
         context = LambdaContext(job.name, memory_size=512, max_runtime_ms=900_000)
         with self._lock:
             job.fired += 1
+            job.last_event_time = at.astimezone(UTC)
             try:
                 result = job.handler(self.event(job, at), context)
             except Exception as error:
@@ -293,6 +295,7 @@ class Scheduler:
                 "fired": j.fired,
                 "errors": j.errors,
                 "last_error": j.last_error,
+                "last_event_time": j.last_event_time.isoformat() if j.last_event_time else None,
             }
             for j in self.jobs.values()
         ]

@@ -187,8 +187,10 @@ class StackProcess:
             self._reader.join(5)
 
 
-def start_stack(tmp_dir: Path, *, demo: bool = True, admin_token: str | None = None, extra_env=None):
-    """Start the local stack on a free port and wait until it is healthy and its banner is printed."""
+def start_stack(tmp_dir: Path, *, demo: bool = True, admin_token: str | None = None, extra_env=None,
+                ready: bool = True):
+    """Start the local stack on a free port and wait until it is healthy and (unless `ready` is False: the demo
+    may still be loading) its banner is printed."""
     from chalicelib.local.stack import READY_LINE, STACK_LABELS, parse_banner
 
     token = admin_token or f"local-e2e-{secrets.token_urlsafe(24)}"
@@ -217,6 +219,8 @@ def start_stack(tmp_dir: Path, *, demo: bool = True, admin_token: str | None = N
             if "could not start" in stack.stderr:
                 continue
             raise
+        if not ready:
+            return stack
         if not stack.wait_for_line(READY_LINE, START_TIMEOUT):
             stack.stop(signal.SIGKILL)
             raise RuntimeError(f"the stack printed no banner\n{stack.describe()}")
