@@ -65,6 +65,7 @@ svg.chart{width:100%;height:auto;display:block;max-width:100%}
 .chart-wrap{overflow-x:auto;margin:.25rem 0}
 .chart-wrap.wide svg.chart{min-width:34rem}
 .chart-wrap.narrow{max-width:40rem}
+@media (max-width:30rem){th,td{white-space:normal;padding:.3rem .35rem}}
 @media print{body{background:#fff}section{break-inside:avoid;border:0}}
 """
 
@@ -245,7 +246,7 @@ def _headline(doc: Mapping, money) -> str:
     rpp = _mapping(_get(doc, "revenue_per_nps_point"))
     if finite(rpp.get("monthly")) is None:
         rpp_card = _card("Revenue per NPS point", "not enough data",
-                         [f'<span class="reason">{_e(rpp.get("reason") or "not computed")}</span>'])
+                         [f'<span class="reason">{_e(_sentence(rpp.get("reason") or "not computed"))}</span>'])
     else:
         low, high = _interval(rpp.get("ci95"))
         rpp_card = _card(
@@ -269,6 +270,14 @@ def _headline(doc: Mapping, money) -> str:
     )
     return _section("headline", "Headline figures",
                     f'<div class="cards">{nps_card}{rpp_card}{risk_card}{health_card}</div>')
+
+
+def _sentence(text) -> str:
+    """A reason from the document as a sentence: capital first letter, full stop."""
+    text = str(text).strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def _interval(value) -> tuple[float | None, float | None]:
@@ -368,7 +377,7 @@ def _revenue_per_point(doc: Mapping, money) -> str:
     parts = [_wrap(chart, narrow=True)]
     if monthly is None:
         reason = rpp.get("reason") or "It has not been computed for this month."
-        parts.append(f'<p><strong>Not enough data.</strong> <span class="reason">{_e(reason)}</span></p>')
+        parts.append(f'<p><strong>Not enough data.</strong> <span class="reason">{_e(_sentence(reason))}</span></p>')
     else:
         annual_low = None if low is None else 12 * low
         annual_high = None if high is None else 12 * high

@@ -259,11 +259,12 @@ def test_null_revenue_per_point_shows_the_reason(history):
     current = document(MONTH, COUNTS[MONTH], revenue_per_nps_point=null)
     root = tree(render_report(MONTH, current, history[:-1] + [current]))
     text = section_text(root, "revenue-per-point")
-    assert REASON in text and "Not enough data" in text and CAVEAT in text
+    shown = "N" + REASON[1:] + "."  # the reason, as a sentence
+    assert shown in text and "Not enough data" in text and CAVEAT in text
     rpp = chart(root, "revenue-per-point")
     assert not with_class(rpp, "circle", "estimate")
     assert "not enough data" in "".join(rpp.itertext())
-    assert REASON in section_text(root, "headline")
+    assert shown in section_text(root, "headline")
 
 
 def test_close_the_loop_figures(current, history):

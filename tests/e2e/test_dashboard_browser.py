@@ -160,3 +160,21 @@ def test_the_dashboard_needs_the_admin_token(stack):
     assert page.headers["Content-Type"].startswith("text/html")
     assert "<script" not in page.text and "https://" not in page.text
     assert stack.get("/local/dashboard.json?minutes=0").status == 422
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_the_dashboard_fits_the_screen(stack, browser, width):
+    """No sideways scroll from a small phone up; every chart fits its widget; the hourly charts are labelled in
+    hours."""
+    with browser_page(f"dashboard-{width}", browser=browser, viewport={"width": width, "height": 900}) as page:
+        page.goto(f"{stack.base_url}/local/dashboard?token={stack.admin_token}&refresh=0")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "sideways scroll"
+        overflowing = page.evaluate("""() => [...document.querySelectorAll('section.widget')].filter(w => {
+            const svg = w.querySelector('svg.chart');
+            return svg.getBoundingClientRect().right > w.getBoundingClientRect().right + 0.5;
+        }).map(w => w.dataset.widget)""")
+        assert overflowing == []
+        labels = page.locator('section[data-widget="detractors-per-hour"] svg.chart text.x-label')
+        if labels.count():
+            assert all(text.endswith(":00") for text in labels.all_text_contents())
+        screenshot(page, f"dashboard-{width}")

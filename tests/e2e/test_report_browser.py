@@ -164,3 +164,43 @@ def test_the_report_page_needs_the_admin_token(stack, report_month):
         answer = page.goto(f"{stack.base_url}/v1/reports/{END_MONTH}")
         assert answer.status == 401
         assert json.loads(answer.text())["error"]["code"] == "unauthorized"
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_the_banners_signed_report_link_opens_in_a_browser_without_the_admin_token(stack, width):
+    """The banner prints a short-lived signed link to last month's report: a browser opens it with no admin token
+    anywhere (not in the URL, not in a header), and the page fits the screen."""
+    line = stack.banner["Monthly report"]
+    url = line.split(" ", 1)[0]
+    assert url.startswith(f"{stack.base_url}/r/"), line
+    assert stack.admin_token not in line
+    assert "valid 15 minutes" in line
+    with browser_page(f"report-link-{width}", viewport={"width": width, "height": 900}) as page:
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        answer = page.goto(url)
+        assert answer.status == 200, answer.text()
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["cache-control"] == "no-store"
+        expect(page.locator("h1")).to_contain_text("NPS and revenue report")
+        expect(page.locator("header .meta")).to_contain_text("Computed ")
+        expect(page.locator(".caveat")).to_have_count(1)
+        expect(page.locator("#definitions")).to_contain_text("docs/metrics.md")
+        assert no_sideways_scroll(page), "the report scrolls sideways"
+        screenshot(page, f"report-{width}")
+    assert all(url.startswith(stack.base_url + "/") for url in requested), requested
+
+
+def test_a_report_link_asked_for_through_the_api_opens_the_computed_month(stack, report_month):
+    answer = stack.post(f"/v1/reports/{END_MONTH}/link")
+    assert answer.status == 200, answer.text
+    with browser_page("report-link-api") as page:
+        opened = page.goto(answer.json["url"])
+        assert opened.status == 200
+        expect(page.locator("h1")).to_contain_text("June 2023")
+    tampered = answer.json["url"][:-3] + ("AAA" if not answer.json["url"].endswith("AAA") else "BBB")
+    assert stack.get(tampered.removeprefix(stack.base_url), token=None).status == 403
