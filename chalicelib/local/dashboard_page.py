@@ -289,7 +289,7 @@ def chart(widget: dict) -> str:
 STYLE = """
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2433;
-overflow-wrap:anywhere}
+overflow-wrap:break-word}
 header{padding:16px 24px;background:#fff;border-bottom:1px solid #e3e6eb}
 h1{font-size:20px;margin:0 0 4px}
 header p{margin:2px 0;color:#5b6474;font-size:13px}

@@ -461,7 +461,7 @@ def _loop(doc: Mapping) -> str:
     pending = eff.get("pending_until")
     if pending:
         parts.append(f'<p class="muted">Retention is known once that month has ended: recompute after '
-                     f"{_e(pending)}.</p>")
+                     f"{_e(fmt_time(pending))}.</p>")
     counts = [finite(within.get("accounts")), finite(late.get("accounts"))]
     if any(c is not None and c < SMALL_GROUP for c in counts):
         parts.append(f'<p class="muted">Fewer than {SMALL_GROUP} accounts in a group: read the comparison with '

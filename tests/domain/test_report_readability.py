@@ -58,6 +58,11 @@ def test_the_computation_time_is_readable():
     text = text_of(page(document(MONTH, COUNTS[MONTH])))
     assert "Computed 1 Nov 2026, 03:00 UTC" in text
     assert "2026-11-01T03:00:00Z" not in text
+    pending = document(MONTH, COUNTS[MONTH])
+    pending["loop"]["effectiveness"]["pending_until"] = "2027-02-01T00:00:00Z"
+    text = text_of(page(pending))
+    assert "recompute after 1 Feb 2027, 00:00 UTC" in text
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d", text), "a raw ISO time on the page"
 
 
 def test_the_causal_caveat_is_said_once_in_plain_words(doc):
