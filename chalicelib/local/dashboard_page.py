@@ -162,6 +162,12 @@ def _iso(stamp: float) -> str:
     return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _readable(iso: str) -> str:
+    """ "2026-12-02T08:00:39Z" -> "08:00:39 UTC on 2 Dec 2026"."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return f"{moment:%H:%M:%S} UTC on {moment.day} {moment:%b %Y}"
+
+
 def _hhmm(stamp: int) -> str:
     return datetime.fromtimestamp(stamp, UTC).strftime("%H:%M")
 
@@ -392,7 +398,8 @@ def render(model: dict, *, refresh: int = REFRESH_SECONDS, stage: str = "dev") -
         f"<header><h1>NPS operations dashboard — local stack, stage {_esc(stage)}</h1>"
         f"<p>The CloudWatch dashboard's definition (chalicelib/ops/dashboard.py) with the metrics this stack "
         f"collected: the EMF lines its functions printed, and what Lambda, SQS and API Gateway would publish "
-        f"for its invocations. Last {model['minutes']} minutes to {_esc(model['generated_at'])} (times in UTC, "
+        f"for its invocations. Last {model['minutes']} minutes to {_esc(_readable(model['generated_at']))} "
+        "(times in UTC, "
         f"one datapoint per {model['period'] // 60} min; hourly widgets: the last {HOURS} hours, one per hour; "
         f"<code>?minutes=</code> changes the window). "
         + (f"Refreshes every {int(refresh)} s." if refresh > 0 else "")
