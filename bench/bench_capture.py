@@ -1,7 +1,10 @@
 """Capture path figures:
 
 - DynamoDB requests per captured response once the survey settings are cached (goal: 1 write, 0 reads), for
-  an email link answer and a widget answer, through the real Chalice app on moto;
+  an email link answer (a gesture with its submission id, and a dwell kept pending), a widget answer and a
+  widget answer with a signed identity, through the real Chalice app on moto;
+- what settling pending one-click answers costs: requests per 1,000 pending answers, and the idle cost of the
+  rate(1 minute) schedule;
 - `import app` time in a fresh interpreter divided by `import boto3` time (goal: at most 1.5);
 - p50/p95 latency of a capture over HTTP through the local stack (`python -m chalicelib.local.stack`).
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -21,6 +25,8 @@ import urllib.request
 from common import ROOT, RequestCounter, moto_tables, save_result
 
 RUNS = 9
+# The service refuses to start without link keys (outside the local stack); the bench brings its own.
+os.environ.setdefault("LINK_SIGNING_KEYS", "bench:bench-only-link-signing-key")
 
 
 def requests_per_capture() -> dict:
@@ -60,7 +66,86 @@ def requests_per_capture() -> dict:
         counter.enabled = False
         out["widget"] = {"answers": n, "requests": dict(counter.calls),
                          "writes_per_response": counter.writes / n, "reads_per_response": counter.reads / n}
+
+        invites = json.loads(client.http.post(f"/v1/surveys/{survey['survey_id']}/invitations", headers=auth,
+                                              body=json.dumps({"contacts": [
+                                                  {"contact_id": f"d{i}", "account_id": "a1"} for i in range(n)
+                                              ]})).body)["invitations"]
+        for name, signal in (("email_link_dwell", "dwell"), ("email_link_gesture", "gesture")):
+            counter.reset()
+            counter.enabled = True
+            for inv in invites:
+                body = {"score": 9, "signal": signal, "view": secrets.token_hex(12),
+                        "submission": secrets.token_hex(12)}
+                r = client.http.post("/" + inv["link"].split("/", 3)[3], headers={"Content-Type": "application/json"},
+                                     body=json.dumps(body))
+                assert r.status_code in (200, 201), r.body
+            counter.enabled = False
+            out[name] = {"answers": n, "requests": dict(counter.calls), "writes_per_response": counter.writes / n,
+                         "reads_per_response": counter.reads / n}
+
+        from chalicelib.domain import tokens
+
+        counter.reset()
+        counter.enabled = True
+        for i in range(n):
+            contact = f"w{i}"
+            identity = tokens.identity_signature(survey["identity_secret"], contact, "a1")
+            r = client.http.post(f"/v1/surveys/{survey['survey_id']}/responses",
+                                 headers={"Content-Type": "application/json", "Origin": "https://shop.example.com"},
+                                 body=json.dumps({"score": 3, "contact_id": contact, "account_id": "a1",
+                                                  "identity": identity}))
+            assert r.status_code == 201, r.body
+        counter.enabled = False
+        out["widget_with_identity"] = {"answers": n, "requests": dict(counter.calls),
+                                       "writes_per_response": counter.writes / n,
+                                       "reads_per_response": counter.reads / n}
     return out
+
+
+def settle_cost(pending: int = 1000) -> dict:
+    """Requests of one settle run over `pending` answers kept pending (half of them a scanner's, with two
+    different scores), and of a run with nothing to settle (what the schedule costs every minute)."""
+    from datetime import timedelta
+
+    from chalicelib.domain import tokens
+    from chalicelib.events.settle import run_settle
+    from chalicelib.store import responses as response_store
+
+    with moto_tables():
+        counter = RequestCounter().install()
+        now = tokens.utcnow()
+        counter.enabled = True
+        started = time.perf_counter()
+        idle = run_settle(now)
+        idle_seconds = time.perf_counter() - started
+        counter.enabled = False
+        idle_requests = dict(counter.calls)
+        for i in range(pending):
+            common = dict(response_id=f"rsp_bench_{i}", survey_id="srv_bench", touchpoint=None, signal="dwell",
+                          now=now)
+            response_store.answer_by_link(answer={"score": 8}, view=f"view-{i:06d}a", **common)
+            if i % 2:
+                response_store.answer_by_link(answer={"score": 2}, view=f"view-{i:06d}b", **common)
+        counter.reset()
+        counter.enabled = True
+        started = time.perf_counter()
+        result = run_settle(now + timedelta(seconds=91))
+        seconds = time.perf_counter() - started
+        counter.enabled = False
+        assert result["counted"] + result["excluded"] == pending, result
+        per_day = 24 * 60
+        return {
+            "pending": pending,
+            "result": result,
+            "requests": dict(counter.calls),
+            "requests_per_1000": {k: v * 1000 / pending for k, v in counter.calls.items()},
+            "run_seconds_on_moto": round(seconds, 2),
+            "idle_run": {"result": idle, "requests": idle_requests, "seconds_on_moto": round(idle_seconds, 3)},
+            "schedule": {"expression": "rate(1 minute)", "invocations_per_day": per_day,
+                         "invocations_per_30_days": per_day * 30,
+                         "idle_queries_per_30_days": idle_requests.get("Query", 0) * per_day * 30},
+        }
 
 
 def fresh_import_seconds(statement: str) -> float:
@@ -137,7 +222,8 @@ def stack_latency(samples: int = 200) -> dict:
 
 
 def main() -> None:
-    result = {"requests_per_capture": requests_per_capture(), "import_time": import_ratio()}
+    result = {"requests_per_capture": requests_per_capture(), "settle_pending": settle_cost(),
+              "import_time": import_ratio()}
     try:
         result["local_stack_capture_latency"] = stack_latency()
     except (RuntimeError, OSError) as error:

@@ -229,10 +229,10 @@ class WidgetWrite:
 
 
 def _transact():
-    from pynamodb.connection import Connection
     from pynamodb.transactions import TransactWrite
 
-    return TransactWrite(connection=Connection(region=Response.Meta.region, host=Response.Meta.host))
+    # The responses model's own connection: one botocore client per process, not one per answer.
+    return TransactWrite(connection=Response._get_connection().connection)
 
 
 def _cancelled_at(error: TransactWriteError) -> list[bool]:
