@@ -99,6 +99,18 @@
     return node;
   }
 
+  // A constructed style sheet is not inline CSS to a host page's Content-Security-Policy, so a page whose
+  // style-src refuses 'unsafe-inline' still styles the widget; a <style> element only where browsers lack them.
+  function style(root) {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.appendChild(el('style', {}, CSS));
+    }
+  }
+
   // ---- the throttle: this browser answered recently, or closed the widget in this session -------------------
 
   function storedUntil(storage) {
@@ -133,7 +145,6 @@
     var hideTimer = null;
     var mine = host = el('nps-widget', {'data-survey': survey, 'data-state': 'open'});
     var root = mine.attachShadow({mode: 'open'});
-    var style = el('style', {}, CSS);
     // dir: every language here is written left to right, whatever the host page's direction.
     var card = el('section', {'class': 'card', 'aria-label': t.label, lang: lang, dir: 'ltr', tabindex: '-1'});
     var q = el('p', {'class': 'question'}, question);
@@ -252,7 +263,7 @@
     card.appendChild(status);  // above the comment field: the confirmation is read first
     card.appendChild(more);
     card.appendChild(close);
-    root.appendChild(style);
+    style(root);
     root.appendChild(card);
     mine.nps = {hide: dismiss};
     document.body.appendChild(mine);
