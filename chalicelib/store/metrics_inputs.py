@@ -126,7 +126,8 @@ def accounts(segments: int = 1) -> Iterator[AccountRow]:
 
 
 def invitations(month: str) -> dict[str, tuple[int, int]]:
-    """Per survey: invitations sent in the month, and how many of them have a response."""
+    """Per survey: invitations sent in the month, and how many of them have a counted response (a pending or
+    excluded one, such as a mail scanner's, is no answer yet)."""
     bind()
     out = {}
     for survey in Survey.scan(attributes_to_get=["survey_id"]):
@@ -136,8 +137,8 @@ def invitations(month: str) -> dict[str, tuple[int, int]]:
         responded = 0
         keys = [tokens.stable_id("rsp", i) for i in ids]
         for start in range(0, len(keys), 100):
-            found = Response.batch_get(keys[start : start + 100], attributes_to_get=["response_id"])
-            responded += sum(1 for _ in found)
+            found = Response.batch_get(keys[start : start + 100], attributes_to_get=["response_id", "status"])
+            responded += sum(1 for r in found if r.status in (None, "counted"))
         out[survey.survey_id] = (len(ids), responded)
     return out
 

@@ -325,3 +325,21 @@ def test_report_links_need_a_computed_month_and_an_admin_token(api, clock):
     assert api.post(f"/v1/reports/{MONTH}/link", token=None).status_code == 401
     assert api.post("/v1/reports/2026-13/link").status_code == 422
     assert api.post(f"/v1/reports/{MONTH}/link?ttl=99999").status_code == 422
+
+
+def test_the_response_rate_counts_only_counted_answers(api, survey, clock):
+    """An invitation whose response is pending or excluded (a mail scanner's) has not been answered yet."""
+    from support import path_of
+
+    from chalicelib.store.models import Response
+
+    contacts = [{"contact_id": f"c-{n}", "account_id": "acc-1"} for n in range(4)]
+    invitations = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
+                           {"contacts": contacts}).json["invitations"]
+    assert api.post(path_of(invitations[0]["link"]), {"score": 9}, token=None).status_code == 201
+    for invitation, status in zip(invitations[1:3], ("pending", "excluded"), strict=True):
+        Response(tokens.stable_id("rsp", invitation["invitation_id"]), survey_id=survey["survey_id"],
+                 invitation_id=invitation["invitation_id"], score=10, channel="email", first_submitted_at=NOW,
+                 submitted_at=NOW, month="2026-10", month_shard="2026-10#0", status=status).save()
+    rate = api.post("/v1/metrics/2026-10/recompute").json["response_rate"][survey["survey_id"]]
+    assert rate == {"invited": 4, "responded": 1, "rate": 0.25}
