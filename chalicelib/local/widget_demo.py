@@ -20,7 +20,7 @@ div, section, p {margin: 24px !important; display: block}
 HOST_CSS = """
 body {font: 16px/1.5 Georgia, serif; margin: 0; background: #fbf8f2; color: #2d2a26}
 main {max-width: 40rem; margin: 0 auto; padding: 1rem 1rem 16rem}
-h1 {font-size: 1.6rem} pre {white-space: pre-wrap; overflow-wrap: anywhere; background: #f1ece2; padding: .6rem}
+h1 {font-size: 1.6rem} code {white-space: nowrap} pre {white-space: pre-wrap; overflow-wrap: anywhere; background: #f1ece2; padding: .6rem}
 button {font: inherit; background: #1f4fd1; color: #fff; border: 0; border-radius: 4px; padding: .5rem 1rem}
 """
 
@@ -55,7 +55,7 @@ def widget_demo_page(base_url: str, survey_id: str, question: str) -> str:
 <h1>Widget demo</h1>
 <p>This page embeds the widget with the snippet below. After an answer this browser does not see it again for the
 survey's <code>throttle_days</code>; the button or <code>?force=1</code> shows it anyway.</p>
-<p><button id="open" type="button">Open the widget</button></p>
+<p><button id="open" type="button" style="background:#1f4fd1;color:#fff">Open the widget</button></p>
 <p>Try: <a href="?survey={survey}&amp;hostile=1&amp;force=1">a page with hostile CSS</a> ·
 <a href="?survey={survey}&amp;lang=de&amp;force=1">German</a> ·
 <a href="?survey={survey}&amp;lang=fr&amp;force=1">French</a> ·

@@ -431,19 +431,21 @@ def test_data_lang_chooses_the_widgets_strings(stack, browser, site, attrs, page
             screenshot(page, "widget-lang-de-320")
 
 
-def test_the_demo_page_shows_the_widget_on_hostile_css_and_records_a_click(stack, browser):
+@pytest.mark.parametrize("variant", ["plain", "hostile"])
+def test_the_demo_page_shows_the_widget_and_records_a_click(stack, browser, variant):
     survey_id = new_survey(stack, "E2E widget: demo page", [stack.base_url])
-    demo_url = f"{stack.base_url}/local/widget-demo?survey={survey_id}&hostile=1"
+    demo_url = f"{stack.base_url}/local/widget-demo?survey={survey_id}" + ("&hostile=1" if variant == "hostile" else "")
 
-    with browser_page("widget-demo-hostile", browser=browser, viewport={"width": 390, "height": 844}) as page:
+    with browser_page(f"widget-demo-{variant}", browser=browser, viewport={"width": 390, "height": 844}) as page:
         page.goto(demo_url)
         card = page.locator("nps-widget .card")
         expect(card).to_be_visible()
         expect(card).to_contain_text(QUESTION)
-        assert page.locator("h1").evaluate("e => getComputedStyle(e).fontSize") == "28px"  # hostile CSS is on
+        hostile = page.locator("h1").evaluate("e => getComputedStyle(e).fontSize") == "28px"
+        assert hostile == (variant == "hostile")
         assert_inside(box_of(card), {"x": 0, "y": 0, "width": 390, "height": 844}, "card")
         assert_readable(page, {QUESTION, "0", "10"})
-        screenshot(page, "widget-demo-hostile-390")
+        screenshot(page, f"widget-demo-{variant}-390")
         page.locator("nps-widget button[data-score='10']").click()
         expect(page.get_by_role("status")).to_have_text("Thank you! Your score is recorded.")
 
