@@ -20,7 +20,8 @@ div, section, p {margin: 24px !important; display: block}
 HOST_CSS = """
 body {font: 16px/1.5 Georgia, serif; margin: 0; background: #fbf8f2; color: #2d2a26}
 main {max-width: 40rem; margin: 0 auto; padding: 1rem 1rem 16rem}
-h1 {font-size: 1.6rem} code {white-space: nowrap} pre {white-space: pre-wrap; overflow-wrap: anywhere; background: #f1ece2; padding: .6rem}
+h1 {font-size: 1.6rem} code {white-space: nowrap}
+pre {white-space: pre-wrap; overflow-wrap: anywhere; background: #f1ece2; padding: .6rem}
 button {font: inherit; background: #1f4fd1; color: #fff; border: 0; border-radius: 4px; padding: .5rem 1rem}
 """
 
