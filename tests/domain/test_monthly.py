@@ -1,6 +1,5 @@
 """The monthly metrics document: hand-worked examples of every figure, and property tests against a deliberately
-simple re-implementation written here straight from METRICS.md (and the module docstrings, where METRICS.md
-leaves a choice open)."""
+simple re-implementation written here straight from docs/metrics.md."""
 
 from __future__ import annotations
 
@@ -432,7 +431,7 @@ def test_only_the_top_ten_themes():
     assert [t["revenue"] for t in themes["by_revenue"]] == [100.0 * i for i in range(12, 2, -1)]
 
 
-# ---- property tests against a brute-force reading of METRICS.md -----------------------------------------
+# ---- property tests against a brute-force reading of docs/metrics.md ------------------------------------
 
 CONTACTS = ["c1", "c2", "c3", None]
 THEME_NAMES = ["price", "support", "billing"]

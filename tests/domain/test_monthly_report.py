@@ -1,4 +1,4 @@
-"""The monthly report page: self-contained HTML with inline SVG charts, built from METRICS.md documents."""
+"""The monthly report page: self-contained HTML with inline SVG charts, built from metrics documents."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ REASON = ("needs at least 10 promoter and 10 detractor accounts in the pooled co
 
 
 def nps_fields(promoters: int, passives: int, detractors: int) -> dict:
-    """METRICS.md NPS fields, computed here the plain way."""
+    """The NPS fields of docs/metrics.md, computed here the plain way."""
     n = promoters + passives + detractors
     if n == 0:
         return {"nps": None, "moe95": None, "n": 0, "promoters": 0, "passives": 0, "detractors": 0,
