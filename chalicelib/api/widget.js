@@ -177,7 +177,8 @@
     }
 
     function post(body, done, failed) {
-      body.page = location.href.slice(0, 2048);
+      // Where the answer came from, without the query and fragment, which can carry a visitor's email or a token.
+      body.page = (location.origin + location.pathname).slice(0, 2048);
       // Passed through as rendered by the site's server; the API checks the signature.
       if (who.contact_id && who.identity) {
         body.contact_id = who.contact_id;

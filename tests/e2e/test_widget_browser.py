@@ -316,7 +316,8 @@ def test_a_comment_after_the_score_reaches_the_stored_response_then_the_widget_h
     with browser_page("widget-comment", browser=browser, viewport={"width": 390, "height": 844}) as page:
         page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
         page.clock.install()
-        page.goto(site.add(host_page(stack, survey_id)))
+        url = site.add(host_page(stack, survey_id))
+        page.goto(url + "?email=jane%40example.com&reset=secret#account")
         page.locator("nps-widget button[data-score='9']").click()
         expect(page.get_by_role("status")).to_have_text("Thank you! Your score is recorded.")
         # Counted at once, before any comment.
@@ -335,6 +336,7 @@ def test_a_comment_after_the_score_reaches_the_stored_response_then_the_widget_h
     assert posts[0].headers["idempotency-key"] == posts[1].headers["idempotency-key"]
     assert (first["score"], "comment" in first) == (9, False)
     assert (second["score"], second["comment"]) == (9, comment)
+    assert first["page"] == second["page"] == url, "the page's address without its query and fragment"
     [answer] = stored(stack, survey_id)
     assert (answer["score"], answer["comment"]) == (9, comment), "H1's comment follow-up on the same key"
 
