@@ -158,3 +158,59 @@ def test_cli_imports_a_100k_row_file_in_pages(api, tmp_path, monkeypatch):
     assert "account_id" in report["rejected"][0]["error"]
     assert Account.count() == 100_000
     assert Account.get("acc-099999").revenue.as_dict() == {"2026-01": 999}
+
+
+# ---- inputs that used to 500 or to lose rows silently ------------------------------------------------------
+
+
+def test_an_ndjson_line_nested_5000_deep_is_rejected_by_number_and_the_others_import(api, survey):
+    rows = history_rows(survey["survey_id"], datetime.now(timezone.utc))
+    deep = '{"external_id": "deep", "comment": ' + "[" * 5000 + "]" * 5000 + "}"
+    text = "\n".join([json.dumps(rows[0]), deep, json.dumps(rows[1])]) + "\n"
+    r = post_import(api, "responses", text, NDJSON)
+    assert r.status_code == 200, r.body
+    assert r.json["accepted"] == 2 and r.json["written"] == 2
+    assert r.json["rejected"] == [{"line": 2, "error": "nested too deeply"}]
+    nested = '{"x": ' * 5000 + "1" + "}" * 5000
+    accounts = '{"account_id": "a-1"}\n' + '{"account_id": "a-2", "revenue": ' + nested + "}\n"
+    r = post_import(api, "accounts", accounts, NDJSON)
+    assert r.status_code == 200 and r.json["accepted"] == 1
+    assert r.json["rejected"] == [{"line": 2, "error": "nested too deeply"}]
+
+
+def test_a_csv_revenue_cell_nested_3000_deep_is_rejected_by_number(api):
+    deep = '"' + ('{"2026-01": ' * 3000 + "1" + "}" * 3000).replace('"', '""') + '"'
+    text = f"account_id,name,revenue\na-1,One,\na-2,Two,{deep}\na-3,Three,\"{{\"\"2026-01\"\": 5}}\"\n"
+    r = post_import(api, "accounts", text, CSV)
+    assert r.status_code == 200, r.body
+    assert r.json["accepted"] == 2 and r.json["rejected"] == [{"line": 3, "error": "revenue: nested too deeply"}]
+    assert sorted(a.account_id for a in Account.scan()) == ["a-1", "a-3"]
+    assert Account.get("a-3").revenue.as_dict() == {"2026-01": 5}
+
+
+def test_an_unterminated_quote_refuses_the_rest_of_the_file_by_name_instead_of_swallowing_it(api):
+    text = 'account_id,name\na-1,One\na-2,"Two\na-3,Three\na-4,Four\n'
+    r = post_import(api, "accounts", text, CSV)
+    assert r.status_code == 200, r.body
+    assert r.json["accepted"] == 1 and [a.account_id for a in Account.scan()] == ["a-1"]
+    (rejected,) = r.json["rejected"]
+    assert rejected["line"] == 3 and "never closed" in rejected["error"] and "lines 3 to 5" in rejected["error"]
+
+
+def test_a_stray_quote_that_joins_rows_names_the_lines_it_joined(api):
+    text = 'account_id,name\na-1,"One\na-2,Two\na-3,"Th"ree\na-4,Four\n'
+    r = post_import(api, "accounts", text, CSV)
+    assert r.status_code == 200, r.body
+    assert [a.account_id for a in Account.scan()] == ["a-4"]
+    (rejected,) = r.json["rejected"]
+    assert rejected["line"] == 2 and "lines 2 to 4" in rejected["error"]
+
+
+def test_a_quoted_cell_with_a_line_break_still_imports_and_rows_are_named_by_their_first_line(api, survey):
+    sid = survey["survey_id"]
+    text = ("external_id,survey_id,score,comment,submitted_at\n"
+            f'm-1,{sid},4,"Two\nlines",2026-01-05T10:00:00Z\n'
+            f"m-2,{sid},11,,2026-01-05T10:00:00Z\n")
+    r = post_import(api, "responses", text, CSV)
+    assert r.json["accepted"] == 1 and r.json["rejected"][0]["line"] == 4
+    assert Response.get(r_id(api, "m-1")).comment == "Two\nlines"

@@ -162,3 +162,44 @@ def test_a_closed_survey_invites_nobody(api, survey):
     assert_error(api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
                           {"contacts": [{"contact_id": "c", "account_id": "a"}]}), 410, "survey_closed")
     assert Contact.count() == 0 and Invitation.count() == 0
+
+
+def test_a_failed_invitation_write_leaves_the_contact_invitable(api, survey):
+    """The stamp on the contact and the invitation are one transaction: when the write that stores the
+    invitation fails, the contact is not stamped either, so a retry invites them (it used to answer
+    `throttled` for a contact who never got a link)."""
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    original = BaseClient._make_api_call
+    invitations_table = Invitation.Meta.table_name
+
+    def failing(self, operation, params):
+        if self.meta.service_model.service_name == "dynamodb" and invitations_table in repr(params) and (
+                operation in ("PutItem", "TransactWriteItems", "BatchWriteItem")):
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation)
+        return original(self, operation, params)
+
+    body = {"contacts": [{"contact_id": "con-1", "account_id": "acc-1", "email": "ana@example.com"}]}
+    BaseClient._make_api_call = failing
+    try:
+        failed = api.post(f"/v1/surveys/{survey['survey_id']}/invitations", body)
+    finally:
+        BaseClient._make_api_call = original
+    assert failed.status_code == 500 and "injected" not in failed.body.decode()
+    assert Invitation.count() == 0
+    stamped = [c for c in Contact.scan() if c.last_invited is not None]
+    assert stamped == [], "no contact may be throttled by an invitation that was never stored"
+    (result,) = api.post(f"/v1/surveys/{survey['survey_id']}/invitations", body).json["invitations"]
+    assert "skipped" not in result and result["invitation_id"].startswith("inv_")
+    contact = Contact.get("con-1")
+    assert list(contact.invitation_ids) == [result["invitation_id"]] and contact.email == "ana@example.com"
+
+
+def test_each_invitation_is_appended_to_the_contact(api, survey):
+    other = api.post("/v1/surveys", {"name": "Other"}).json["survey_id"]
+    first = invite(api, survey["survey_id"], "con-1")[0]["invitation_id"]
+    second = invite(api, other, "con-1")[0]["invitation_id"]
+    assert invite(api, other, "con-1")[0]["skipped"] == "throttled"
+    assert list(Contact.get("con-1").invitation_ids) == [first, second]
+    assert {i.invitation_id for i in Invitation.scan()} == {first, second}
