@@ -107,7 +107,8 @@ def test_the_dashboard_shows_the_responses_sent_through_the_stack(stack, browser
     assert nps["window"] == pytest.approx(100 * (p - d) / (p + pa + d), abs=1e-6)
     assert series(after, "Lambda duration (p95)", "duration_response_stream")["latest"] is not None
     assert series(after, "Lambda errors", "errors_response_stream")["window"] == 0
-    assert series(after, "On-failure queue depth", "failed_batches")["latest"] == 0
+    failure_queue = next(w["title"] for w in after["widgets"] if any(s["id"] == "failed_batches" for s in w["series"]))
+    assert series(after, failure_queue, "failed_batches")["latest"] == 0
 
     # What a person sees: the same numbers on the page, every widget of the definition, charts drawn.
     with browser_page("dashboard", browser=browser) as page:
