@@ -106,3 +106,17 @@ def test_an_anonymous_detractor_counts_but_opens_no_task(api, survey, capsys):
     assert (fact.category, fact.account_id, fact.contact_id) == ("detractor", None, None)
     lines = emf_lines(capsys.readouterr().out)
     assert metric_total(lines, "Detractors") == 1 and metric_total(lines, "TasksOpened") == 0
+
+
+def test_when_the_notes_are_full_a_rescore_updates_the_task_without_another_note(api, link):
+    reader = StreamReader()
+    answer(api, link, {"score": 1})
+    assert deliver(handle_stream_event, reader.read()) == []
+    (task,) = LoopTask.scan()
+    for i in range(100):
+        assert api.patch(f"/v1/tasks/{task.task_id}", {"note": f"Attempt {i}"}).status_code == 200
+    answer(api, link, {"score": 3, "comment": "Still waiting", "drivers": ["support"]})
+    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    after = only_task(api)
+    assert (after["score"], after["comment"], after["drivers"]) == (3, "Still waiting", ["support"])
+    assert len(after["notes"]) == 100 and after["notes"][-1]["text"] == "Attempt 99"
