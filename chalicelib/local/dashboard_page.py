@@ -30,7 +30,7 @@ DEFAULT_MINUTES = 30
 HOURS = 24  # the hourly widgets' window (the store keeps a day of hourly buckets)
 REFRESH_SECONDS = 10
 NO_LOCAL_DATA = "no local data"
-CHART_WIDTH = 640.0
+CHART_WIDTH = 520.0  # narrow enough that axis labels stay legible when a phone scales the chart down
 CHART_HEIGHT = 240.0
 COLORS = (*svg.PALETTE, "#0e7490", "#a16207", "#be185d", "#4d7c0f", "#334155")
 
@@ -247,15 +247,15 @@ def chart(widget: dict) -> str:
     for tick in svg.nice_ticks(y_min, y_max, 5):
         ty = y(tick)
         parts.append(svg._line(left, ty, CHART_WIDTH - right, ty, cls="grid", stroke=svg.GRID))
-        parts.append(svg._text(left - 6, ty + 4, _fmt(tick), anchor="end", fill=svg.MUTED, size=11))
+        parts.append(svg._text(left - 6, ty + 4, _fmt(tick), anchor="end", fill=svg.MUTED, size=13))
     if y_min < 0 < y_max:
         parts.append(svg._line(left, y(0), CHART_WIDTH - right, y(0), cls="zero-line", stroke=svg.MUTED, width=1.5))
     parts.append(svg._line(left, plot_bottom, CHART_WIDTH - right, plot_bottom, cls="axis", stroke=svg.MUTED))
-    every = max(1, math.ceil(len(buckets) / 6))
+    every = max(1, math.ceil(len(buckets) / 5))
     for n, stamp in enumerate(buckets):
         if (len(buckets) - 1 - n) % every == 0:
             label = _hour(stamp) if hourly else _hhmm(stamp)
-            parts.append(svg._text(xs[n], plot_bottom + 16, label, cls="x-label", fill=svg.MUTED, size=11))
+            parts.append(svg._text(xs[n], plot_bottom + 16, label, cls="x-label", fill=svg.MUTED, size=13))
     for label, value in ((a["label"], a["value"]) for a in widget["annotations"]):
         if y_min <= value <= y_max:
             ay = y(value)

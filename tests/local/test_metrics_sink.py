@@ -477,7 +477,7 @@ def test_moto_requests_are_answered_one_at_a_time():
             running[0] -= 1
         return iter([b"a", b"b"])
 
-    wrapped = _serialised_wsgi(app)
+    wrapped = _serialised_wsgi(app, threading.Lock())
     with ThreadPoolExecutor(8) as pool:
         bodies = list(pool.map(lambda _: wrapped({}, lambda status, headers: None), range(200)))
     assert bodies == [[b"a", b"b"]] * 200 and most[0] == 1
