@@ -241,6 +241,9 @@ class ContractRequestHandler(ChaliceRequestHandler):
     HTTP method reaches it (unknown ones are answered like the deployed API answers them). Requests for the app
     run one at a time under `lock` (all but `UNLOCKED` and the local-only routes); `observe` hears of each."""
 
+    # Headers and body go out in two writes: without this the body waits for the client's delayed ACK.
+    disable_nagle_algorithm = True
+
     def __init__(self, request, client_address, server, app_object, config, gateway: ContractGateway,
                  lock=FUNCTION_LOCK, observe: RequestObserver | None = None):
         # ChaliceRequestHandler.__init__ would build a plain LocalGateway per request.

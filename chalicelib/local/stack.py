@@ -128,9 +128,15 @@ class LocalStack:
         self._moto.start()
         # moto's in-memory backends have no locks, and the server runs a thread per request: serialise them.
         # Nothing talks to moto before start() returns, so the wrapper is in place for the first request.
-        self._moto._server.app = _serialised_wsgi(self._moto._server.app)
+        lock = threading.Lock()
+        self._moto._server.app = _serialised_wsgi(self._moto._server.app, lock)
+        self._moto._server.RequestHandlerClass = _without_nagle(self._moto._server.RequestHandlerClass)
         host, port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{host}:{port}"
+        if os.environ.get("NPS_LOCAL_MOTO_HTTP", "") != "1":  # 1: the stack's own calls go over HTTP too
+            from chalicelib.local import moto_direct
+
+            moto_direct.install(self.moto_endpoint, lock)
 
     def _bind_http(self) -> None:
         from chalicelib.local.gateway import LocalHTTPServer
@@ -471,8 +477,9 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-            from chalicelib.local import fast_reads
+            from chalicelib.local import fast_reads, moto_direct
 
+            moto_direct.uninstall()
             fast_reads.uninstall()  # in-process moto used after the stack (tests) runs as it was
         if self._tee is not None:
             from chalicelib.local import metrics_sink
@@ -541,9 +548,9 @@ def _json(status: int, body) -> tuple[int, str, str]:
     return status, "application/json", json.dumps(body, default=str)
 
 
-def _serialised_wsgi(app):
-    """A WSGI app that answers one request at a time (the body is produced under the lock, too)."""
-    lock = threading.Lock()
+def _serialised_wsgi(app, lock: threading.Lock | None = None):
+    """A WSGI app that answers one request at a time under `lock` (the body is produced under it, too)."""
+    lock = lock or threading.Lock()
 
     def serialised(environ, start_response):
         with lock:
@@ -556,6 +563,13 @@ def _serialised_wsgi(app):
                         result.close()
 
     return serialised
+
+
+def _without_nagle(handler_class):
+    """The handler with TCP_NODELAY on its connections. Werkzeug writes an answer's headers and body in two
+    sends; with Nagle's algorithm the body then waits for the client's delayed ACK, about 40 ms on Linux, on
+    every DynamoDB call the functions make."""
+    return type(handler_class.__name__, (handler_class,), {"disable_nagle_algorithm": True})
 
 
 def _thread_local_requests(app) -> None:
