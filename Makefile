@@ -46,6 +46,8 @@ test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(PYTHON) -m pytest -n 2 --dist loadfile
 
+# The benchmarks run the app outside Lambda with the development link key.
+bench: export NPS_ALLOW_DEV_KEYS := 1
 bench: package
 	cd bench && ../$(PYTHON) bench_capture.py
 	cd bench && ../$(PYTHON) bench_stream.py

@@ -1,12 +1,14 @@
 """Build what a stage deploys, and deploy it.
 
-    python infra/package.py [--stage dev] [--out dist] [--no-lint]
+    python infra/package.py [--stage dev] [--out dist] [--no-lint] [--checkov .venv-checkov/bin/checkov]
         1. dist/merge.json: infra/template.yaml with the Stage parameter pinned to the stage, plus the dashboard
            body and the alarms generated from chalicelib/ops/dashboard.py;
         2. `chalice package --merge-template dist/merge.json`: dist/sam.json and dist/deployment.zip;
         3. the zip trimmed for cold start (see `trim`), the untrimmed one kept as dist/deployment-untrimmed.zip
            and both sizes in dist/package-report.json;
-        4. `cfn-lint --include-checks I dist/sam.json`, which must report nothing.
+        4. `cfn-lint --include-checks I dist/sam.json`, which must report nothing;
+        5. with --checkov, checkov on dist/sam.json, which must report no failed check (skips are in the template,
+           each with its reason).
 
     python infra/package.py deploy --stage prod --bucket CODE_BUCKET [--region R] [--dry-run]
         `aws cloudformation package` (uploads dist/deployment.zip) then `aws cloudformation deploy`, with the
@@ -55,6 +57,9 @@ PARAMETERS = {
     "TasksOverdueThreshold": "TASKS_OVERDUE_THRESHOLD",
     "Api5xxRateThreshold": "API_5XX_RATE_THRESHOLD",
     "LogRetentionDays": "LOG_RETENTION_DAYS",
+    "ApiThrottleRateLimit": "API_THROTTLE_RATE_LIMIT",
+    "ApiThrottleBurstLimit": "API_THROTTLE_BURST_LIMIT",
+    "ApiGatewayLogs": "API_GATEWAY_LOGS",
 }
 SECRET_PARAMETERS = {"LinkSigningKeys"}
 PENDING_BASE_URL = "https://pending.invalid"
@@ -264,7 +269,42 @@ def lint(sam_path: Path) -> None:
         raise PackageError(f"cfn-lint --include-checks I {sam_path} reported:\n{findings}")
 
 
-def package(stage: str = "dev", out: Path = ROOT / "dist", *, run_lint: bool = True) -> dict:
+def checkov_findings(sam_path: Path, checkov: Path) -> dict:
+    """checkov's CloudFormation checks on the packaged template: {"passed", "failed", "skipped", "failures"}.
+
+    Offline: --skip-download keeps it from fetching guidelines (this machine has no network beyond the package
+    registries, and a check must not depend on one)."""
+    done = subprocess.run(
+        [str(checkov), "--file", str(sam_path), "--framework", "cloudformation", "--output", "json",
+         "--skip-download"],
+        capture_output=True, text=True, check=False, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        raise PackageError(f"checkov gave no JSON report ({done.returncode}):\n{done.stdout}{done.stderr}") from None
+    if isinstance(report, list):  # one report per framework; only cloudformation was asked for
+        (report,) = report
+    if not report.get("results") and report.get("passed") == 0 and report.get("failed") == 0:
+        raise PackageError(f"checkov checked nothing in {sam_path}")
+    results = report.get("results", {})
+    summary = report.get("summary", {})
+    failures = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in results.get("failed_checks", [])]
+    return {"passed": summary.get("passed", len(results.get("passed_checks", []))),
+            "failed": summary.get("failed", len(failures)),
+            "skipped": [(c["check_id"], c["resource"]) for c in results.get("skipped_checks", [])],
+            "failures": failures}
+
+
+def run_checkov(sam_path: Path, checkov: Path) -> dict:
+    found = checkov_findings(sam_path, checkov)
+    if found["failed"] or found["failures"]:
+        raise PackageError(f"checkov {sam_path} failed {found['failed']} checks:\n" + "\n".join(found["failures"]))
+    return found
+
+
+def package(stage: str = "dev", out: Path = ROOT / "dist", *, run_lint: bool = True,
+            checkov: Path | None = None) -> dict:
     """Write merge.json, sam.json, deployment.zip (trimmed), deployment-untrimmed.zip and package-report.json."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -272,11 +312,18 @@ def package(stage: str = "dev", out: Path = ROOT / "dist", *, run_lint: bool = T
     merge_path.write_text(json.dumps(merge_template(stage), indent=2) + "\n")
     chalice_package(stage, merge_path, out)
     sam = json.loads((out / "sam.json").read_text())
+    # The merge amends Chalice's resources by logical id: one that Chalice did not generate (a function not
+    # registered, or renamed) would be left as a fragment without a Type.
+    fragments = sorted(name for name, resource in sam["Resources"].items() if "Type" not in resource)
+    if fragments:
+        raise PackageError(f"infra/template.yaml amends {', '.join(fragments)}, which Chalice did not generate")
     shutil.copyfile(out / "deployment.zip", out / "deployment-untrimmed.zip")
     report = {"stage": stage, **trim(out / "deployment.zip", runtime_of(sam))}
     (out / "package-report.json").write_text(json.dumps(report, indent=2) + "\n")
     if run_lint:
         lint(out / "sam.json")
+    if checkov is not None:
+        report["checkov"] = run_checkov(out / "sam.json", checkov)
     return report
 
 
@@ -358,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     parser.add_argument("--no-lint", action="store_true", help="package without running cfn-lint")
+    parser.add_argument("--checkov", type=Path, help="the checkov executable to check dist/sam.json with")
     parser.add_argument("--bucket", help="deploy: the S3 bucket `aws cloudformation package` uploads the code to")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     parser.add_argument("--stack", help="deploy: the stack name (default nps-<stage>)")
@@ -365,11 +413,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "package":
-            report = package(args.stage, args.out, run_lint=not args.no_lint)
+            report = package(args.stage, args.out, run_lint=not args.no_lint, checkov=args.checkov)
             ratio = report["trimmed_bytes"] / report["untrimmed_bytes"]
+            checked = report.get("checkov")
             print(f"{args.out}/sam.json and {args.out}/deployment.zip for stage {args.stage}: "
                   f"{report['untrimmed_bytes']:,} -> {report['trimmed_bytes']:,} bytes ({ratio:.1%}), "
-                  f"{report['pyc_files']} .pyc; cfn-lint: {'skipped' if args.no_lint else 'no findings'}")
+                  f"{report['pyc_files']} .pyc; cfn-lint: {'skipped' if args.no_lint else 'no findings'}; "
+                  f"checkov: " + (f"{checked['passed']} passed, 0 failed, {len(checked['skipped'])} skipped"
+                                  if checked else "not run"))
             return 0
         if not args.bucket:
             parser.error("deploy needs --bucket (make deploy CODE_BUCKET=...)")

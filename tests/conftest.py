@@ -21,6 +21,8 @@ os.environ.update(
     PUBLIC_BASE_URL="http://127.0.0.1:8000",
     LINK_SIGNING_KEYS="k2:second-test-key,k1:first-test-key",
     LINK_SIGNING_KEY_ID="k2",
+    # The local stacks that e2e tests start sign with the development key; only an explicit flag allows it.
+    NPS_ALLOW_DEV_KEYS="1",
     POWERTOOLS_SERVICE_NAME="nps",
     POWERTOOLS_METRICS_NAMESPACE="NpsBackend",
 )

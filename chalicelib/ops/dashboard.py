@@ -24,7 +24,7 @@ SQS = "AWS/SQS"
 API_GATEWAY = "AWS/ApiGateway"
 
 # Chalice function names, as in the template's FunctionName (nps-backend-<stage>-<name>).
-FUNCTIONS = ("api_handler", "admin_auth", "response_stream", "sla_sweep", "monthly_metrics")
+FUNCTIONS = ("api_handler", "admin_auth", "response_stream", "sla_sweep", "monthly_metrics", "settle_pending")
 # Logical table names (the PynamoDB models' MODELS keys; tests check the two lists agree).
 TABLES = (
     "surveys", "invitations", "responses", "contacts", "accounts", "admin_tokens", "tasks", "response_facts",
@@ -57,6 +57,11 @@ class Names:
     @property
     def failure_queue(self) -> str:
         return f"nps-{self.stage}-response-stream-failures"
+
+    @property
+    def async_failure_queue(self) -> str:
+        """Where asynchronous invocations (schedules, queued recomputes) go after Lambda's retries."""
+        return f"nps-{self.stage}-async-failures"
 
     @property
     def api_name(self) -> str:
@@ -194,9 +199,11 @@ def widgets(names: Names) -> list[Widget]:
             annotations=(("alarm: 5 min", ITERATOR_AGE_LIMIT_MS),),
         ),
         Widget(
-            "On-failure queue depth",
+            "Failure queues depth",
             (Metric("failed_batches", SQS, "ApproximateNumberOfMessagesVisible",
-                    (("QueueName", names.failure_queue),), "Maximum", 300, "skipped batches"),),
+                    (("QueueName", names.failure_queue),), "Maximum", 300, "skipped stream batches"),
+             Metric("failed_runs", SQS, "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", names.async_failure_queue),), "Maximum", 300, "failed scheduled or queued runs")),
             unit="messages",
         ),
         Widget(
@@ -243,6 +250,22 @@ def alarms(names: Names) -> list[Alarm]:
             (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("monthly_metrics")),), "Sum",
                     300),),
             "GreaterThanThreshold", 0,
+        ),
+        Alarm(
+            "AsyncFailureQueueAlarm",
+            "A scheduled or queued run (SLA sweep, monthly metrics, settling pending answers) still failed after "
+            "Lambda's retries: its event is on the async failure queue.",
+            (Metric("depth", SQS, "ApproximateNumberOfMessagesVisible", (("QueueName", names.async_failure_queue),),
+                    "Maximum", 300),),
+            "GreaterThanThreshold", 0,
+        ),
+        Alarm(
+            "SettlePendingErrorsAlarm",
+            "Settling pending one-click answers failed in two 5-minute periods running: answers stay pending (not "
+            "counted) until a run succeeds.",
+            (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("settle_pending")),), "Sum",
+                    300),),
+            "GreaterThanThreshold", 0, evaluation_periods=2, datapoints_to_alarm=2,
         ),
         Alarm(
             "Api5xxRateAlarm",
