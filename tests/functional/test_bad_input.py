@@ -136,3 +136,28 @@ def test_closed_survey_refuses_widget_answers(api, survey, widget):
     surveys.clear_cache()
     assert_error(api.post(widget, {"score": 5}, token=None), 410, "survey_closed")
     assert Response.count() == 0
+
+
+# ---- the read routes: odd ids and parameters are 4xx with the contract's shape, never a 500 -----------------
+
+ODD_IDS = ["%20", "a%2Fb", "x" * 300, "%C3%A9t%C3%A9", "..", "a%00b", "-leading-dash"]
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+def test_odd_ids_on_the_read_routes_are_4xx_and_write_nothing(api, survey, odd):
+    before = all_tables()
+    for method, path in (("GET", f"/v1/responses/{odd}"), ("GET", f"/v1/accounts/{odd}"),
+                         ("POST", f"/v1/surveys/{odd}/identity-secret"), ("DELETE", f"/v1/contacts/{odd}"),
+                         ("GET", f"/v1/responses?contact_id={odd}"), ("GET", f"/v1/responses?account_id={odd}")):
+        r = api.call(method, path)
+        assert 400 <= r.status_code < 500, (method, path, r.status_code, r.body)
+        assert_error(r, r.status_code)
+    assert all_tables() == before
+
+
+@pytest.mark.parametrize("params", ["limit=0", "limit=abc", "limit=-1", "limit=101", "segment=", "owner=" + "o" * 201,
+                                    "next=%00", "next=" + "A" * 5000, "next=e30", "status=active"])
+def test_bad_account_list_parameters_are_4xx(api, params):
+    r = api.get(f"/v1/accounts?{params}")
+    assert r.status_code in (400, 422), (params, r.status_code, r.body)
+    assert_error(r, r.status_code)
