@@ -217,18 +217,21 @@ def record_handler(record: DynamoDBRecord) -> str:
     # The status comes before any other check: an erased person's tombstone (excluded, no score) is not an
     # answer, and must be skipped rather than fail as one.
     status = _status(new_image)
+    old_image = _object(ddb.get("OldImage"), "OldImage")
+    old_counted = bool(old_image) and not set(old_image) <= set(keys) and _status(old_image) == "counted"
     if status != "counted":
         response_id = _object(new_image.get("response_id") or keys.get("response_id"), "response_id").get("S")
         if not isinstance(response_id, str) or not response_id:
             raise PoisonRecord("image without a response_id")
-        removed = fact_store.delete_if_older(response_id, _raw_version(new_image))
+        # Only an answer counted until now has a fact to remove; a pending answer (a page left open, a
+        # scanner's views) costs no request at all.
+        removed = old_counted and fact_store.delete_if_older(response_id, _raw_version(new_image))
         logger.info("response not counted", extra={"response_id": response_id, "status": status,
                                                    "fact_removed": removed})
         return "not_counted"
     response = _image(new_image)
-    old_image = _object(ddb.get("OldImage"), "OldImage")
     old = None
-    if old_image and not set(old_image) <= set(keys) and _status(old_image) == "counted":
+    if old_counted:
         # An answer that was pending or excluded before is counted now for the first time.
         old = _image(old_image)
     return process_response(response, old)
