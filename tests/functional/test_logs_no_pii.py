@@ -179,7 +179,7 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs):
     assert r.status_code == 200, r.body
 
     # Zelda also answers through the widget on a page that knows who she is.
-    identity = tokens.identity_signature(secret, ZELDA["contact_id"])
+    identity = tokens.identity_signature(secret, ZELDA["contact_id"], ZELDA["account_id"])
     r = call("POST", f"/v1/surveys/{sid}/responses", {
         "score": 1, "comment": WIDGET_COMMENT, "contact_id": ZELDA["contact_id"], "account_id": ZELDA["account_id"],
         "identity": identity, "page": f"{SHOP}/account?email={quote(ZELDA['email'])}",
