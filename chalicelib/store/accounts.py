@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain import tokens
 from chalicelib.errors import NotFound
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Account, ResponseFact, bind
 from chalicelib.store.response_export import start_key
 
@@ -43,7 +44,7 @@ def upsert(account_id: str, fields: dict) -> bool:
         item.save(condition=Account.account_id.does_not_exist(), add_version_condition=False)
         return True
     except PutError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
     item.save(add_version_condition=False)
     return False

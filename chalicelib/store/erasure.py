@@ -22,11 +22,8 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.domain import tokens
 from chalicelib.store import tasks as task_store
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Contact, Invitation, Response, bind
-
-
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _anonymise_task(response_id: str) -> bool:
@@ -58,7 +55,7 @@ def _anonymise_response(response_id: str) -> bool:
             add_version_condition=False,
         )
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             return False
         raise
     return True
@@ -80,7 +77,7 @@ def _tombstone(response_id: str, survey_id: str, now: datetime) -> bool:
             add_version_condition=False,
         )
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             return False
         raise
     return True

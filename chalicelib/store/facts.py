@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DeleteError, PutError
 
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import ResponseFact, bind
 
 
@@ -17,7 +18,7 @@ def save_if_newer(fact: dict) -> bool:
     try:
         item.save(condition=condition, add_version_condition=False)
     except PutError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True
@@ -38,7 +39,7 @@ def delete_if_older(response_id: str, version: int | None) -> bool:
     try:
         ResponseFact(response_id).delete(condition=condition, add_version_condition=False)
     except DeleteError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True

@@ -24,6 +24,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import tokens
 from chalicelib.domain.monthly import AccountRow, ResponseRow, TaskRow
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import (
     Account,
     Invitation,
@@ -165,10 +166,6 @@ class Run:
     started_at: datetime
 
 
-def _condition_failed(error: UpdateError) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def take_run(month: str, run_id: str, now: datetime, *, stale_before: datetime,
              short_prefix: str = "", short_stale_before: datetime | None = None) -> Run | None:
     """Take the month's run lock for `run_id` (None), or the live run that holds it.
@@ -188,7 +185,7 @@ def take_run(month: str, run_id: str, now: datetime, *, stale_before: datetime,
                 actions=[MonthlyMetrics.run_id.set(run_id), MonthlyMetrics.run_started_at.set(now)], condition=free)
             return None
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
         held = current_run(month)
         if held is not None:
@@ -217,7 +214,7 @@ def release_run(month: str, run_id: str) -> bool:
             condition=MonthlyMetrics.run_id == run_id)
         return True
     except UpdateError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise
         return False
 
@@ -233,7 +230,7 @@ def save(month: str, body: str, computed_at, run_id: str | None = None) -> None:
                 condition=MonthlyMetrics.run_id == run_id)
             return
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
     MonthlyMetrics(month).update(actions=actions)
 

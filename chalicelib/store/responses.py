@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import size
 
 from chalicelib.domain import presence
 from chalicelib.errors import Conflict, Gone
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Contact, Response, bind
 
 MONTH_SHARDS = 4
@@ -58,10 +59,6 @@ def views_of(item: Response) -> dict[str, int]:
         if view and score.isdigit():
             out[view] = int(score)
     return out
-
-
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -169,7 +166,7 @@ def answer_by_link(
     try:
         item.update(actions=actions, condition=condition, add_version_condition=False)
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             return _why_refused(response_id, survey_id, signal, submission)
         raise
     return Recorded(response_id, int(item.score), presence.status_of(item.status), int(item.version) == 1)
@@ -287,7 +284,7 @@ def create_once(
                 transaction.condition_check(Contact, contact_id, condition=_person_not_erased())
                 transaction.save(item, condition=new)
     except PutError as error:
-        if not _condition_failed(error):
+        if not condition_failed(error):
             raise Conflict("The response could not be stored.") from error
     except TransactWriteError as error:
         failed = _cancelled_at(error)
@@ -327,7 +324,7 @@ def _add_follow_up(response_id: str, survey_id: str, answer: dict, now: datetime
                 transaction.condition_check(Contact, contact_id, condition=_person_not_erased())
                 transaction.update(Response(response_id), actions=actions, condition=condition)
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             return False
         raise
     except TransactWriteError as error:
@@ -373,7 +370,7 @@ def settle(item: Response, settlement: presence.Settlement) -> bool:
     try:
         Response(item.response_id).update(actions=actions, condition=condition, add_version_condition=False)
     except UpdateError as error:
-        if _condition_failed(error):
+        if condition_failed(error):
             return False
         raise
     return True

@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib import config
 from chalicelib.domain import tokens, validation
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Survey, bind
 from chalicelib.store.response_export import start_key
 
@@ -126,7 +127,7 @@ def rotate_identity_secret(survey_id: str, now: datetime) -> tuple[Survey, str]:
             add_version_condition=False,
         )
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         raise Conflict("The secret was rotated meanwhile; try again.", code="concurrent_change") from None
     _cache.pop(survey_id, None)

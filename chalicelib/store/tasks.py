@@ -11,6 +11,7 @@ from pynamodb.expressions.condition import size
 
 from chalicelib.domain import loop, tokens
 from chalicelib.errors import Conflict, Invalid, Malformed, NotFound
+from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import LoopTask, bind
 from chalicelib.store.response_export import start_key
 
@@ -23,10 +24,6 @@ PAGE_SIZE = 200
 
 def task_id_for(response_id: str) -> str:
     return tokens.stable_id("task", response_id)
-
-
-def _failed_condition(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def is_permanent(error: Exception) -> bool:
@@ -113,7 +110,7 @@ def open_task(
     try:
         task.save(condition=LoopTask.task_id.does_not_exist(), add_version_condition=False)
     except PutError as error:
-        if _failed_condition(error):
+        if condition_failed(error):
             return False
         raise
     return True
@@ -143,7 +140,7 @@ def follow_response(*, response: dict, old_score: int | None, category: str, now
         try:
             task.update(actions=attempt_actions, condition=attempt_condition, add_version_condition=False)
         except UpdateError as error:
-            if _failed_condition(error):
+            if condition_failed(error):
                 continue  # no task, already at this version, or (with the note) no room for another note
             raise
         return True
@@ -176,7 +173,7 @@ def anonymise(response_id: str, attempts: int = 5) -> bool:
         try:
             task.update(actions=actions, condition=_at_revision(revision_of(task)), add_version_condition=False)
         except UpdateError as error:
-            if _failed_condition(error):
+            if condition_failed(error):
                 continue  # edited meanwhile: read it again, so no note added in between escapes
             raise
         return True
@@ -240,7 +237,7 @@ def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[i
     try:
         task.update(actions=actions, condition=_at_revision(revision), add_version_condition=False)
     except UpdateError as error:
-        if _failed_condition(error):
+        if condition_failed(error):
             raise Conflict("The task changed meanwhile; read it again.", code="concurrent_change") from None
         raise
     return task
@@ -264,7 +261,7 @@ def escalate(task: LoopTask, manager: str | None, now: datetime) -> bool:
     try:
         task.update(actions=actions, condition=condition, add_version_condition=False)
     except UpdateError as error:
-        if _failed_condition(error):
+        if condition_failed(error):
             return False
         raise
     return True
