@@ -27,6 +27,20 @@ os.environ.update(
     POWERTOOLS_METRICS_NAMESPACE="NpsBackend",
 )
 os.environ.pop("DYNAMODB_ENDPOINT", None)
+_TEST_ENVIRONMENT = {name: os.environ[name] for name in ("NPS_STAGE", "TABLE_PREFIX", "LINK_SIGNING_KEYS")}
+
+
+@pytest.fixture(autouse=True)
+def _environment_kept():
+    """Every test leaves the process environment as it found it. chalice.test swaps os.environ for a copy with
+    the stage's variables during each request; two requests at once can leave that copy in place, and every
+    later test on the worker would then run as the dev stage."""
+    environ = os.environ
+    yield
+    leaked = os.environ is not environ or any(os.environ.get(k) != v for k, v in _TEST_ENVIRONMENT.items())
+    os.environ = environ
+    os.environ.update(_TEST_ENVIRONMENT)
+    assert not leaked, "this test left a changed process environment behind"
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ sweep and erasure, all on real tables."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -307,6 +308,9 @@ def test_two_racing_edits_that_keep_the_status_cannot_both_succeed(api, tasks, c
     def edit(name, body):
         results[name] = api.patch(f"/v1/tasks/{tid}", body)
 
+    # chalice.test swaps os.environ for a patched copy per request and puts back what it found: two requests at
+    # once can leave the stage's copy in place for every later test. Put the real environment back here.
+    environ = os.environ
     try:
         editors = [threading.Thread(target=edit, name="editor-a", args=("a", {"owner": "ann@example.com"})),
                    threading.Thread(target=edit, name="editor-b", args=("b", {"note": "Left a voicemail"}))]
@@ -316,6 +320,7 @@ def test_two_racing_edits_that_keep_the_status_cannot_both_succeed(api, tasks, c
             t.join(60)
     finally:
         events.unregister("before-call.dynamodb.UpdateItem", hold)
+        os.environ = environ
     codes = sorted(r.status_code for r in results.values())
     assert codes == [200, 409], {k: (r.status_code, r.body) for k, r in results.items()}
     loser = next(r for r in results.values() if r.status_code == 409)
