@@ -21,7 +21,7 @@ from chalicelib.errors import Malformed
 
 MAX_CURSOR = 4096
 # Unpadded base64url only: one spelling per cursor, so a re-padded copy is refused like any other edit.
-_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+_PART = re.compile(r"^[A-Za-z0-9_-]+\Z")
 
 
 def _refused() -> Malformed:

@@ -30,7 +30,7 @@ RESPONSE_FIELDS = {
     "channel",
     "submitted_at",
 }
-REVENUE_COLUMN = re.compile(r"^(revenue[:_ ])?(\d{4}-(0[1-9]|1[0-2]))$")
+REVENUE_COLUMN = re.compile(r"^(revenue[:_ ])?(\d{4}-(0[1-9]|1[0-2]))\Z")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 

@@ -38,7 +38,7 @@ def _b64(data: bytes) -> str:
 
 
 # Unpadded base64url. A length of 1 mod 4 is no encoding at all.
-B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*\Z")
 
 
 def _unb64(text: str) -> bytes:

@@ -16,17 +16,18 @@ DEFAULT_QUESTION = "How likely are you to recommend us to a friend or colleague?
 MAX_COMMENT = 2000
 MAX_SLA_HOURS = 14 * 24
 DEFAULT_SLA_HOURS = 48
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}\Z")
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}\Z")
 ACCOUNT_STATUSES = ("active", "churned", "trial", "paused")
 # A DNS name (letters, digits, hyphens, dots) or an IPv4 address; IPv6 literals are checked apart.
-HOST_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOST_RE = re.compile(rf"^(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*\Z")
 # BCP 47 in its common shapes: en, pt-BR, zh-Hant, es-419.
-LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}\Z")
 ANONYMOUS_ANSWERS = ("counted", "excluded", "refused")
 # Ids the survey page makes for each page view and each submission.
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 SIGNALS = ("gesture", "dwell")
 
 

@@ -360,9 +360,19 @@ def test_account_and_revenue():
     assert "account_id" in invalid_fields(validation.account, {"name": "x"}, allow_id=True)
 
 
-@pytest.mark.parametrize("value", ["2026-00", "2026-13", "26-01", "2026-1", "2026-01-01", "", None, 202601])
+@pytest.mark.parametrize("value", ["2026-00", "2026-13", "26-01", "2026-1", "2026-01-01", "", None, 202601,
+                                   "2026-01\n"])
 def test_bad_months(value):
     assert invalid_fields(validation.month, value) == {"month": "must be YYYY-MM"}
+
+
+def test_a_trailing_newline_is_never_part_of_a_valid_value():
+    """`$` in a Python pattern also matches before a final newline: every anchored check must refuse one."""
+    assert "contacts[0].contact_id" in invalid_fields(
+        validation.contact, {"contact_id": "c1\n", "account_id": "a1"}, 0)
+    assert "contacts[0].account_id" in invalid_fields(
+        validation.contact, {"contact_id": "c1", "account_id": "a1\n"}, 0)
+    assert "language" in invalid_fields(validation.survey, {"name": "x", "language": "en\n"})
 
 
 def test_iso_datetime():
