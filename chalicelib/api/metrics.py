@@ -111,16 +111,18 @@ def report_link(month):
                           "expires_at": expires.isoformat().replace("+00:00", "Z")})
 
 
-@api_route(bp, "/r/{token}", methods=["GET"])
+@api_route(bp, "/r/{token}", methods=["GET", "HEAD"])
 def signed_report(token):
-    """The report a signed link names (public: the signature is the permission)."""
+    """The report a signed link names (public: the signature is the permission); HEAD answers as GET does,
+    without the body."""
     from chalicelib import config
     from chalicelib.domain import report_links
     from chalicelib.errors import ApiError
 
     try:
         claims = report_links.verify(config.settings().link_keys, token, tokens.utcnow())
-        return html_response(_report_html(claims.month), headers=REPORT_LINK_HEADERS)
+        html = _report_html(claims.month)
+        return html_response("" if bp.current_request.method == "HEAD" else html, headers=REPORT_LINK_HEADERS)
     except ApiError as error:
         error.headers = REPORT_LINK_HEADERS
         raise

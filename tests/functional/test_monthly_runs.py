@@ -266,6 +266,10 @@ def test_a_signed_report_link_opens_the_report_without_the_admin_token(api, comp
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store"
     assert "September 2026" in page.body.decode()
+    head = api.call("HEAD", f"/r/{token}", token=None)
+    assert head.status_code == 200 and head.body == b""
+    assert head.headers["Content-Type"] == page.headers["Content-Type"]
+    assert head.headers["Referrer-Policy"] == "no-referrer" and head.headers["Cache-Control"] == "no-store"
 
 
 def test_a_report_link_expires(api, computed, clock):
