@@ -194,6 +194,7 @@ def widgets(names: Names) -> list[Widget]:
                 Metric("iterator_age", LAMBDA, "IteratorAge", (("FunctionName", stream_fn),), "Maximum", 60,
                        "iterator age (ms)"),
                 _custom("handler_failures", "HandlerFailures", label="records failed (retried)"),
+                _custom("task_write_failures", "TaskWriteFailures", label="task writes refused (fact kept)"),
             ),
             unit="ms / records",
             annotations=(("alarm: 5 min", ITERATOR_AGE_LIMIT_MS),),
