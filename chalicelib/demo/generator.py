@@ -27,7 +27,7 @@ reads as it is. NDJSON writes the rows as they are.
 
 The model. Each account has a latent sentiment that drifts slowly around its own level; every response score
 is that sentiment plus a contact offset and noise. Each month an account's category is read from its contacts'
-responses exactly as METRICS.md does (latest score per contact over the 12 months before the month), and the
+responses exactly as docs/metrics.md defines it (latest score per contact over the 12 months before the month), and the
 category drives the month: detractor accounts churn about five times as often as promoter ones and shrink,
 promoter ones expand. So revenue per NPS point comes out clearly positive. About a quarter of the accounts start
 later (new logos, with an onboarding survey), and a few churned ones come back.
@@ -753,7 +753,7 @@ def _simulate(account: _Account, months: list[_Month], rng: random.Random, event
 
 
 def _account_category(latest: list[tuple[int, int, int] | None], mi: int) -> str:
-    """METRICS.md: the mean of each contact's latest score over the 12 months before month `mi`."""
+    """docs/metrics.md: the mean of each contact's latest score over the 12 months before month `mi`."""
     total = count = 0
     for item in latest:
         if item is not None and item[0] >= mi - 12:

@@ -1,4 +1,4 @@
-"""NPS of a set of responses with its 95% margin of error, exactly as METRICS.md defines them."""
+"""NPS of a set of responses with its 95% margin of error, exactly as docs/metrics.md defines them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ LOW_SAMPLE = 30
 
 
 def nps_summary(promoters: int, passives: int, detractors: int) -> dict:
-    """The METRICS.md NPS fields for these counts; nps and moe95 rounded to 2 decimals, null when n = 0."""
+    """The NPS fields of docs/metrics.md for these counts; nps and moe95 rounded to 2 decimals, null when n = 0."""
     if min(promoters, passives, detractors) < 0:
         raise ValueError("counts cannot be negative")
     n = promoters + passives + detractors

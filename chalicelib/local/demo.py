@@ -17,6 +17,8 @@ import urllib.request
 from datetime import date
 from urllib.parse import urlsplit
 
+from chalicelib.reports.money import format_money
+
 ACCOUNTS = [
     ("acct-001", "Northwind Traders", "enterprise", "olivia@demo.example", 42000.0),
     ("acct-002", "Blue Yonder Airlines", "mid-market", "liam@demo.example", 9800.0),
@@ -206,14 +208,20 @@ def load_history(base_url: str, admin_token: str, accounts: int, stopping=None) 
     per_point = document["revenue_per_nps_point"]
     at_risk = document["revenue_at_risk"]
     nps_text = "n/a" if headline["nps"] is None else f"{headline['nps']:+.1f} ± {headline['moe95']:.1f}"
+    currency = document.get("currency") or "USD"
+
+    def money(value) -> str:
+        return format_money(value, currency)
+
     point_text = (
         "n/a" if per_point["monthly"] is None
-        else f"{per_point['monthly']:,.0f} a month (95% CI {per_point['ci95'][0]:,.0f} to {per_point['ci95'][1]:,.0f})"
+        else f"{money(per_point['monthly'])} a month "
+             f"(95% CI {money(per_point['ci95'][0])} to {money(per_point['ci95'][1])})"
     )
     return {
         f"NPS {data.end_month}": f"{nps_text} (n={headline['n']})",
         "Revenue per NPS point": point_text,
-        "Revenue at risk": f"{at_risk['monthly']:,.0f} a month across {at_risk['accounts']} accounts",
+        "Revenue at risk": f"{money(at_risk['monthly'])} a month across {at_risk['accounts']} accounts",
         "Monthly report": _report_line(base_url, admin_token, data.end_month),
         "Metrics API": f"{base_url}/v1/metrics/{data.end_month}",
     }

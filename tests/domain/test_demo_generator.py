@@ -1,5 +1,5 @@
 """The seeded demo data generator: determinism, valid shapes for the import routes, and churn that follows the
-NPS category (checked here from the generated rows alone, by METRICS.md's definitions). No AWS."""
+NPS category (checked here from the generated rows alone, by the definitions of docs/metrics.md). No AWS."""
 
 from __future__ import annotations
 
@@ -298,7 +298,7 @@ def category_of(mean: float) -> str:
 
 def cohorts(data, responses):
     """(month index, category at the start of the month, R(a, M-1), R(a, M)) for every account with R(a, M-1) > 0,
-    by METRICS.md: latest score per contact over the 12 months before M, mean read with the score bands."""
+    by docs/metrics.md: latest score per contact over the 12 months before M, mean read with the score bands."""
     by_account = defaultdict(list)
     for r in responses:
         by_account[r["account_id"]].append(r)
@@ -335,7 +335,7 @@ def test_detractor_accounts_churn_several_times_more_than_promoters(seed):
     assert churn["detractor"] > churn["passive"] > churn["promoter"]
     assert nrr["promoter"] > 1.0 > nrr["detractor"]
 
-    # Revenue per NPS point over the trailing 12 months (METRICS.md) is clearly positive.
+    # Revenue per NPS point over the trailing 12 months (docs/metrics.md) is clearly positive.
     last = len(data.months) - 1
     pool = [o for o in observations if o[0] > last - 12 and o[1] != "unrated"]
     nrr12 = {}

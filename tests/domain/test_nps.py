@@ -1,4 +1,4 @@
-"""NPS and its margin of error, against METRICS.md's worked example and a from-the-text re-implementation."""
+"""NPS and its margin of error, against the worked example of docs/metrics.md and a from-the-text re-implementation."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_tally_add_category_and_unknown_category():
 
 
 def reference(scores: list[int]) -> tuple[float | None, float | None]:
-    """Straight from METRICS.md: x = +1/0/-1 per response, NPS = 100 * mean, moe = 100 * 1.96 * sqrt(var / n)."""
+    """Straight from docs/metrics.md: x = +1/0/-1 per response, NPS = 100 * mean, moe = 100 * 1.96 * sqrt(var / n)."""
     xs = [1 if s >= 9 else 0 if s >= 7 else -1 for s in scores]
     n = len(xs)
     if n == 0:
