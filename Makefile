@@ -32,7 +32,7 @@ $(CHECKOV):
 PORT ?= 8000
 NPS_DEMO ?= 1
 run: $(VENV)/.installed
-	PORT=$(PORT) NPS_DEMO=$(NPS_DEMO) NPS_ALLOW_DEV_KEYS=1 exec $(PYTHON) -m chalicelib.local.stack
+	PORT=$(PORT) NPS_DEMO=$(NPS_DEMO) NPS_ALLOW_DEV_KEYS=1 exec $(PYTHON) -m nps_local.stack
 
 # Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
 CHROMIUM := /usr/bin/chromium
@@ -62,7 +62,7 @@ URL ?= http://127.0.0.1:$(PORT)
 import: export NPS_ADMIN_TOKEN := $(or $(TOKEN),$(NPS_ADMIN_TOKEN))
 import: $(VENV)/.installed
 	@test -n "$(FILE)" || { echo "make import needs FILE=<path> (and KIND=accounts|responses)" >&2; exit 2; }
-	$(PYTHON) -m chalicelib.cli import $(KIND) $(FILE) --url $(URL)
+	$(PYTHON) -m nps_cli import $(KIND) $(FILE) --url $(URL)
 
 # dist/sam.json + dist/deployment.zip for $(STAGE), trimmed and precompiled, linted with cfn-lint and checked
 # with checkov (see infra/).

@@ -6,7 +6,7 @@
 - what settling pending one-click answers costs: requests per 1,000 pending answers, and the idle cost of the
   rate(1 minute) schedule;
 - `import app` time in a fresh interpreter divided by `import boto3` time (goal: at most 1.5);
-- p50/p95 latency of a capture over HTTP through the local stack (`python -m chalicelib.local.stack`).
+- p50/p95 latency of a capture over HTTP through the local stack (`python -m nps_local.stack`).
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def stack_latency(samples: int = 200) -> dict:
            "PYTHONPATH": str(ROOT)}
     for key in ("TABLE_PREFIX", "NPS_STAGE"):
         env.pop(key, None)
-    proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local.stack"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "nps_local.stack"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -110,7 +110,7 @@ def run(flow: str, data) -> dict:
 
 
 def main() -> None:
-    from chalicelib.demo.generator import generate
+    from nps_demo.generator import generate
 
     data = generate(seed=7, accounts=500)
     wanted = [f for f in sys.argv[1:] if f in FLOWS] or list(FLOWS)

@@ -45,8 +45,6 @@ DASHBOARD_PLACEHOLDER = "GENERATED"
 # layer if a change in botocore ever matters.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 RUNTIME_DISTRIBUTIONS = {"boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "urllib3", "six"}
-# The local stack (moto, PyYAML) never runs in Lambda.
-DEV_ONLY = ("chalicelib/local/",)
 
 # Stack parameters for `deploy`, from environment variables. Unset ones keep the deployed stack's value.
 PARAMETERS = {
@@ -72,8 +70,8 @@ class PackageError(RuntimeError):
 def _import_repo_modules():
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from chalicelib.local import template as cfn
     from chalicelib.ops import dashboard
+    from nps_local import template as cfn
 
     return cfn, dashboard
 
@@ -194,11 +192,7 @@ def _distribution(top: str) -> str | None:
 
 def dropped(name: str) -> bool:
     top = name.split("/", 1)[0]
-    if top.removesuffix(".py") in RUNTIME_PROVIDED:
-        return True
-    if _distribution(top) in RUNTIME_DISTRIBUTIONS:
-        return True
-    return name.startswith(DEV_ONLY)
+    return top.removesuffix(".py") in RUNTIME_PROVIDED or _distribution(top) in RUNTIME_DISTRIBUTIONS
 
 
 def runtime_of(sam: dict) -> str:
@@ -210,7 +204,7 @@ def runtime_of(sam: dict) -> str:
 
 
 def trim(zip_path: Path, runtime: str) -> dict:
-    """Rewrite the deployment zip: without what the runtime provides or only the local stack uses, and with
+    """Rewrite the deployment zip: without what the runtime provides, and with
     bytecode for every module (Lambda's /var/task is read-only, so without it every cold start compiles).
 
     The .py files stay, for readable tracebacks; each gets __pycache__/<name>.cpython-3XX.pyc in unchecked-hash
@@ -227,8 +221,7 @@ def trim(zip_path: Path, runtime: str) -> dict:
             kept = []
             for info in source.infolist():
                 if dropped(info.filename):
-                    dev_only = [d for d in DEV_ONLY if info.filename.startswith(d)]
-                    removed.add(dev_only[0] if dev_only else info.filename.split("/", 1)[0])
+                    removed.add(info.filename.split("/", 1)[0])
                     continue
                 source.extract(info, tree)
                 kept.append(info)

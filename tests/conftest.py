@@ -79,7 +79,7 @@ def client(aws):
     from app import app
 
     try:
-        from chalicelib.local.gateway import contract_client
+        from nps_local.gateway import contract_client
     except ImportError:  # pragma: no cover - until the local gateway exists
         contract_client = None
     if contract_client is not None:

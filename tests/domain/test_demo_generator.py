@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.demo import generator
-from chalicelib.demo.generator import generate, last_full_month, write_csv, write_ndjson
 from chalicelib.domain import importing, validation
 from chalicelib.domain.themes import themes_of
+from nps_demo import generator
+from nps_demo.generator import generate, last_full_month, write_csv, write_ndjson
 
 END = "2026-03"
 NOW = datetime(2026, 4, 2, tzinfo=UTC)  # after END: every generated response is in the past

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the real local stack (`python -m chalicelib.local.stack`) as a separate process,
+"""End-to-end fixtures: the real local stack (`python -m nps_local.stack`) as a separate process,
 spoken to over real HTTP.
 
 `stack` (session-scoped, shared by every e2e test) has `.base_url`, `.admin_token`, `.demo` (the labelled lines
@@ -191,7 +191,7 @@ def start_stack(tmp_dir: Path, *, demo: bool = True, admin_token: str | None = N
                 ready: bool = True):
     """Start the local stack on a free port and wait until it is healthy and (unless `ready` is False: the demo
     may still be loading) its banner is printed."""
-    from chalicelib.local.stack import READY_LINE, STACK_LABELS, parse_banner
+    from nps_local.stack import READY_LINE, STACK_LABELS, parse_banner
 
     token = admin_token or f"local-e2e-{secrets.token_urlsafe(24)}"
     last_error = None
@@ -203,7 +203,7 @@ def start_stack(tmp_dir: Path, *, demo: bool = True, admin_token: str | None = N
         env.update(extra_env or {})
         stderr_path = Path(tmp_dir) / f"stack-{port}.stderr"
         process = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.local.stack"],
+            [sys.executable, "-m", "nps_local.stack"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

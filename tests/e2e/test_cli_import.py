@@ -1,4 +1,4 @@
-"""`python -m chalicelib.cli import` against the real local stack, through a proxy that drops connections:
+"""`python -m nps_cli import` against the real local stack, through a proxy that drops connections:
 lost connections are retried (imports are idempotent), an import that cannot finish says what went through and
 exits 3, rejected rows exit 1, usage errors 2, and neither a traceback nor the admin token is ever printed."""
 
@@ -90,7 +90,7 @@ def run_cli(*args: str, token: str | None, timeout: float = 120) -> subprocess.C
     env = {k: v for k, v in os.environ.items() if k not in ("NPS_ADMIN_TOKEN", "NPS_API_URL")}
     if token is not None:
         env["NPS_ADMIN_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "nps_cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 

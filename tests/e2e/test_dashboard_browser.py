@@ -14,8 +14,8 @@ import pytest
 from e2e.browser import browser_page, chromium, screenshot
 from playwright.sync_api import expect
 
-from chalicelib.local.dashboard_page import widget_id
 from chalicelib.ops import dashboard
+from nps_local.dashboard_page import widget_id
 
 MINUTES = 180  # the whole life of the test session's stack: nothing it counted slides out between two reads
 SCORES = [0, 3, 6, 2, 7, 9, 10, 10]  # 4 detractors, 1 passive, 3 promoters

@@ -24,7 +24,7 @@ def app_routes() -> list[tuple[str, str, bool]]:
 
 
 def local_routes() -> list[tuple[str, str]]:
-    from chalicelib.local.stack import LocalStack
+    from nps_local.stack import LocalStack
 
     return sorted(LocalStack(port=0, demo=False).local_routes())
 

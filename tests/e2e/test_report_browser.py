@@ -17,7 +17,7 @@ import pytest
 from e2e.browser import browser_page, screenshot
 from playwright.sync_api import expect
 
-from chalicelib.demo.generator import generate
+from nps_demo.generator import generate
 
 END_MONTH = "2023-06"
 REVENUE_MONTHS = 14

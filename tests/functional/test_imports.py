@@ -137,7 +137,7 @@ def test_responses_import_rejects_each_bad_row(api, survey, change, expected):
 
 def test_cli_imports_a_100k_row_file_in_pages(api, tmp_path, monkeypatch):
     """The CLI pages a 100,000-row file through the real route (over the test client instead of a socket)."""
-    from chalicelib import cli
+    from nps_cli import commands as cli
 
     path = tmp_path / "accounts.csv"
     with path.open("w") as fp:

@@ -11,12 +11,12 @@ from urllib.parse import urljoin
 import pytest
 from support_stream import StreamReader, deliver
 
-from chalicelib.demo.generator import generate, write_csv, write_ndjson
 from chalicelib.domain.monthly import AccountRow, ResponseRow, compute_month
 from chalicelib.domain.themes import themes_of
 from chalicelib.domain.validation import classify, iso_datetime
 from chalicelib.events.monthly_job import previous_month, run_month
 from chalicelib.events.processing import handle_stream_event
+from nps_demo.generator import generate, write_csv, write_ndjson
 
 END = "2026-09"
 

@@ -150,5 +150,5 @@ def test_make_import_token_variable_is_exported_not_spelled_out(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert [s["authorization"] for s in seen] == [f"Bearer {token}"]
     assert token not in done.stdout + done.stderr
-    cli = [c for c in seen[0]["cmdlines"] if "chalicelib.cli" in c]
+    cli = [c for c in seen[0]["cmdlines"] if "nps_cli" in c]
     assert cli and not [c for c in cli if token in c]

@@ -81,8 +81,8 @@ class MotoStream:
         return ids
 
     def poller(self, handler, **mapping):
-        from chalicelib.local.poller import StreamPoller
-        from chalicelib.local.template import StreamMapping
+        from nps_local.poller import StreamPoller
+        from nps_local.template import StreamMapping
 
         settings = {
             "batch_size": 10,

@@ -1,4 +1,4 @@
-"""The local stack's faster moto reads (chalicelib.local.fast_reads) answer exactly what moto answers without them:
+"""The local stack's faster moto reads (nps_local.fast_reads) answer exactly what moto answers without them:
 every attribute type the tables use, paged Query and Scan, index queries, batch gets, and index queries again after
 each kind of write (put, update moving an item between index partitions, delete, batch and transactional writes),
 so the partition lookup is never stale."""
@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.local import fast_reads
+from nps_local import fast_reads
 
 TABLE = "fast-reads-check"
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.local import gateway
+from nps_local import gateway
 
 
 def error_of(response) -> dict:

@@ -9,7 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from chalicelib.local.gateway import LocalHTTPServer
+from nps_local.gateway import LocalHTTPServer
 
 CLIENTS = 40
 

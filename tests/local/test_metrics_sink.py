@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chalicelib.local import dashboard_page, metrics_sink
-from chalicelib.local.metrics_sink import AwsMetrics, EmfTee, MetricStore, parse_emf
 from chalicelib.ops import dashboard
 from chalicelib.ops.metric_names import NAMESPACE, SERVICE
+from nps_local import dashboard_page, metrics_sink
+from nps_local.metrics_sink import AwsMetrics, EmfTee, MetricStore, parse_emf
 
 T0 = 1_700_000_040.0  # the start of a minute
 NAMES = dashboard.Names("dev")
@@ -417,7 +417,7 @@ class SlowGateway:
 
 @pytest.fixture
 def served():
-    from chalicelib.local.gateway import ContractRequestHandler, LocalHTTPServer
+    from nps_local.gateway import ContractRequestHandler, LocalHTTPServer
 
     gateway, seen, lock = SlowGateway(), [], threading.RLock()
     handler = functools.partial(ContractRequestHandler, app_object=None, config=None, gateway=gateway, lock=lock,
@@ -463,7 +463,7 @@ def test_health_and_local_routes_answer_while_the_app_is_busy(served):
 
 
 def test_moto_requests_are_answered_one_at_a_time():
-    from chalicelib.local.stack import _serialised_wsgi
+    from nps_local.stack import _serialised_wsgi
 
     running, most, guard = [0], [0], threading.Lock()
 

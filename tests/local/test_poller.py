@@ -8,7 +8,7 @@ import threading
 
 from local.poller_doubles import RecordingHandler
 
-from chalicelib.local.poller import UNBOUNDED_RETRIES_PER_POLL
+from nps_local.poller import UNBOUNDED_RETRIES_PER_POLL
 
 
 def sequence_numbers(handler: RecordingHandler) -> dict[str, str]:

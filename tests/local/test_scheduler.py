@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.local.scheduler import Job, Scheduler, parse
+from nps_local.scheduler import Job, Scheduler, parse
 
 
 def at(text: str) -> datetime:

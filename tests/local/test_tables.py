@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from local.stand_in_template import REAL_TEMPLATE, template_for_tests, write
 
-from chalicelib.local import tables
-from chalicelib.local import template as cfn
+from nps_local import tables
+from nps_local import template as cfn
 
 
 @pytest.fixture

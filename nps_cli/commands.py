@@ -1,8 +1,8 @@
 """Command line: import files through the API in pages (with progress), and create the first admin token.
 
-    NPS_ADMIN_TOKEN=npsa_... python -m chalicelib.cli import accounts accounts.csv --url http://127.0.0.1:8000
-    python -m chalicelib.cli import responses history.ndjson
-    python -m chalicelib.cli create-token --name ops --scopes admin      # against the stage's DynamoDB table
+    NPS_ADMIN_TOKEN=npsa_... python -m nps_cli import accounts accounts.csv --url http://127.0.0.1:8000
+    python -m nps_cli import responses history.ndjson
+    python -m nps_cli create-token --name ops --scopes admin      # against the stage's DynamoDB table
 
 `import` reads NPS_API_URL and NPS_ADMIN_TOKEN when the flags are left out. Each page is one request, so a
 file of any size stays within API Gateway's and Lambda's request limits; line numbers in the report are the
@@ -234,7 +234,7 @@ def create_token(name: str, scopes: list[str]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m chalicelib.cli", description=__doc__.split("\n")[0],
+        prog="python -m nps_cli", description=__doc__.split("\n")[0],
         epilog="exit codes: 0 done; 1 rows rejected; 2 usage; 3 could not finish; 130 interrupted",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -308,6 +308,3 @@ def _redacted(text: str, token: str) -> str:
     """The token never appears in what we print, whatever an error message carries."""
     return text.replace(token, "<admin token>") if token else text
 
-
-if __name__ == "__main__":
-    sys.exit(main())

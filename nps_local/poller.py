@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 
 from chalice.local import LambdaContext
 
-from chalicelib.local.template import LOCAL_ACCOUNT_ID, StreamMapping
+from nps_local.template import LOCAL_ACCOUNT_ID, StreamMapping
 
 log = logging.getLogger("nps.local.poller")
 

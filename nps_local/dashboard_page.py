@@ -1,5 +1,5 @@
 """The operations dashboard (chalicelib.ops.dashboard, the definition CloudWatch gets) drawn by the local stack
-from the metrics it collected (chalicelib.local.metrics_sink): `/local/dashboard` (HTML, inline SVG, no script,
+from the metrics it collected (nps_local.metrics_sink): `/local/dashboard` (HTML, inline SVG, no script,
 no third-party asset) and `/local/dashboard.json` (the same numbers).
 
 Every widget of the definition is a `<section class="widget" data-widget="<id>">` with one `<svg class="chart">`
@@ -21,10 +21,10 @@ import re
 from datetime import UTC, datetime
 from html import escape
 
-from chalicelib.local.metrics_sink import HOUR, MetricStore
 from chalicelib.ops import dashboard
 from chalicelib.ops.dashboard import Widget
 from chalicelib.reports import svg
+from nps_local.metrics_sink import HOUR, MetricStore
 
 DEFAULT_MINUTES = 30
 HOURS = 24  # the hourly widgets' window (the store keeps a day of hourly buckets)

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
+TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
 LOCAL_ACCOUNT_ID = "123456789012"
 
 TABLE_TYPE = "AWS::DynamoDB::Table"

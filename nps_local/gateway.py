@@ -45,7 +45,7 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 
-from chalicelib.local import template as cfn
+from nps_local import template as cfn
 
 log = logging.getLogger("nps.local.gateway")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import boto3
 
 from chalicelib import config
-from chalicelib.local import template as cfn
 from chalicelib.store import models
+from nps_local import template as cfn
 
 log = logging.getLogger("nps.local")
 

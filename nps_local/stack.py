@@ -1,4 +1,4 @@
-"""The local stack (`make run`, `python -m chalicelib.local.stack`): the whole backend on one machine, with
+"""The local stack (`make run`, `python -m nps_local.stack`): the whole backend on one machine, with
 no Docker, no AWS account and no network.
 
 An in-process moto server holds the tables (created from infra/template.yaml) and the on-failure queue; the
@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 STAGE = "dev"
 ADMIN_SCOPES = ["admin"]
@@ -61,7 +61,7 @@ class LocalStack:
     warnings: list = field(default_factory=list)
 
     def __post_init__(self):
-        from chalicelib.local.metrics_sink import MetricStore
+        from nps_local.metrics_sink import MetricStore
 
         self._moto = None
         self._server = None
@@ -89,7 +89,7 @@ class LocalStack:
         self._bind_http()  # early, so a busy port fails before anything else is built
         self._set_environment()
         self._check()
-        from chalicelib.local import tables
+        from nps_local import tables
 
         self.provisioned = tables.provision(self.moto_endpoint, self.template_path)
         self.warnings.extend(self.provisioned.warnings)
@@ -110,7 +110,7 @@ class LocalStack:
 
     def _collect_metrics(self) -> None:
         """Tee stdout into the metric store before any function can print (EMF is printed to stdout)."""
-        from chalicelib.local import metrics_sink
+        from nps_local import metrics_sink
 
         if self._tee is None:
             # EMF lines reach the console with the function logs (NPS_LOG_LEVEL=INFO or DEBUG), not otherwise.
@@ -120,7 +120,7 @@ class LocalStack:
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from chalicelib.local import fast_reads
+        from nps_local import fast_reads
 
         fast_reads.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -134,12 +134,12 @@ class LocalStack:
         host, port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{host}:{port}"
         if os.environ.get("NPS_LOCAL_MOTO_HTTP", "") != "1":  # 1: the stack's own calls go over HTTP too
-            from chalicelib.local import moto_direct
+            from nps_local import moto_direct
 
             moto_direct.install(self.moto_endpoint, lock)
 
     def _bind_http(self) -> None:
-        from chalicelib.local.gateway import LocalHTTPServer
+        from nps_local.gateway import LocalHTTPServer
 
         # Requests that arrive before serving starts wait in the listen queue.
         self._server = LocalHTTPServer((HOST, self.port), _NotYetHandler)
@@ -181,8 +181,8 @@ class LocalStack:
 
     def _set_metric_names(self) -> None:
         from chalicelib import config
-        from chalicelib.local.metrics_sink import AwsMetrics
         from chalicelib.ops.dashboard import Names
+        from nps_local.metrics_sink import AwsMetrics
 
         api_stage = getattr(self._config, "api_gateway_stage", None) or STAGE
         self.names = Names(STAGE, table_prefix=config.settings().table_prefix, api_stage=api_stage)
@@ -200,7 +200,7 @@ class LocalStack:
         import boto3
 
         from chalicelib import config
-        from chalicelib.local.poller import StreamPoller
+        from nps_local.poller import StreamPoller
 
         region = config.settings().region
         p = self.provisioned
@@ -219,7 +219,7 @@ class LocalStack:
 
     def _function(self, name: str, handler):
         """`handler` run as the local Lambda runtime runs it: one invocation at a time, measured."""
-        from chalicelib.local.gateway import FUNCTION_LOCK
+        from nps_local.gateway import FUNCTION_LOCK
 
         def invoke(event, context):
             with FUNCTION_LOCK:
@@ -231,14 +231,14 @@ class LocalStack:
         return invoke
 
     def _stream_handler(self):
-        from chalicelib.local.poller import default_handler
+        from nps_local.poller import default_handler
 
         return self._function("response_stream", default_handler())
 
     def _start_scheduler(self) -> None:
         from app import app
         from chalicelib import config
-        from chalicelib.local.scheduler import Scheduler
+        from nps_local.scheduler import Scheduler
 
         self.scheduler = Scheduler.from_app(app, region=config.settings().region, app_name=app.app_name, stage=STAGE)
         for job in self.scheduler.jobs.values():
@@ -315,7 +315,7 @@ class LocalStack:
 
     def _serve_http(self) -> None:
         from app import app
-        from chalicelib.local.gateway import ContractGateway, ContractRequestHandler
+        from nps_local.gateway import ContractGateway, ContractRequestHandler
 
         _thread_local_requests(app)
         gateway = ContractGateway(
@@ -338,7 +338,7 @@ class LocalStack:
         self._server_thread.start()
 
     def _load_demo(self) -> None:
-        from chalicelib.local.demo import DemoStopped, load_demo
+        from nps_local.demo import DemoStopped, load_demo
 
         try:
             self.demo_lines = dict(load_demo(self.base_url, self.admin_token, self.stopping))
@@ -388,8 +388,8 @@ class LocalStack:
     def _widget_demo(self, query, headers, body):
         from pynamodb.exceptions import DoesNotExist
 
-        from chalicelib.local.widget_demo import widget_demo_page
         from chalicelib.store.models import Survey, bind
+        from nps_local.widget_demo import widget_demo_page
 
         bind()
         survey_id = query.get("survey")
@@ -406,13 +406,13 @@ class LocalStack:
                            "queued_runs": self._queued_counts()})
 
     def _poll(self, query, headers, body):
-        from chalicelib.local.poller import wait_until_idle
+        from nps_local.poller import wait_until_idle
 
         return _json(200, wait_until_idle(self.poller))
 
     def _dashboard_model(self, query) -> dict | tuple:
-        from chalicelib.local import dashboard_page
         from chalicelib.ops.dashboard import widgets
+        from nps_local import dashboard_page
 
         text = query.get("minutes") or str(dashboard_page.DEFAULT_MINUTES)
         limit = self.metrics.retention // self.metrics.resolution
@@ -423,7 +423,7 @@ class LocalStack:
         return dashboard_page.build(self.metrics, widgets(self.names), names=self.names, minutes=int(text))
 
     def _dashboard(self, query, headers, body):
-        from chalicelib.local import dashboard_page
+        from nps_local import dashboard_page
 
         model = self._dashboard_model(query)
         if isinstance(model, tuple):
@@ -477,12 +477,12 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-            from chalicelib.local import fast_reads, moto_direct
+            from nps_local import fast_reads, moto_direct
 
             moto_direct.uninstall()
             fast_reads.uninstall()  # in-process moto used after the stack (tests) runs as it was
         if self._tee is not None:
-            from chalicelib.local import metrics_sink
+            from nps_local import metrics_sink
 
             metrics_sink.uninstall(self._tee)
             self._tee = None

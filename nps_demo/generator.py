@@ -10,7 +10,7 @@ The same arguments give byte-identical output (standard library only, no clock e
     data.iter_responses()     # POST /v1/responses/import rows (a generator), with survey_key for survey_id
     write_ndjson(rows, fp); write_csv(rows, fp)
 
-    python -m chalicelib.demo.generator --out demo/ --format csv --accounts 500
+    python -m nps_demo.generator --out demo/ --format csv --accounts 500
 
 Row keys (always present, in this order):
 

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from chalice.local import LambdaContext
 
-from chalicelib.local.template import LOCAL_ACCOUNT_ID
+from nps_local.template import LOCAL_ACCOUNT_ID
 
 log = logging.getLogger("nps.local.scheduler")
 

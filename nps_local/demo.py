@@ -1,7 +1,7 @@
 """The demo the local stack loads with NPS_DEMO=1, through the HTTP API like any client.
 
 A live survey (the stack's own origin allowed for the widget) with three invited contacts, then the seeded
-demo history (chalicelib.demo.generator: accounts with 24 months of revenue, relationship and transactional
+demo history (nps_demo.generator: accounts with 24 months of revenue, relationship and transactional
 surveys, responses) through the same import routes a customer uses, the stream processing it, and the monthly
 metrics of the last 12 full months, so the report and the metrics API have something to show.
 NPS_DEMO_ACCOUNTS sets the history's size (default 500; 0 skips it).
@@ -169,7 +169,7 @@ def _ndjson_pages(rows, per_page: int = 2000):
 
 def load_history(base_url: str, admin_token: str, accounts: int, stopping=None) -> dict[str, str]:
     """Import the seeded history through the API, let the stream process it, compute 12 months of metrics."""
-    from chalicelib.demo.generator import generate
+    from nps_demo.generator import generate
 
     data = generate(seed=7, accounts=accounts)
     survey_ids = {}

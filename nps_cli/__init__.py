@@ -1,0 +1,1 @@
+"""The command line (imports through the API, the first admin token). Tooling: never deployed to Lambda."""
