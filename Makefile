@@ -44,6 +44,7 @@ $(CHROMIUM):
 # browser tests. tests/infra/test_checkov.py finds checkov in $(CHECKOV_VENV).
 test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PYTHON) -m pytest -n 2 --dist loadfile
 
 # The benchmarks run the app outside Lambda with the development link key.

@@ -22,7 +22,18 @@ app.experimental_feature_flags.update({"BLUEPRINTS"})
 app.register_middleware(correlate_requests, "http")
 
 BLUEPRINTS = (
-    auth, capture, surveys, responses, imports, accounts, tasks, contacts, metrics, admin_tokens, stream, schedules,
+    auth,
+    capture,
+    surveys,
+    responses,
+    imports,
+    accounts,
+    tasks,
+    contacts,
+    metrics,
+    admin_tokens,
+    stream,
+    schedules,
 )
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint.bp)

@@ -39,11 +39,19 @@ def requests_per_capture() -> dict:
     with moto_tables(), Client(app) as client:
         token, _ = admin_tokens.create("bench", ["admin"])
         auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        survey = json.loads(client.http.post("/v1/surveys", headers=auth, body=json.dumps(
-            {"name": "Bench", "allowed_origins": ["https://shop.example.com"]})).body)
+        survey = json.loads(
+            client.http.post(
+                "/v1/surveys",
+                headers=auth,
+                body=json.dumps({"name": "Bench", "allowed_origins": ["https://shop.example.com"]}),
+            ).body
+        )
         contacts = [{"contact_id": f"c{i}", "account_id": "a1"} for i in range(40)]
-        invites = json.loads(client.http.post(f"/v1/surveys/{survey['survey_id']}/invitations", headers=auth,
-                                              body=json.dumps({"contacts": contacts})).body)["invitations"]
+        invites = json.loads(
+            client.http.post(
+                f"/v1/surveys/{survey['survey_id']}/invitations", headers=auth, body=json.dumps({"contacts": contacts})
+            ).body
+        )["invitations"]
         links = ["/" + inv["link"].split("/", 3)[3] for inv in invites]
         counter = RequestCounter().install()
         # warm the survey cache with one answer, then count the next ones
@@ -54,35 +62,63 @@ def requests_per_capture() -> dict:
             assert r.status_code == 201
         counter.enabled = False
         n = len(links) - 1
-        out["email_link"] = {"answers": n, "requests": dict(counter.calls),
-                             "writes_per_response": counter.writes / n, "reads_per_response": counter.reads / n}
+        out["email_link"] = {
+            "answers": n,
+            "requests": dict(counter.calls),
+            "writes_per_response": counter.writes / n,
+            "reads_per_response": counter.reads / n,
+        }
         counter.reset()
         counter.enabled = True
         for i in range(n):
-            r = client.http.post(f"/v1/surveys/{survey['survey_id']}/responses",
-                                 headers={"Content-Type": "application/json", "Origin": "https://shop.example.com",
-                                          "Idempotency-Key": f"k{i}"}, body='{"score": 3}')
+            r = client.http.post(
+                f"/v1/surveys/{survey['survey_id']}/responses",
+                headers={
+                    "Content-Type": "application/json",
+                    "Origin": "https://shop.example.com",
+                    "Idempotency-Key": f"k{i}",
+                },
+                body='{"score": 3}',
+            )
             assert r.status_code == 201
         counter.enabled = False
-        out["widget"] = {"answers": n, "requests": dict(counter.calls),
-                         "writes_per_response": counter.writes / n, "reads_per_response": counter.reads / n}
+        out["widget"] = {
+            "answers": n,
+            "requests": dict(counter.calls),
+            "writes_per_response": counter.writes / n,
+            "reads_per_response": counter.reads / n,
+        }
 
-        invites = json.loads(client.http.post(f"/v1/surveys/{survey['survey_id']}/invitations", headers=auth,
-                                              body=json.dumps({"contacts": [
-                                                  {"contact_id": f"d{i}", "account_id": "a1"} for i in range(n)
-                                              ]})).body)["invitations"]
+        invites = json.loads(
+            client.http.post(
+                f"/v1/surveys/{survey['survey_id']}/invitations",
+                headers=auth,
+                body=json.dumps({"contacts": [{"contact_id": f"d{i}", "account_id": "a1"} for i in range(n)]}),
+            ).body
+        )["invitations"]
         for name, signal in (("email_link_dwell", "dwell"), ("email_link_gesture", "gesture")):
             counter.reset()
             counter.enabled = True
             for inv in invites:
-                body = {"score": 9, "signal": signal, "view": secrets.token_hex(12),
-                        "submission": secrets.token_hex(12)}
-                r = client.http.post("/" + inv["link"].split("/", 3)[3], headers={"Content-Type": "application/json"},
-                                     body=json.dumps(body))
+                body = {
+                    "score": 9,
+                    "signal": signal,
+                    "view": secrets.token_hex(12),
+                    "submission": secrets.token_hex(12),
+                }
+                r = client.http.post(
+                    "/" + inv["link"].split("/", 3)[3],
+                    headers={"Content-Type": "application/json"},
+                    body=json.dumps(body),
+                )
                 assert r.status_code in (200, 201), r.body
             counter.enabled = False
-            out[name] = {"answers": n, "requests": dict(counter.calls), "writes_per_response": counter.writes / n,
-                         "reads_per_response": counter.reads / n}
+            out[name] = {
+                "answers": n,
+                "requests": dict(counter.calls),
+                "writes_per_response": counter.writes / n,
+                "reads_per_response": counter.reads / n,
+            }
 
         from chalicelib.domain import tokens
 
@@ -91,15 +127,19 @@ def requests_per_capture() -> dict:
         for i in range(n):
             contact = f"w{i}"
             identity = tokens.identity_signature(survey["identity_secret"], contact, "a1")
-            r = client.http.post(f"/v1/surveys/{survey['survey_id']}/responses",
-                                 headers={"Content-Type": "application/json", "Origin": "https://shop.example.com"},
-                                 body=json.dumps({"score": 3, "contact_id": contact, "account_id": "a1",
-                                                  "identity": identity}))
+            r = client.http.post(
+                f"/v1/surveys/{survey['survey_id']}/responses",
+                headers={"Content-Type": "application/json", "Origin": "https://shop.example.com"},
+                body=json.dumps({"score": 3, "contact_id": contact, "account_id": "a1", "identity": identity}),
+            )
             assert r.status_code == 201, r.body
         counter.enabled = False
-        out["widget_with_identity"] = {"answers": n, "requests": dict(counter.calls),
-                                       "writes_per_response": counter.writes / n,
-                                       "reads_per_response": counter.reads / n}
+        out["widget_with_identity"] = {
+            "answers": n,
+            "requests": dict(counter.calls),
+            "writes_per_response": counter.writes / n,
+            "reads_per_response": counter.reads / n,
+        }
     return out
 
 
@@ -122,8 +162,7 @@ def settle_cost(pending: int = 1000) -> dict:
         counter.enabled = False
         idle_requests = dict(counter.calls)
         for i in range(pending):
-            common = dict(response_id=f"rsp_bench_{i}", survey_id="srv_bench", touchpoint=None, signal="dwell",
-                          now=now)
+            common = dict(response_id=f"rsp_bench_{i}", survey_id="srv_bench", touchpoint=None, signal="dwell", now=now)
             response_store.answer_by_link(answer={"score": 8}, view=f"view-{i:06d}a", **common)
             if i % 2:
                 response_store.answer_by_link(answer={"score": 2}, view=f"view-{i:06d}b", **common)
@@ -142,17 +181,19 @@ def settle_cost(pending: int = 1000) -> dict:
             "requests_per_1000": {k: v * 1000 / pending for k, v in counter.calls.items()},
             "run_seconds_on_moto": round(seconds, 2),
             "idle_run": {"result": idle, "requests": idle_requests, "seconds_on_moto": round(idle_seconds, 3)},
-            "schedule": {"expression": "rate(1 minute)", "invocations_per_day": per_day,
-                         "invocations_per_30_days": per_day * 30,
-                         "idle_queries_per_30_days": idle_requests.get("Query", 0) * per_day * 30},
+            "schedule": {
+                "expression": "rate(1 minute)",
+                "invocations_per_day": per_day,
+                "invocations_per_30_days": per_day * 30,
+                "idle_queries_per_30_days": idle_requests.get("Query", 0) * per_day * 30,
+            },
         }
 
 
 def fresh_import_seconds(statement: str) -> float:
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True)
     return float(out.stdout.strip())
 
 
@@ -162,8 +203,13 @@ def import_ratio() -> dict:
         boto_times.append(fresh_import_seconds("import boto3"))
         app_times.append(fresh_import_seconds("import app"))
     app_ms, boto_ms = statistics.median(app_times) * 1000, statistics.median(boto_times) * 1000
-    return {"import_app_ms": round(app_ms, 1), "import_boto3_ms": round(boto_ms, 1),
-            "ratio": round(app_ms / boto_ms, 2), "goal": 1.5, "runs": RUNS}
+    return {
+        "import_app_ms": round(app_ms, 1),
+        "import_boto3_ms": round(boto_ms, 1),
+        "ratio": round(app_ms / boto_ms, 2),
+        "goal": 1.5,
+        "runs": RUNS,
+    }
 
 
 def free_port() -> int:
@@ -175,12 +221,16 @@ def free_port() -> int:
 def stack_latency(samples: int = 200) -> dict:
     port = free_port()
     token = "npsa_0123456789abcdef.bench-token-for-latency"
-    env = {**os.environ, "PORT": str(port), "NPS_DEMO": "0", "NPS_LOCAL_ADMIN_TOKEN": token,
-           "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PORT": str(port), "NPS_DEMO": "0", "NPS_LOCAL_ADMIN_TOKEN": token, "PYTHONPATH": str(ROOT)}
     for key in ("TABLE_PREFIX", "NPS_STAGE"):
         env.pop(key, None)
-    proc = subprocess.Popen([sys.executable, "-m", "nps_local.stack"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nps_local.stack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -196,8 +246,12 @@ def stack_latency(samples: int = 200) -> dict:
             time.sleep(0.1)
 
         def call(method, path, body, headers=None):
-            req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method=method,  # noqa: S310
-                                         headers={"Content-Type": "application/json", **(headers or {})})
+            req = urllib.request.Request(
+                base + path,
+                data=json.dumps(body).encode(),
+                method=method,  # noqa: S310
+                headers={"Content-Type": "application/json", **(headers or {})},
+            )
             with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310
                 return r.status, json.loads(r.read())
 
@@ -214,16 +268,22 @@ def stack_latency(samples: int = 200) -> dict:
             latencies.append((time.perf_counter() - started) * 1000)
             assert status == 201
         latencies.sort()
-        return {"captures": len(latencies), "p50_ms": round(statistics.median(latencies), 1),
-                "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)}
+        return {
+            "captures": len(latencies),
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        }
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
 
 def main() -> None:
-    result = {"requests_per_capture": requests_per_capture(), "settle_pending": settle_cost(),
-              "import_time": import_ratio()}
+    result = {
+        "requests_per_capture": requests_per_capture(),
+        "settle_pending": settle_cost(),
+        "import_time": import_ratio(),
+    }
     try:
         result["local_stack_capture_latency"] = stack_latency()
     except (RuntimeError, OSError) as error:

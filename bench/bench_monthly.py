@@ -79,21 +79,23 @@ def serve(accounts: int) -> None:
             when = datetime.fromisoformat(row["submitted_at"].replace("Z", "+00:00"))
             month = month_of(when)
             survey = row["survey_key"]
-            fact = fact_of({
-                "response_id": response_id,
-                "survey_id": survey_ids[survey],
-                "account_id": row["account_id"],
-                "contact_id": row["contact_id"],
-                "score": row["score"],
-                "comment": row["comment"],
-                "channel": row["channel"],
-                "touchpoint": None if survey == "relationship" else survey,
-                "month": month,
-                "month_shard": f"{month}#{shard_of(response_id)}",
-                "first_submitted_at": when,
-                "submitted_at": when,
-                "version": 1,
-            })
+            fact = fact_of(
+                {
+                    "response_id": response_id,
+                    "survey_id": survey_ids[survey],
+                    "account_id": row["account_id"],
+                    "contact_id": row["contact_id"],
+                    "score": row["score"],
+                    "comment": row["comment"],
+                    "channel": row["channel"],
+                    "touchpoint": None if survey == "relationship" else survey,
+                    "month": month,
+                    "month_shard": f"{month}#{shard_of(response_id)}",
+                    "first_submitted_at": when,
+                    "submitted_at": when,
+                    "version": 1,
+                }
+            )
             backend.put_item(ResponseFact.Meta.table_name, ResponseFact(**fact).serialize())
             facts += 1
         if os.environ.get("BENCH_PLAIN_MOTO") != "1":
@@ -102,8 +104,17 @@ def serve(accounts: int) -> None:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
-        print(json.dumps({"endpoint": f"http://{host}:{port}", "facts": facts, "accounts": accounts,
-                          "load_s": round(time.perf_counter() - started, 1)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "endpoint": f"http://{host}:{port}",
+                    "facts": facts,
+                    "accounts": accounts,
+                    "load_s": round(time.perf_counter() - started, 1),
+                }
+            ),
+            flush=True,
+        )
         sys.stdin.read()
         server.stop()
 
@@ -112,7 +123,7 @@ def serve(accounts: int) -> None:
 
 
 def _size_of_value(value: dict) -> int:
-    (kind, v), = value.items()
+    ((kind, v),) = value.items()
     if kind == "S":
         return len(v.encode())
     if kind == "N":
@@ -189,20 +200,26 @@ def job(endpoint: str) -> None:
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     (ROOT / "dist").mkdir(exist_ok=True)
     (ROOT / "dist" / "bench-monthly-document.json").write_text(json.dumps(document, indent=1, sort_keys=True))
-    print(json.dumps({
-        "wall_s": round(wall, 2),
-        "job_cpu_s": round(cpu, 2),
-        "requests": meter.requests,
-        "read_units": meter.read_units,
-        "items_read": meter.items_read,
-        "mb_read": round(meter.bytes_read / 1e6, 1),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "rss_growth_mb": round((peak_kb - baseline_kb) / 1024, 1),
-        "document_sha256": hashlib.sha256(json.dumps({k: v for k, v in document.items() if k != "computed_at"},
-                                                     sort_keys=True).encode()).hexdigest()[:16],
-        "nps": document["nps"]["all"]["nps"],
-        "n": document["nps"]["all"]["n"],
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "wall_s": round(wall, 2),
+                "job_cpu_s": round(cpu, 2),
+                "requests": meter.requests,
+                "read_units": meter.read_units,
+                "items_read": meter.items_read,
+                "mb_read": round(meter.bytes_read / 1e6, 1),
+                "peak_rss_mb": round(peak_kb / 1024, 1),
+                "rss_growth_mb": round((peak_kb - baseline_kb) / 1024, 1),
+                "document_sha256": hashlib.sha256(
+                    json.dumps({k: v for k, v in document.items() if k != "computed_at"}, sort_keys=True).encode()
+                ).hexdigest()[:16],
+                "nps": document["nps"]["all"]["nps"],
+                "n": document["nps"]["all"]["n"],
+            }
+        ),
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- driver
@@ -210,14 +227,30 @@ def job(endpoint: str) -> None:
 
 def measure(accounts: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(accounts)], cwd=HERE, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(accounts)],
+        cwd=HERE,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         loaded = json.loads(server.stdout.readline())
-        print(f"  {accounts:>6} accounts: {loaded['facts']:,} facts loaded into moto in {loaded['load_s']} s; "
-              "running the job...", file=sys.stderr, flush=True)
-        done = subprocess.run([sys.executable, __file__, "--job", loaded["endpoint"]], cwd=HERE, env=env,
-                              capture_output=True, text=True, check=False)
+        print(
+            f"  {accounts:>6} accounts: {loaded['facts']:,} facts loaded into moto in {loaded['load_s']} s; "
+            "running the job...",
+            file=sys.stderr,
+            flush=True,
+        )
+        done = subprocess.run(
+            [sys.executable, __file__, "--job", loaded["endpoint"]],
+            cwd=HERE,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise SystemExit(done.stderr[-3000:])
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -240,12 +273,18 @@ def main(sizes: list[int]) -> None:
         row["cpu_ratio"] = round(row["job_cpu_s"] / base["job_cpu_s"], 2)
         row["memory_growth_ratio"] = round(max(row["rss_growth_mb"], 1) / max(base["rss_growth_mb"], 1), 2)
         row["read_units_per_1k_facts"] = round(1000 * row["read_units"] / row["facts"], 1)
-    print(f"{'accounts':>9} {'facts':>8} {'wall s':>7} {'cpu s':>6} {'RCU':>8} {'requests':>9} "
-          f"{'peak MB':>8} {'growth MB':>9} {'data x':>7} {'cpu x':>6} {'mem x':>6}", file=sys.stderr)
+    print(
+        f"{'accounts':>9} {'facts':>8} {'wall s':>7} {'cpu s':>6} {'RCU':>8} {'requests':>9} "
+        f"{'peak MB':>8} {'growth MB':>9} {'data x':>7} {'cpu x':>6} {'mem x':>6}",
+        file=sys.stderr,
+    )
     for r in rows:
-        print(f"{r['accounts']:>9,} {r['facts']:>8,} {r['wall_s']:>7} {r['job_cpu_s']:>6} {r['read_units']:>8,.0f} "
-              f"{sum(r['requests'].values()):>9,} {r['peak_rss_mb']:>8} {r['rss_growth_mb']:>9} "
-              f"{r['data_ratio']:>7} {r['cpu_ratio']:>6} {r['memory_growth_ratio']:>6}", file=sys.stderr)
+        print(
+            f"{r['accounts']:>9,} {r['facts']:>8,} {r['wall_s']:>7} {r['job_cpu_s']:>6} {r['read_units']:>8,.0f} "
+            f"{sum(r['requests'].values()):>9,} {r['peak_rss_mb']:>8} {r['rss_growth_mb']:>9} "
+            f"{r['data_ratio']:>7} {r['cpu_ratio']:>6} {r['memory_growth_ratio']:>6}",
+            file=sys.stderr,
+        )
     save_result("monthly", {"month": MONTH, "runs": rows})
 
 

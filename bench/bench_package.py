@@ -54,8 +54,9 @@ def time_import(paths: list[Path], modules: list[str], cwd: Path) -> tuple[float
     # -I: no user site, no PYTHON* variables; -S: no site-packages, so sys.path is exactly `paths` + the stdlib;
     # -B: write no bytecode, as on Lambda's read-only /var/task (else the untrimmed case compiles only once).
     code = TIMER.format(paths=[str(p) for p in paths], modules=modules)
-    done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], cwd=cwd, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", code], cwd=cwd, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"importing {modules} failed:\n{done.stderr}")
     wall, cpu = done.stdout.split()
@@ -83,8 +84,11 @@ def lazy_imports(package: Path, handler: str) -> list[str]:
 
 
 def functions(sam: dict) -> dict[str, str]:
-    return {name: r["Properties"]["Handler"] for name, r in sam["Resources"].items()
-            if r.get("Type") == "AWS::Serverless::Function"}
+    return {
+        name: r["Properties"]["Handler"]
+        for name, r in sam["Resources"].items()
+        if r.get("Type") == "AWS::Serverless::Function"
+    }
 
 
 def bench(dist: Path, runs: int) -> dict:
@@ -144,28 +148,48 @@ def bench(dist: Path, runs: int) -> dict:
 
 def print_table(result: dict) -> None:
     pkg = result["package"]
-    print(f"package: {pkg['untrimmed_bytes']:,} bytes untrimmed -> {pkg['trimmed_bytes']:,} bytes trimmed "
-          f"({pkg['ratio']:.1%}); {pkg['pyc_files']} .pyc")
-    print(f"import boto3 (simulated Lambda runtime): {result['boto3_ms']} ms wall, {result['boto3_cpu_ms']} ms CPU; "
-          f"medians of {result['runs']} fresh interpreters. Ratios: x import boto3 (wall, CPU in brackets).")
-    header = ("function", "imports at cold start", "trimmed ms", "ratio", "untrimmed ms", "ratio",
-              "app+lazy ms", "ratio")
+    print(
+        f"package: {pkg['untrimmed_bytes']:,} bytes untrimmed -> {pkg['trimmed_bytes']:,} bytes trimmed "
+        f"({pkg['ratio']:.1%}); {pkg['pyc_files']} .pyc"
+    )
+    print(
+        f"import boto3 (simulated Lambda runtime): {result['boto3_ms']} ms wall, {result['boto3_cpu_ms']} ms CPU; "
+        f"medians of {result['runs']} fresh interpreters. Ratios: x import boto3 (wall, CPU in brackets)."
+    )
+    header = (
+        "function",
+        "imports at cold start",
+        "trimmed ms",
+        "ratio",
+        "untrimmed ms",
+        "ratio",
+        "app+lazy ms",
+        "ratio",
+    )
     lines = [header]
     for row in result["functions"]:
         imports = " + ".join([row["handler"].rpartition(".")[0], *row["lazy"]])
-        lines.append((
-            row["function"], imports,
-            f"{row['trimmed_ms']}", f"{row['trimmed_ratio']} ({row['trimmed_cpu_ratio']})",
-            f"{row['untrimmed_ms']}", f"{row['untrimmed_ratio']} ({row['untrimmed_cpu_ratio']})",
-            f"{row['app_ms']}", f"{row['app_ratio']} ({row['app_cpu_ratio']})",
-        ))
+        lines.append(
+            (
+                row["function"],
+                imports,
+                f"{row['trimmed_ms']}",
+                f"{row['trimmed_ratio']} ({row['trimmed_cpu_ratio']})",
+                f"{row['untrimmed_ms']}",
+                f"{row['untrimmed_ratio']} ({row['untrimmed_cpu_ratio']})",
+                f"{row['app_ms']}",
+                f"{row['app_ratio']} ({row['app_cpu_ratio']})",
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         cells = zip(line, widths, strict=True)
         print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(cells)))
     verdict = "within" if result["api_within_goal"] else "ABOVE"
-    print(f"API function: {result['api_ratio']} x import boto3 wall ({result['api_cpu_ratio']} CPU), "
-          f"{verdict} the goal of {result['api_goal']}")
+    print(
+        f"API function: {result['api_ratio']} x import boto3 wall ({result['api_cpu_ratio']} CPU), "
+        f"{verdict} the goal of {result['api_goal']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

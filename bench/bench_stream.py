@@ -67,9 +67,16 @@ def run(flow: str, data) -> dict:
             rid = f"rsp_bench_{i:06d}"
             when = now - timedelta(minutes=20 * i % (14 * 24 * 60 - 60))
             month = when.strftime("%Y-%m")
-            fixed = dict(survey_id=survey_ids[r["survey_key"]], contact_id=r["contact_id"],
-                         account_id=r["account_id"], channel=r["channel"], first_submitted_at=when,
-                         submitted_at=when, month=month, month_shard=f"{month}#{shard_of(rid)}")
+            fixed = dict(
+                survey_id=survey_ids[r["survey_key"]],
+                contact_id=r["contact_id"],
+                account_id=r["account_id"],
+                channel=r["channel"],
+                first_submitted_at=when,
+                submitted_at=when,
+                month=month,
+                month_shard=f"{month}#{shard_of(rid)}",
+            )
             states.append([(rid, v + 1, {**fixed, **fields}) for v, fields in enumerate(_versions(flow, i, r))])
         # Each round writes the next version of every answer: later versions come after earlier ones in the
         # stream, as in life, and many land in the same batch as their first version.
@@ -93,8 +100,10 @@ def run(flow: str, data) -> dict:
             assert not result["batchItemFailures"], result
         counter.enabled = False
         n = len(rows)
-        categories = {c: sum(1 for r in rows if validation.classify(r["score"]) == c)
-                      for c in ("promoter", "passive", "detractor")}
+        categories = {
+            c: sum(1 for r in rows if validation.classify(r["score"]) == c)
+            for c in ("promoter", "passive", "detractor")
+        }
         return {
             "responses": n,
             "records": len(records),
@@ -116,13 +125,16 @@ def main() -> None:
     wanted = [f for f in sys.argv[1:] if f in FLOWS] or list(FLOWS)
     results = {flow: run(flow, data) for flow in wanted}
     first = results[wanted[0]]
-    save_result("stream", {
-        **first,  # the first flow's figures at the top level, as before
-        "flow": wanted[0],
-        "flows": results,
-        "goal": {"writes_per_response": 1.5, "reads_per_response": 0.5},
-        "note": "handler time is against in-process moto (about 7 ms a request), an upper bound for AWS",
-    })
+    save_result(
+        "stream",
+        {
+            **first,  # the first flow's figures at the top level, as before
+            "flow": wanted[0],
+            "flows": results,
+            "goal": {"writes_per_response": 1.5, "reads_per_response": 0.5},
+            "note": "handler time is against in-process moto (about 7 ms a request), an upper bound for AWS",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -1,18 +1,18 @@
 """Build what a stage deploys, and deploy it.
 
-    python infra/package.py [--stage dev] [--out dist] [--no-lint] [--checkov .venv-checkov/bin/checkov]
-        1. dist/merge.json: infra/template.yaml with the Stage parameter pinned to the stage, plus the dashboard
-           body and the alarms generated from chalicelib/ops/dashboard.py;
-        2. `chalice package --merge-template dist/merge.json`: dist/sam.json and dist/deployment.zip;
-        3. the zip trimmed for cold start (see `trim`), the untrimmed one kept as dist/deployment-untrimmed.zip
-           and both sizes in dist/package-report.json;
-        4. `cfn-lint --include-checks I dist/sam.json`, which must report nothing;
-        5. with --checkov, checkov on dist/sam.json, which must report no failed check (skips are in the template,
-           each with its reason).
+python infra/package.py [--stage dev] [--out dist] [--no-lint] [--checkov .venv-checkov/bin/checkov]
+    1. dist/merge.json: infra/template.yaml with the Stage parameter pinned to the stage, plus the dashboard
+       body and the alarms generated from chalicelib/ops/dashboard.py;
+    2. `chalice package --merge-template dist/merge.json`: dist/sam.json and dist/deployment.zip;
+    3. the zip trimmed for cold start (see `trim`), the untrimmed one kept as dist/deployment-untrimmed.zip
+       and both sizes in dist/package-report.json;
+    4. `cfn-lint --include-checks I dist/sam.json`, which must report nothing;
+    5. with --checkov, checkov on dist/sam.json, which must report no failed check (skips are in the template,
+       each with its reason).
 
-    python infra/package.py deploy --stage prod --bucket CODE_BUCKET [--region R] [--dry-run]
-        `aws cloudformation package` (uploads dist/deployment.zip) then `aws cloudformation deploy`, with the
-        stack parameters read from the environment (see PARAMETERS).
+python infra/package.py deploy --stage prod --bucket CODE_BUCKET [--region R] [--dry-run]
+    `aws cloudformation package` (uploads dist/deployment.zip) then `aws cloudformation deploy`, with the
+    stack parameters read from the environment (see PARAMETERS).
 """
 
 from __future__ import annotations
@@ -92,8 +92,11 @@ def _dimensions(metric) -> list[dict]:
 
 
 def _metric_stat(metric) -> dict:
-    return {"Metric": {"Namespace": metric.namespace, "MetricName": metric.name, "Dimensions": _dimensions(metric)},
-            "Period": metric.period, "Stat": metric.stat}
+    return {
+        "Metric": {"Namespace": metric.namespace, "MetricName": metric.name, "Dimensions": _dimensions(metric)},
+        "Period": metric.period,
+        "Stat": metric.stat,
+    }
 
 
 def alarm_resource(alarm) -> dict:
@@ -111,8 +114,9 @@ def alarm_resource(alarm) -> dict:
     }
     if alarm.expression is None:
         (metric,) = alarm.metrics
-        props.update(Namespace=metric.namespace, MetricName=metric.name, Dimensions=_dimensions(metric),
-                     Period=metric.period)
+        props.update(
+            Namespace=metric.namespace, MetricName=metric.name, Dimensions=_dimensions(metric), Period=metric.period
+        )
         if re.fullmatch(r"p\d+(\.\d+)?", metric.stat):
             props["ExtendedStatistic"] = metric.stat
         else:
@@ -120,8 +124,12 @@ def alarm_resource(alarm) -> dict:
     else:
         props["Metrics"] = [
             *({"Id": m.id, "MetricStat": _metric_stat(m), "ReturnData": False} for m in alarm.metrics),
-            {"Id": alarm.expression.id, "Expression": alarm.expression.expression,
-             "Label": alarm.expression.label, "ReturnData": True},
+            {
+                "Id": alarm.expression.id,
+                "Expression": alarm.expression.expression,
+                "Label": alarm.expression.label,
+                "ReturnData": True,
+            },
         ]
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": props}
 
@@ -175,8 +183,17 @@ def chalice_package(stage: str, merge_path: Path, out: Path) -> None:
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))  # chalice insists on a region
     with tempfile.TemporaryDirectory(dir=out) as tmp, _chalice_lock():
         target = Path(tmp) / "chalice"
-        cmd = [str(BIN / "chalice"), "--project-dir", str(ROOT), "package", "--stage", stage,
-               "--merge-template", str(merge_path), str(target)]
+        cmd = [
+            str(BIN / "chalice"),
+            "--project-dir",
+            str(ROOT),
+            "package",
+            "--stage",
+            stage,
+            "--merge-template",
+            str(merge_path),
+            str(target),
+        ]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise PackageError(f"chalice package failed:\n{done.stdout}{done.stderr}")
@@ -196,8 +213,9 @@ def dropped(name: str) -> bool:
 
 
 def runtime_of(sam: dict) -> str:
-    runtimes = {r["Properties"]["Runtime"] for r in sam["Resources"].values()
-                if r.get("Type") == "AWS::Serverless::Function"}
+    runtimes = {
+        r["Properties"]["Runtime"] for r in sam["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"
+    }
     if len(runtimes) != 1:
         raise PackageError(f"functions use several runtimes: {sorted(runtimes)}")
     return runtimes.pop()
@@ -226,7 +244,10 @@ def trim(zip_path: Path, runtime: str) -> dict:
                 source.extract(info, tree)
                 kept.append(info)
         ok = compileall.compile_dir(
-            tree, quiet=2, ddir="/var/task", workers=0,
+            tree,
+            quiet=2,
+            ddir="/var/task",
+            workers=0,
             invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
         )
         if not ok:
@@ -255,8 +276,12 @@ def trim(zip_path: Path, runtime: str) -> dict:
 
 
 def lint(sam_path: Path) -> None:
-    done = subprocess.run([str(BIN / "cfn-lint"), "--include-checks", "I", "--", str(sam_path)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(BIN / "cfn-lint"), "--include-checks", "I", "--", str(sam_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     findings = (done.stdout + done.stderr).strip()
     if done.returncode != 0 or findings:
         raise PackageError(f"cfn-lint --include-checks I {sam_path} reported:\n{findings}")
@@ -268,9 +293,11 @@ def checkov_findings(sam_path: Path, checkov: Path) -> dict:
     Offline: --skip-download keeps it from fetching guidelines (this machine has no network beyond the package
     registries, and a check must not depend on one)."""
     done = subprocess.run(
-        [str(checkov), "--file", str(sam_path), "--framework", "cloudformation", "--output", "json",
-         "--skip-download"],
-        capture_output=True, text=True, check=False, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        [str(checkov), "--file", str(sam_path), "--framework", "cloudformation", "--output", "json", "--skip-download"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )
     try:
         report = json.loads(done.stdout)
@@ -283,10 +310,12 @@ def checkov_findings(sam_path: Path, checkov: Path) -> dict:
     results = report.get("results", {})
     summary = report.get("summary", {})
     failures = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in results.get("failed_checks", [])]
-    return {"passed": summary.get("passed", len(results.get("passed_checks", []))),
-            "failed": summary.get("failed", len(failures)),
-            "skipped": [(c["check_id"], c["resource"]) for c in results.get("skipped_checks", [])],
-            "failures": failures}
+    return {
+        "passed": summary.get("passed", len(results.get("passed_checks", []))),
+        "failed": summary.get("failed", len(failures)),
+        "skipped": [(c["check_id"], c["resource"]) for c in results.get("skipped_checks", [])],
+        "failures": failures,
+    }
 
 
 def run_checkov(sam_path: Path, checkov: Path) -> dict:
@@ -296,8 +325,9 @@ def run_checkov(sam_path: Path, checkov: Path) -> dict:
     return found
 
 
-def package(stage: str = "dev", out: Path = ROOT / "dist", *, run_lint: bool = True,
-            checkov: Path | None = None) -> dict:
+def package(
+    stage: str = "dev", out: Path = ROOT / "dist", *, run_lint: bool = True, checkov: Path | None = None
+) -> dict:
     """Write merge.json, sam.json, deployment.zip (trimmed), deployment-untrimmed.zip and package-report.json."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -330,32 +360,73 @@ def _shown(cmd: list[str]) -> str:
 
 def _stack_output(stack: str, region: str, key: str, runner) -> str | None:
     """An output of the stack, or None (also when the stack does not exist)."""
-    cmd = ["aws", "cloudformation", "describe-stacks", "--stack-name", stack, "--region", region,
-           "--query", f"Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue", "--output", "text"]
+    cmd = [
+        "aws",
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        stack,
+        "--region",
+        region,
+        "--query",
+        f"Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue",
+        "--output",
+        "text",
+    ]
     value = runner(cmd, capture=True)
     return value.strip() if value and value.strip() not in ("", "None") else None
 
 
-def deploy_commands(stage: str, bucket: str, region: str, stack: str, out: Path, environ: dict,
-                    public_base_url: str | None) -> tuple[list[str], list[str]]:
+def deploy_commands(
+    stage: str, bucket: str, region: str, stack: str, out: Path, environ: dict, public_base_url: str | None
+) -> tuple[list[str], list[str]]:
     """The `aws cloudformation package` and `deploy` commands for this stage."""
     packaged = out / "packaged.json"
-    package_cmd = ["aws", "cloudformation", "package", "--template-file", str(out / "sam.json"),
-                   "--s3-bucket", bucket, "--s3-prefix", stack, "--output-template-file", str(packaged),
-                   "--use-json", "--region", region]
+    package_cmd = [
+        "aws",
+        "cloudformation",
+        "package",
+        "--template-file",
+        str(out / "sam.json"),
+        "--s3-bucket",
+        bucket,
+        "--s3-prefix",
+        stack,
+        "--output-template-file",
+        str(packaged),
+        "--use-json",
+        "--region",
+        region,
+    ]
     overrides = [f"{p}={environ[v]}" for p, v in PARAMETERS.items() if environ.get(v) and p != "PublicBaseUrl"]
     if public_base_url:
         overrides.append(f"PublicBaseUrl={public_base_url}")
-    deploy_cmd = ["aws", "cloudformation", "deploy", "--template-file", str(packaged), "--stack-name", stack,
-                  "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND", "--region", region,
-                  "--no-fail-on-empty-changeset", "--tags", "app=nps-backend", f"stage={stage}"]
+    deploy_cmd = [
+        "aws",
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        str(packaged),
+        "--stack-name",
+        stack,
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "CAPABILITY_AUTO_EXPAND",
+        "--region",
+        region,
+        "--no-fail-on-empty-changeset",
+        "--tags",
+        "app=nps-backend",
+        f"stage={stage}",
+    ]
     if overrides:
         deploy_cmd += ["--parameter-overrides", *overrides]
     return package_cmd, deploy_cmd
 
 
-def deploy(stage: str, bucket: str, region: str, stack: str, out: Path, *, dry_run: bool = False,
-           environ: dict | None = None) -> list[str]:
+def deploy(
+    stage: str, bucket: str, region: str, stack: str, out: Path, *, dry_run: bool = False, environ: dict | None = None
+) -> list[str]:
     """Upload and deploy `out` (already packaged for `stage`); return the commands run.
 
     PublicBaseUrl: PUBLIC_BASE_URL when given; else, on an existing stack, its current value; else (a first
@@ -380,8 +451,9 @@ def deploy(stage: str, bucket: str, region: str, stack: str, out: Path, *, dry_r
         raise PackageError(f"{out} holds a package for stage {report.get('stage')!r}, not {stage!r}")
     url = environ.get("PUBLIC_BASE_URL")
     first_deployment = not url and _stack_output(stack, region, "EndpointURL", run) is None
-    package_cmd, deploy_cmd = deploy_commands(stage, bucket, region, stack, out, environ,
-                                              PENDING_BASE_URL if first_deployment else url)
+    package_cmd, deploy_cmd = deploy_commands(
+        stage, bucket, region, stack, out, environ, PENDING_BASE_URL if first_deployment else url
+    )
     run(package_cmd)
     run(deploy_cmd)
     if first_deployment:
@@ -409,18 +481,19 @@ def main(argv: list[str] | None = None) -> int:
             report = package(args.stage, args.out, run_lint=not args.no_lint, checkov=args.checkov)
             ratio = report["trimmed_bytes"] / report["untrimmed_bytes"]
             checked = report.get("checkov")
-            print(f"{args.out}/sam.json and {args.out}/deployment.zip for stage {args.stage}: "
-                  f"{report['untrimmed_bytes']:,} -> {report['trimmed_bytes']:,} bytes ({ratio:.1%}), "
-                  f"{report['pyc_files']} .pyc; cfn-lint: {'skipped' if args.no_lint else 'no findings'}; "
-                  f"checkov: " + (f"{checked['passed']} passed, 0 failed, {len(checked['skipped'])} skipped"
-                                  if checked else "not run"))
+            print(
+                f"{args.out}/sam.json and {args.out}/deployment.zip for stage {args.stage}: "
+                f"{report['untrimmed_bytes']:,} -> {report['trimmed_bytes']:,} bytes ({ratio:.1%}), "
+                f"{report['pyc_files']} .pyc; cfn-lint: {'skipped' if args.no_lint else 'no findings'}; "
+                f"checkov: "
+                + (f"{checked['passed']} passed, 0 failed, {len(checked['skipped'])} skipped" if checked else "not run")
+            )
             return 0
         if not args.bucket:
             parser.error("deploy needs --bucket (make deploy CODE_BUCKET=...)")
         if not args.region:
             parser.error("deploy needs --region or AWS_REGION (make deploy AWS_REGION=...)")
-        deploy(args.stage, args.bucket, args.region, args.stack or f"nps-{args.stage}", args.out,
-               dry_run=args.dry_run)
+        deploy(args.stage, args.bucket, args.region, args.stack or f"nps-{args.stage}", args.out, dry_run=args.dry_run)
         return 0
     except PackageError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -104,7 +104,9 @@ def post(url: str, token: str, content_type: str, body: str, attempts: int = ATT
     data = body.encode()
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own API
-            url, data=data, method="POST",
+            url,
+            data=data,
+            method="POST",
             headers={"Content-Type": content_type, "Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
         wait = min(MAX_DELAY, RETRY_DELAY * 2 ** (attempt - 1))
@@ -170,8 +172,16 @@ def _retry_after(value: str | None, default: float) -> float:
         return default
 
 
-def run_import(kind: str, path: Path, url: str, token: str, rows_per_page: int, out=sys.stderr,
-               attempts: int = ATTEMPTS, progress: Progress | None = None) -> dict:
+def run_import(
+    kind: str,
+    path: Path,
+    url: str,
+    token: str,
+    rows_per_page: int,
+    out=sys.stderr,
+    attempts: int = ATTEMPTS,
+    progress: Progress | None = None,
+) -> dict:
     """Send the file page by page; print progress; return the combined report with file line numbers.
     PageFailed when a page does not go through; `progress` then says what did."""
     global _progress_open
@@ -193,7 +203,9 @@ def run_import(kind: str, path: Path, url: str, token: str, rows_per_page: int, 
         print(
             f"\r{kind}: {min(100, 100 * sent // size):3d}%  accepted {total['accepted']}"
             f"  rejected {len(total['rejected'])}",
-            end="", file=out, flush=True,
+            end="",
+            file=out,
+            flush=True,
         )
         _progress_open = True
     progress.next_line = 0
@@ -201,8 +213,12 @@ def run_import(kind: str, path: Path, url: str, token: str, rows_per_page: int, 
     return total
 
 
-def went_through(progress: Progress, path: Path, first_row_line: int,
-                 advice: str = "Imports are idempotent: run the same command again to finish.") -> str:
+def went_through(
+    progress: Progress,
+    path: Path,
+    first_row_line: int,
+    advice: str = "Imports are idempotent: run the same command again to finish.",
+) -> str:
     """A sentence on what an unfinished import did and did not send."""
     total = progress.report
     if progress.pages == 0:
@@ -218,8 +234,12 @@ def went_through(progress: Progress, path: Path, first_row_line: int,
 
 
 def _summary(report: dict, *, complete: bool, next_line: int = 0) -> str:
-    out = {**report, "rejected": report["rejected"][:50], "rejected_count": len(report["rejected"]),
-           "complete": complete}
+    out = {
+        **report,
+        "rejected": report["rejected"][:50],
+        "rejected_count": len(report["rejected"]),
+        "complete": complete,
+    }
     if not complete:
         out["next_line"] = next_line
     return json.dumps(out, indent=2)
@@ -234,7 +254,8 @@ def create_token(name: str, scopes: list[str]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m nps_cli", description=__doc__.split("\n")[0],
+        prog="python -m nps_cli",
+        description=__doc__.split("\n")[0],
         epilog="exit codes: 0 done; 1 rows rejected; 2 usage; 3 could not finish; 130 interrupted",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,8 +263,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("kind", choices=sorted(KINDS))
     imp.add_argument("file", type=Path)
     imp.add_argument("--url", default=os.environ.get("NPS_API_URL", "http://127.0.0.1:8000"))
-    imp.add_argument("--token", default=None,
-                     help="admin token; prefer NPS_ADMIN_TOKEN, since command lines show in `ps` and shell history")
+    imp.add_argument(
+        "--token",
+        default=None,
+        help="admin token; prefer NPS_ADMIN_TOKEN, since command lines show in `ps` and shell history",
+    )
     imp.add_argument("--rows-per-page", type=int, default=PAGE_ROWS)
     imp.add_argument("--attempts", type=int, default=ATTEMPTS, help="tries per page (default 5)")
     tok = sub.add_parser("create-token", help="create an admin token in this stage's table (uses AWS credentials)")
@@ -269,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     first_row_line = 2 if args.file.suffix.lower() == ".csv" else 1
     progress = Progress()
     try:
-        report = run_import(args.kind, args.file, args.url, token, args.rows_per_page, attempts=args.attempts,
-                            progress=progress)
+        report = run_import(
+            args.kind, args.file, args.url, token, args.rows_per_page, attempts=args.attempts, progress=progress
+        )
     except PageFailed as failure:
         _end_progress_line(sys.stderr)
         print(f"import stopped: {_redacted(str(failure), token)}", file=sys.stderr)
@@ -307,4 +332,3 @@ def _create_token(args) -> int:
 def _redacted(text: str, token: str) -> str:
     """The token never appears in what we print, whatever an error message carries."""
     return text.replace(token, "<admin token>") if token else text
-

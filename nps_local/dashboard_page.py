@@ -49,8 +49,10 @@ def widget_id(widget: Widget) -> str:
 
 def _no_source_note(metric: dashboard.Metric, names: dashboard.Names | None) -> str:
     reason = NO_LOCAL_SOURCE.get((metric.namespace, metric.name))
-    if reason is None and names is not None and metric.dimension_map.get("FunctionName") == names.function(
-        "admin_auth"
+    if (
+        reason is None
+        and names is not None
+        and metric.dimension_map.get("FunctionName") == names.function("admin_auth")
     ):
         reason = AUTHORIZER_NOTE
     return f"{NO_LOCAL_DATA}: {reason}" if reason else NO_LOCAL_DATA
@@ -97,50 +99,70 @@ def build(
         seen_any = False
         for metric in widget.metrics:
             dims = metric.dimension_map
-            points = store.datapoints(metric.namespace, metric.name, dims, metric.stat, start=w_start, end=w_end,
-                                      period=w_period)
+            points = store.datapoints(
+                metric.namespace, metric.name, dims, metric.stat, start=w_start, end=w_end, period=w_period
+            )
             values[metric.id] = [v for _, v in points]
-            windows[metric.id] = store.aggregate(metric.namespace, metric.name, dims, metric.stat, start=w_start,
-                                                 end=w_end, hourly=hourly)
+            windows[metric.id] = store.aggregate(
+                metric.namespace, metric.name, dims, metric.stat, start=w_start, end=w_end, hourly=hourly
+            )
             seen = store.seen(metric.namespace, metric.name, dims)
             seen_any = seen_any or seen
-            series.append({
-                "id": metric.id, "label": metric.label or metric.name, "kind": "metric", "visible": metric.visible,
-                "namespace": metric.namespace, "name": metric.name, "dimensions": dims, "stat": metric.stat,
-                "cloudwatch_period": metric.period, "unit": store.unit(metric.namespace, metric.name, dims),
-                "seen": seen, "note": None if seen else _no_source_note(metric, names),
-            })
+            series.append(
+                {
+                    "id": metric.id,
+                    "label": metric.label or metric.name,
+                    "kind": "metric",
+                    "visible": metric.visible,
+                    "namespace": metric.namespace,
+                    "name": metric.name,
+                    "dimensions": dims,
+                    "stat": metric.stat,
+                    "cloudwatch_period": metric.period,
+                    "unit": store.unit(metric.namespace, metric.name, dims),
+                    "seen": seen,
+                    "note": None if seen else _no_source_note(metric, names),
+                }
+            )
         for expression in widget.expressions:
             values[expression.id] = [
                 dashboard.evaluate(expression.expression, {k: v[i] for k, v in values.items()})
                 for i in range(len(w_buckets))
             ]
             windows[expression.id] = dashboard.evaluate(expression.expression, windows)
-            series.append({
-                "id": expression.id, "label": expression.label, "kind": "expression", "visible": True,
-                "expression": expression.expression, "seen": seen_any,
-                "note": None if seen_any else NO_LOCAL_DATA,
-            })
+            series.append(
+                {
+                    "id": expression.id,
+                    "label": expression.label,
+                    "kind": "expression",
+                    "visible": True,
+                    "expression": expression.expression,
+                    "seen": seen_any,
+                    "note": None if seen_any else NO_LOCAL_DATA,
+                }
+            )
         for item in series:
             item["values"] = [_clean(v) for v in values[item["id"]]]
             item["latest"], item["latest_at"] = _latest(w_buckets, item["values"])
             item["window"] = _clean(windows[item["id"]])
             item["has_data"] = item["latest"] is not None
         shown = [s for s in series if s["visible"]]
-        out_widgets.append({
-            "id": widget_id(widget),
-            "title": widget.title,
-            "unit": widget.unit,
-            "stacked": widget.stacked,
-            "y_range": list(widget.y_range),
-            "annotations": [{"label": label, "value": value} for label, value in widget.annotations],
-            "has_data": any(s["has_data"] for s in shown),
-            "seen": seen_any,
-            "period": w_period,
-            "buckets": w_buckets,
-            "window": f"last {HOURS} hours" if hourly else f"last {minutes} min",
-            "series": series,
-        })
+        out_widgets.append(
+            {
+                "id": widget_id(widget),
+                "title": widget.title,
+                "unit": widget.unit,
+                "stacked": widget.stacked,
+                "y_range": list(widget.y_range),
+                "annotations": [{"label": label, "value": value} for label, value in widget.annotations],
+                "has_data": any(s["has_data"] for s in shown),
+                "seen": seen_any,
+                "period": w_period,
+                "buckets": w_buckets,
+                "window": f"last {HOURS} hours" if hourly else f"last {minutes} min",
+                "series": series,
+            }
+        )
     return {
         "generated_at": _iso(now),
         "period": period,
@@ -259,8 +281,18 @@ def chart(widget: dict) -> str:
     for label, value in ((a["label"], a["value"]) for a in widget["annotations"]):
         if y_min <= value <= y_max:
             ay = y(value)
-            parts.append(svg._line(left, ay, CHART_WIDTH - right, ay, cls="annotation", stroke=svg.PALETTE[3],
-                                   width=1.2, extra=' stroke-dasharray="5 4"'))
+            parts.append(
+                svg._line(
+                    left,
+                    ay,
+                    CHART_WIDTH - right,
+                    ay,
+                    cls="annotation",
+                    stroke=svg.PALETTE[3],
+                    width=1.2,
+                    extra=' stroke-dasharray="5 4"',
+                )
+            )
             parts.append(svg._text(CHART_WIDTH - right, ay - 4, label, anchor="end", fill=svg.PALETTE[3], size=10))
 
     for i, s, vals in lines:
@@ -274,8 +306,10 @@ def chart(widget: dict) -> str:
             else:
                 run.append((xs[n], y(clamp(v))))
         if runs:
-            parts.append(f'<path class="series-line" data-series="{_esc(s["id"])}" d="{" ".join(runs)}" '
-                         f'fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round"/>')
+            parts.append(
+                f'<path class="series-line" data-series="{_esc(s["id"])}" d="{" ".join(runs)}" '
+                f'fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round"/>'
+            )
         for n, v in enumerate(vals):
             if v is None:
                 continue
@@ -322,15 +356,17 @@ def _value_span(cls: str, item: dict, value: float | None) -> str:
     if value is None:
         text = (item["note"] or NO_LOCAL_DATA).split(":")[0] if not item["seen"] else svg.DASH
         return f'<span class="{cls} no-data" data-metric="{_esc(item["id"])}">{_esc(text)}</span>'
-    return (f'<span class="{cls}" data-metric="{_esc(item["id"])}" data-value="{value!r}">'
-            f"{_esc(_fmt(value))}</span>")
+    return f'<span class="{cls}" data-metric="{_esc(item["id"])}" data-value="{value!r}">{_esc(_fmt(value))}</span>'
 
 
 def _rows(items: list[tuple[int, dict]], show_swatch: bool) -> str:
     rows = []
     for i, item in items:
-        swatch = (f'<span class="swatch" style="background:{COLORS[i % len(COLORS)]}"></span>'
-                  if show_swatch and item["has_data"] else "")
+        swatch = (
+            f'<span class="swatch" style="background:{COLORS[i % len(COLORS)]}"></span>'
+            if show_swatch and item["has_data"]
+            else ""
+        )
         what = _esc(item.get("stat") or "")
         if item["kind"] == "expression":
             text = item["expression"] if len(item["expression"]) <= 48 else item["expression"][:45] + "\u2026"
@@ -338,8 +374,8 @@ def _rows(items: list[tuple[int, dict]], show_swatch: bool) -> str:
         note = f'<div class="note">{_esc(item["note"])}</div>' if item["note"] and item["note"] != NO_LOCAL_DATA else ""
         rows.append(
             f'<tr data-series="{_esc(item["id"])}"><td>{swatch}{_esc(item["label"])}{note}</td>'
-            f"<td>{what}</td><td class=\"num\">{_value_span('latest', item, item['latest'])}</td>"
-            f"<td class=\"num\">{_value_span('window', item, item['window'])}</td></tr>"
+            f'<td>{what}</td><td class="num">{_value_span("latest", item, item["latest"])}</td>'
+            f'<td class="num">{_value_span("window", item, item["window"])}</td></tr>'
         )
     return "".join(rows)
 
@@ -356,8 +392,10 @@ def section(widget: dict) -> str:
     hidden = [(0, s) for s in widget["series"] if not s["visible"]]
     periods = sorted({s["cloudwatch_period"] for s in widget["series"] if s.get("cloudwatch_period")})
     period = widget["period"]
-    meta = [widget["unit"] or "", "one datapoint per hour here" if period >= HOUR
-            else f"one datapoint per {period // 60} min here"]
+    meta = [
+        widget["unit"] or "",
+        "one datapoint per hour here" if period >= HOUR else f"one datapoint per {period // 60} min here",
+    ]
     if periods and periods != [period]:
         meta.append("CloudWatch period " + ", ".join(_period_text(p) for p in periods))
     if widget["stacked"]:
@@ -371,8 +409,10 @@ def section(widget: dict) -> str:
         _table(visible, widget["window"], True),
     ]
     if hidden:
-        parts.append(f"<details><summary>inputs of the metric math: {len(hidden)} metrics</summary>"
-                     f"{_table(hidden, widget['window'], False)}</details>")
+        parts.append(
+            f"<details><summary>inputs of the metric math: {len(hidden)} metrics</summary>"
+            f"{_table(hidden, widget['window'], False)}</details>"
+        )
     parts.append("</section>")
     return "".join(parts)
 

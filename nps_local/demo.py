@@ -72,8 +72,10 @@ def _report_line(base_url: str, token: str, month: str) -> str:
 
     seconds = settings().report_link_seconds
     valid = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
-    return (f"{link['url']} (signed link, valid {valid}, until {fmt_time(link['expires_at'])}; "
-            f"a new one: POST /v1/reports/{month}/link)")
+    return (
+        f"{link['url']} (signed link, valid {valid}, until {fmt_time(link['expires_at'])}; "
+        f"a new one: POST /v1/reports/{month}/link)"
+    )
 
 
 def _last_months(count: int, today: date) -> list[str]:
@@ -214,9 +216,10 @@ def load_history(base_url: str, admin_token: str, accounts: int, stopping=None) 
         return format_money(value, currency)
 
     point_text = (
-        "n/a" if per_point["monthly"] is None
+        "n/a"
+        if per_point["monthly"] is None
         else f"{money(per_point['monthly'])} a month "
-             f"(95% CI {money(per_point['ci95'][0])} to {money(per_point['ci95'][1])})"
+        f"(95% CI {money(per_point['ci95'][0])} to {money(per_point['ci95'][1])})"
     )
     return {
         f"NPS {data.end_month}": f"{nps_text} (n={headline['n']})",

@@ -21,10 +21,21 @@ import threading
 from typing import Any
 
 READ_ANSWERS = ("Query", "Scan", "BatchGetItem")
-READ_ONLY = frozenset({
-    "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeTable", "DescribeTimeToLive",
-    "GetItem", "ListTables", "ListTagsOfResource", "Query", "Scan", "TransactGetItems",
-})
+READ_ONLY = frozenset(
+    {
+        "BatchGetItem",
+        "DescribeContinuousBackups",
+        "DescribeEndpoints",
+        "DescribeTable",
+        "DescribeTimeToLive",
+        "GetItem",
+        "ListTables",
+        "ListTagsOfResource",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+    }
+)
 
 _originals: dict[tuple[type, str], object | None] = {}
 _state = threading.local()  # the partition the current thread's query may read
@@ -80,8 +91,13 @@ def install() -> None:
         attr, value = conditions[0]
         generation, lookup = _partition(self, attr)
         _state.items = lookup.get(value.value, [])
-        _state.asked = (generation, attr, value.value, asked.get("exclusive_start_key"),
-                        asked.get("scan_index_forward") is not False)
+        _state.asked = (
+            generation,
+            attr,
+            value.value,
+            asked.get("exclusive_start_key"),
+            asked.get("scan_index_forward") is not False,
+        )
         try:
             return plain_query(self, *args, **kwargs)
         finally:
@@ -92,8 +108,9 @@ def install() -> None:
         if partition is None or not items:
             return plain_sorted_items(self, hash_key_attrs, range_key_attrs, items)
         generation, attr, value, start, forward = _state.asked
-        ordered, positions = _ordered(self, generation, attr, value, partition, hash_key_attrs, range_key_attrs,
-                                      plain_sorted_items)
+        ordered, positions = _ordered(
+            self, generation, attr, value, partition, hash_key_attrs, range_key_attrs, plain_sorted_items
+        )
         # moto sorts the items of the partition it kept, those with the index's sort key. When it kept them all,
         # the partition sorted once serves, cut at the start key of the page asked for.
         if len(items) != len(ordered):
@@ -101,8 +118,9 @@ def install() -> None:
         at = positions.get(_key_of(self, start)) if start else None
         # The first page, or a start key that is not an item of the partition with these very index values (the
         # item moved, or the key was made up): moto walks from the top and finds the place itself.
-        if at is None or not _same_sort_values(ordered[at], start, self._generate_attr_to_sort_by(
-                hash_key_attrs, range_key_attrs)):
+        if at is None or not _same_sort_values(
+            ordered[at], start, self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        ):
             return list(ordered)
         # moto then skips every item up to and including the start key: leave it only that one to skip.
         stats["cut_pages"] += 1

@@ -181,10 +181,7 @@ class ContractGateway(LocalGateway):
         status, message = DEFAULTS[kind]
         family = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
         response = (
-            self._responses.get(kind)
-            or self._responses.get(family)
-            or BUILT_IN.get(kind)
-            or BUILT_IN["DEFAULT_5XX"]
+            self._responses.get(kind) or self._responses.get(family) or BUILT_IN.get(kind) or BUILT_IN["DEFAULT_5XX"]
         )
         body = re.sub(r"\$context\.error\.messageString", json.dumps(message), response.body)
         # An error is never worth caching, and its URL may carry a token (a HEAD on /r/<token>, say).
@@ -244,8 +241,17 @@ class ContractRequestHandler(ChaliceRequestHandler):
     # Headers and body go out in two writes: without this the body waits for the client's delayed ACK.
     disable_nagle_algorithm = True
 
-    def __init__(self, request, client_address, server, app_object, config, gateway: ContractGateway,
-                 lock=FUNCTION_LOCK, observe: RequestObserver | None = None):
+    def __init__(
+        self,
+        request,
+        client_address,
+        server,
+        app_object,
+        config,
+        gateway: ContractGateway,
+        lock=FUNCTION_LOCK,
+        observe: RequestObserver | None = None,
+    ):
         # ChaliceRequestHandler.__init__ would build a plain LocalGateway per request.
         self.local_gateway = gateway
         self._function_lock = lock

@@ -246,13 +246,26 @@ class MetricStore:
             self.emf_lines += 1
         return self.add_all(samples)
 
-    def put(self, namespace: str, name: str, value: float, *, dimensions: Mapping[str, str] | None = None,
-            unit: str = "None", timestamp: float | None = None) -> bool:
+    def put(
+        self,
+        namespace: str,
+        name: str,
+        value: float,
+        *,
+        dimensions: Mapping[str, str] | None = None,
+        unit: str = "None",
+        timestamp: float | None = None,
+    ) -> bool:
         stamp = self.clock() if timestamp is None else timestamp
         return self.add(Sample(stamp, namespace, name, dict(dimensions or {}), float(value), unit))
 
-    def _prune(self, buckets: dict[int, _Bucket], size: int | None = None, retention: int | None = None,
-               most: int | None = None) -> None:
+    def _prune(
+        self,
+        buckets: dict[int, _Bucket],
+        size: int | None = None,
+        retention: int | None = None,
+        most: int | None = None,
+    ) -> None:
         size, retention, most = size or self.resolution, retention or self.retention, most or self.max_buckets
         cutoff = int((self.clock() - retention) // size) * size
         for start in [s for s in buckets if s < cutoff]:
@@ -283,8 +296,17 @@ class MetricStore:
                 out.merge(bucket)
         return out
 
-    def datapoints(self, namespace: str, name: str, dimensions: Mapping[str, str] | None, stat: str, *,
-                   start: float, end: float, period: int | None = None) -> list[tuple[int, float | None]]:
+    def datapoints(
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Mapping[str, str] | None,
+        stat: str,
+        *,
+        start: float,
+        end: float,
+        period: int | None = None,
+    ) -> list[tuple[int, float | None]]:
         """The statistic per `period` (a multiple of the resolution) from `start` (rounded down) to `end`:
         (period start, value), None where there was no sample, as CloudWatch has no datapoint there. Periods of
         whole hours read the hourly buckets, which reach further back."""
@@ -296,12 +318,20 @@ class MetricStore:
         hourly = period % HOUR == 0
         with self._lock:
             return [
-                (t, statistic(self._merged(key, t, t + period, hourly), stat))
-                for t in range(first, int(end), period)
+                (t, statistic(self._merged(key, t, t + period, hourly), stat)) for t in range(first, int(end), period)
             ]
 
-    def aggregate(self, namespace: str, name: str, dimensions: Mapping[str, str] | None, stat: str, *,
-                  start: float, end: float, hourly: bool = False) -> float | None:
+    def aggregate(
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Mapping[str, str] | None,
+        stat: str,
+        *,
+        start: float,
+        end: float,
+        hourly: bool = False,
+    ) -> float | None:
         """The statistic over every sample from `start` to `end` (one datapoint for the whole window); `hourly`
         reads the hourly buckets (start and end on whole hours)."""
         with self._lock:
@@ -310,8 +340,12 @@ class MetricStore:
     def stored_values(self) -> int:
         """How many values the store holds for percentiles (what bounds its memory, with the bucket count)."""
         with self._lock:
-            return sum(len(b.values) for table in (self._series, self._hours) for buckets in table.values()
-                       for b in buckets.values())
+            return sum(
+                len(b.values)
+                for table in (self._series, self._hours)
+                for buckets in table.values()
+                for b in buckets.values()
+            )
 
     def bucket_count(self) -> int:
         with self._lock:
@@ -323,8 +357,14 @@ class MetricStore:
 
     def describe(self) -> dict:
         with self._lock:
-            return {"series": len(self._series), "samples": self.samples, "dropped": self.dropped,
-                    "emf_lines": self.emf_lines, "resolution": self.resolution, "retention": self.retention}
+            return {
+                "series": len(self._series),
+                "samples": self.samples,
+                "dropped": self.dropped,
+                "emf_lines": self.emf_lines,
+                "resolution": self.resolution,
+                "retention": self.retention,
+            }
 
 
 # ---- capturing what the functions print ----------------------------------------------------------------------
@@ -448,8 +488,9 @@ class AwsMetrics:
         self._lock = threading.Lock()
 
     def _lambda(self, function: str, metric: str, value: float, unit: str) -> None:
-        self.store.put(dashboard.LAMBDA, metric, value, unit=unit,
-                       dimensions={"FunctionName": self.names.function(function)})
+        self.store.put(
+            dashboard.LAMBDA, metric, value, unit=unit, dimensions={"FunctionName": self.names.function(function)}
+        )
 
     def invoke(self, function: str, call: Callable[[], object]):
         """Run one invocation of `function` (Chalice's name): Invocations, Errors (it raised), Duration and
@@ -490,5 +531,10 @@ class AwsMetrics:
         put(dashboard.API_GATEWAY, "Latency", latency_ms, dimensions=dims, unit="Milliseconds")
 
     def queue_depth(self, queue_name: str, visible: int) -> None:
-        self.store.put(dashboard.SQS, "ApproximateNumberOfMessagesVisible", visible, unit="Count",
-                       dimensions={"QueueName": queue_name})
+        self.store.put(
+            dashboard.SQS,
+            "ApproximateNumberOfMessagesVisible",
+            visible,
+            unit="Count",
+            dimensions={"QueueName": queue_name},
+        )

@@ -64,7 +64,7 @@ class _Direct:
 
         aws_request = AWSPreparedRequest(
             method=request.method,
-            url=host.format(region=self.region) + request.url[len(self.endpoint):],
+            url=host.format(region=self.region) + request.url[len(self.endpoint) :],
             headers=request.headers,
             body=request.body,
             stream_output=False,

@@ -268,8 +268,9 @@ class LocalStack:
                 self.queued_runs["failed"] += 1
 
         def run(payload: dict) -> None:
-            thread = threading.Thread(target=work, args=(payload, payload["id"]), name=f"queued-{job.name}",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=work, args=(payload, payload["id"]), name=f"queued-{job.name}", daemon=True
+            )
             with self._queued_lock:
                 self.queued_runs["started"] += 1
                 self._queued_threads = [t for t in self._queued_threads if t.is_alive()] + [thread]
@@ -306,7 +307,8 @@ class LocalStack:
             return
         try:
             attributes = self._sqs.get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]  # what CloudWatch calls ...Visible
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages"],  # what CloudWatch calls ...Visible
             )["Attributes"]
         except Exception:  # moto stopping, or a hiccup: the next sample will tell
             log.debug("sampling the on-failure queue failed", exc_info=True)
@@ -402,8 +404,14 @@ class LocalStack:
         return 200, "text/html; charset=utf-8", widget_demo_page(self.base_url, found.survey_id, found.question)
 
     def _status(self, query, headers, body):
-        return _json(200, {"poller": self.poller.stats.as_dict(), "scheduler": self.scheduler.describe(),
-                           "queued_runs": self._queued_counts()})
+        return _json(
+            200,
+            {
+                "poller": self.poller.stats.as_dict(),
+                "scheduler": self.scheduler.describe(),
+                "queued_runs": self._queued_counts(),
+            },
+        )
 
     def _poll(self, query, headers, body):
         from nps_local.poller import wait_until_idle

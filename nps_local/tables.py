@@ -72,9 +72,7 @@ def provision(endpoint_url: str, template_path: str | Path = cfn.TEMPLATE_PATH) 
             out.tables[key] = table.table_name
 
     missing = [
-        f"{key} (expected {s.table_name(key)})"
-        for key in models.MODELS
-        if out.tables.get(key) != s.table_name(key)
+        f"{key} (expected {s.table_name(key)})" for key in models.MODELS if out.tables.get(key) != s.table_name(key)
     ]
     if missing:
         raise cfn.TemplateError(

@@ -123,7 +123,7 @@ class Resolver:
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict) or len(value) != 1:
             return value
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             if arg in self.values:
                 return self.values[arg]
@@ -168,7 +168,9 @@ class Resolver:
         if resource.get("Type") == TABLE_TYPE:
             return self.table_name(logical)
         if resource.get("Type") == QUEUE_TYPE:
-            return f"https://sqs.{self.values['AWS::Region']}.amazonaws.com/{LOCAL_ACCOUNT_ID}/{self.queue_name(logical)}"
+            return (
+                f"https://sqs.{self.values['AWS::Region']}.amazonaws.com/{LOCAL_ACCOUNT_ID}/{self.queue_name(logical)}"
+            )
         return logical
 
     def _get_att(self, logical: str, attr: str):
@@ -281,7 +283,7 @@ def queues(template: dict, resolver: Resolver) -> list[QueueDefinition]:
 def _refers_to_stream_of(value: Any) -> str | None:
     """The logical id of the table whose StreamArn `value` points at (GetAtt, Sub or Join of one)."""
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Fn::GetAtt":
             logical, attr = arg if isinstance(arg, list) else str(arg).split(".", 1)
             return logical if attr == "StreamArn" else None
@@ -299,7 +301,7 @@ def _refers_to_stream_of(value: Any) -> str | None:
 def _destination_queue(value: Any, resolver: Resolver) -> str | None:
     """The on-failure queue: its logical id when the template defines it, else the name in a literal ARN."""
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Fn::GetAtt":
             logical = arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0]
             return logical
@@ -354,7 +356,7 @@ def stream_mappings(template: dict, resolver: Resolver) -> list[StreamMapping]:
 
 def _function_ref(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return str(arg)
         if fn == "Fn::GetAtt":

@@ -104,7 +104,9 @@ def survey(api):
             "drivers": ["price", "support", "product"],
             "allowed_origins": ["https://shop.example.com", "https://app.example.com:8443"],
             "loop_rules": {
-                "categories": ["detractor", "promoter"], "sla_hours": 48, "fallback_owner": "cx@example.com"
+                "categories": ["detractor", "promoter"],
+                "sla_hours": 48,
+                "fallback_owner": "cx@example.com",
             },
         },
     )

@@ -31,13 +31,15 @@ class StreamReader:
             sid = shard["ShardId"]
             if sid in self.positions:
                 it = self.client.get_shard_iterator(
-                    StreamArn=self.arn, ShardId=sid, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    StreamArn=self.arn,
+                    ShardId=sid,
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                     SequenceNumber=self.positions[sid],
                 )["ShardIterator"]
             else:
-                it = self.client.get_shard_iterator(
-                    StreamArn=self.arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+                it = self.client.get_shard_iterator(StreamArn=self.arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON")[
+                    "ShardIterator"
+                ]
             while it:
                 page = self.client.get_records(ShardIterator=it, Limit=1000)
                 for rec in page["Records"]:

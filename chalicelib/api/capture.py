@@ -58,8 +58,9 @@ def survey_page(token):
         return _page(request, pages.error_page(error.message), error.status)
     params = request.query_params or {}
     chosen = _chosen_score(params.get("score"))
-    html = pages.survey_page(survey, token, chosen, submission=tokens.new_id("sub"),
-                             dwell_seconds=config.settings().dwell_seconds)
+    html = pages.survey_page(
+        survey, token, chosen, submission=tokens.new_id("sub"), dwell_seconds=config.settings().dwell_seconds
+    )
     return _page(request, html, csp=pages.SURVEY_CSP)
 
 
@@ -88,15 +89,23 @@ def answer_invitation(token):
         )
     except ApiError as error:
         if form_post:
-            return html_response(pages.error_page(error.message, survey=survey, token=token, error=error),
-                                 error.status, {"Content-Security-Policy": pages.PAGE_CSP})
+            return html_response(
+                pages.error_page(error.message, survey=survey, token=token, error=error),
+                error.status,
+                {"Content-Security-Policy": pages.PAGE_CSP},
+            )
         raise
     status = 201 if recorded.created else 200
     if form_post:
-        return html_response(pages.thanks_page(survey, token, recorded.score), status,
-                             {"Content-Security-Policy": pages.PAGE_CSP})
-    body = {"response_id": recorded.response_id, "score": recorded.score, "created": recorded.created,
-            "status": recorded.status}
+        return html_response(
+            pages.thanks_page(survey, token, recorded.score), status, {"Content-Security-Policy": pages.PAGE_CSP}
+        )
+    body = {
+        "response_id": recorded.response_id,
+        "score": recorded.score,
+        "created": recorded.created,
+        "status": recorded.status,
+    }
     if recorded.replayed:
         body["replayed"] = True
     return json_response(body, status)
@@ -145,10 +154,12 @@ def widget_answer(survey_id):
         contact_id = account_id = None
         status, excluded_reason = presence.COUNTED, None
         if answer["identity"]:
-            if not tokens.identity_verifies(survey, answer["contact_id"], answer["account_id"], answer["identity"],
-                                            now):
-                raise Forbidden("The identity signature does not match contact_id and account_id.",
-                                code="identity_refused")
+            if not tokens.identity_verifies(
+                survey, answer["contact_id"], answer["account_id"], answer["identity"], now
+            ):
+                raise Forbidden(
+                    "The identity signature does not match contact_id and account_id.", code="identity_refused"
+                )
             contact_id, account_id = answer["contact_id"], answer["account_id"]
         else:
             policy = survey.anonymous_answers or "counted"
@@ -188,8 +199,11 @@ def widget_script():
     return Response(
         body=pages.widget_js(),
         status_code=200,
-        headers={"Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300",
-                 "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Type": "application/javascript; charset=utf-8",
+            "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

@@ -24,8 +24,9 @@ def _month(value: str) -> str:
 
 
 def _not_computed(month: str) -> NotFound:
-    return NotFound(f"Metrics for {month} were never computed; POST /v1/metrics/{month}/recompute.",
-                    code="metrics_not_computed")
+    return NotFound(
+        f"Metrics for {month} were never computed; POST /v1/metrics/{month}/recompute.", code="metrics_not_computed"
+    )
 
 
 def _running(answer: dict):
@@ -57,8 +58,12 @@ def recompute_metrics(month):
     from chalicelib.domain.monthly import is_future
 
     if is_future(month, tokens.utcnow()):
-        raise Invalid(f"{month} has not begun yet; a month can be computed from its first day (the running month "
-                      "gives partial figures).", fields={"month": "in the future"}, code="future_month")
+        raise Invalid(
+            f"{month} has not begun yet; a month can be computed from its first day (the running month "
+            "gives partial figures).",
+            fields={"month": "in the future"},
+            code="future_month",
+        )
     from chalicelib.events import recompute
 
     if not wait:
@@ -80,8 +85,13 @@ def _report_html(month: str) -> str:
 
     current = found[month]
     survey_ids = {*(current.get("nps", {}).get("by_survey") or {}), *(current.get("response_rate") or {})}
-    return render_report(month, current, [found[m] for m in months if m in found], surveys.names(survey_ids),
-                         currency=current.get("currency") or config.settings().currency)
+    return render_report(
+        month,
+        current,
+        [found[m] for m in months if m in found],
+        surveys.names(survey_ids),
+        currency=current.get("currency") or config.settings().currency,
+    )
 
 
 @api_route(bp, "/v1/reports/{month}", methods=["GET"], authorizer=admin_auth)
@@ -107,8 +117,13 @@ def report_link(month):
     settings = config.settings()
     expires = tokens.utcnow().replace(microsecond=0) + timedelta(seconds=settings.report_link_seconds)
     token = report_links.sign(settings.link_keys, settings.active_link_key, month, expires)
-    return json_response({"month": month, "url": f"{settings.public_base_url}/r/{token}",
-                          "expires_at": expires.isoformat().replace("+00:00", "Z")})
+    return json_response(
+        {
+            "month": month,
+            "url": f"{settings.public_base_url}/r/{token}",
+            "expires_at": expires.isoformat().replace("+00:00", "Z"),
+        }
+    )
 
 
 @api_route(bp, "/r/{token}", methods=["GET", "HEAD"])

@@ -25,11 +25,7 @@ def carries_token(resource_path: str | None, query: dict | None) -> bool:
 
 def correlate_requests(event, get_response):
     ctx = event.context or {}
-    correlation_id = (
-        (event.headers or {}).get("x-correlation-id")
-        or ctx.get("requestId")
-        or uuid.uuid4().hex
-    )[:64]
+    correlation_id = ((event.headers or {}).get("x-correlation-id") or ctx.get("requestId") or uuid.uuid4().hex)[:64]
     started = time.perf_counter()
     response = get_response(event)
     response.headers["X-Correlation-Id"] = correlation_id

@@ -111,8 +111,8 @@ SURVEY_CSP = f"{PAGE_CSP}; script-src {_hash(PAGE_SCRIPT)}; connect-src 'self'"
 
 def _doc(title: str, body: str, script: str = "", language: str | None = None) -> str:
     return (
-        f"<!doctype html><html lang=\"{escape(language or page_text.DEFAULT_LANGUAGE)}\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        f'<!doctype html><html lang="{escape(language or page_text.DEFAULT_LANGUAGE)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body}</main>"
         + (f"<script>{script}</script>" if script else "")
         + "</body></html>"
@@ -141,7 +141,8 @@ def survey_page(survey, token: str, chosen: int | None, *, submission: str, dwel
     )
     driver_block = (
         f'<fieldset class="drivers"><legend>{escape(strings["drivers_label"])}</legend>{drivers}</fieldset>'
-        if drivers else ""
+        if drivers
+        else ""
     )
     data = escape(json.dumps(strings, separators=(",", ":")), quote=True)
     body = f"""
@@ -165,7 +166,7 @@ def thanks_page(survey, token: str, score: int) -> str:
     strings = _strings(survey)
     recorded = page_text.with_score(strings["thanks_recorded"], score)
     body = (
-        f"<h1>{escape(strings['thanks_heading'])}</h1><p class=\"status\" role=\"status\">{escape(recorded)}</p>"
+        f'<h1>{escape(strings["thanks_heading"])}</h1><p class="status" role="status">{escape(recorded)}</p>'
         f'<p><a href="./{escape(token)}?score={int(score)}">{escape(strings["change_answer"])}</a></p>'
     )
     return _doc(strings["thanks_heading"], body, language=getattr(survey, "language", None))
@@ -175,8 +176,11 @@ def _problems(strings: dict, fields: dict) -> list[str]:
     """Each field error of a form post, in the person's words (not field names)."""
     out = []
     for field in fields:
-        text = {"score": strings["choose_score"], "comment": strings["error_comment"],
-                "drivers": strings["error_drivers"]}.get(field, strings["error_form"])
+        text = {
+            "score": strings["choose_score"],
+            "comment": strings["error_comment"],
+            "drivers": strings["error_drivers"],
+        }.get(field, strings["error_form"])
         if text not in out:
             out.append(text)
     return out
@@ -189,7 +193,7 @@ def error_page(message: str, *, survey=None, token: str | None = None, error=Non
     if survey is not None and token and getattr(error, "status", None) == 422 and fields:
         items = "".join(f"<li>{escape(p)}</li>" for p in _problems(strings, fields))
         body = (
-            f'<h1>{escape(strings["error_heading"])}</h1>'
+            f"<h1>{escape(strings['error_heading'])}</h1>"
             f'<p class="error" role="alert">{escape(strings["error_save"])}</p>'
             f'<ul class="error">{items}</ul><p><a href="./{escape(token)}">{escape(strings["back"])}</a></p>'
         )
@@ -200,7 +204,7 @@ def error_page(message: str, *, survey=None, token: str | None = None, error=Non
 
 def unsubscribe_page(token: str, done: bool) -> str:
     if done:
-        body = "<h1>You are unsubscribed</h1><p role=\"status\">You will not receive further surveys from us.</p>"
+        body = '<h1>You are unsubscribed</h1><p role="status">You will not receive further surveys from us.</p>'
     else:
         body = (
             "<h1>Unsubscribe from surveys?</h1>"

@@ -83,9 +83,7 @@ def invite(survey_id):
     if not isinstance(raw, list) or not raw:
         raise Invalid("contacts must be a non-empty list.", fields={"contacts": "must be a non-empty list"})
     if len(raw) > MAX_INVITES_PER_CALL:
-        raise Invalid(
-            f"Invite at most {MAX_INVITES_PER_CALL} contacts per call.", fields={"contacts": "too many"}
-        )
+        raise Invalid(f"Invite at most {MAX_INVITES_PER_CALL} contacts per call.", fields={"contacts": "too many"})
     # Validate every contact before writing anything.
     contacts = [validation.contact(c, i) for i, c in enumerate(raw)]
     survey = survey_store.get(survey_id)

@@ -45,13 +45,20 @@ def list_tasks():
     owner = params.get("owner")
     if owner is not None and not 0 < len(owner) <= 200:
         raise Invalid("owner is not valid.", fields={"owner": "invalid"})
-    filters = {"status": status, "owner": owner, "overdue": overdue, "kind": kind,
-               "survey_id": _id_filter(params, "survey_id"), "account_id": _id_filter(params, "account_id")}
+    filters = {
+        "status": status,
+        "owner": owner,
+        "overdue": overdue,
+        "kind": kind,
+        "survey_id": _id_filter(params, "survey_id"),
+        "account_id": _id_filter(params, "account_id"),
+    }
     limit = limit_param(params)
     now = tokens.utcnow()
     items, nxt = task_store.list_page(filters, limit, decode_cursor(params.get("next"), CURSOR_LIST), now)
-    return json_response({"tasks": [task_store.to_dict(t, now) for t in items],
-                          "next": encode_cursor(nxt, CURSOR_LIST)})
+    return json_response(
+        {"tasks": [task_store.to_dict(t, now) for t in items], "next": encode_cursor(nxt, CURSOR_LIST)}
+    )
 
 
 @api_route(bp, "/v1/tasks/{task_id}", methods=["GET"], authorizer=admin_auth)

@@ -33,8 +33,7 @@ def window_start(now: datetime) -> datetime:
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
-def standing(rated: Iterable[Rated], latest: Rated | None, now: datetime,
-             thresholds=DEFAULT_HEALTH_THRESHOLDS) -> dict:
+def standing(rated: Iterable[Rated], latest: Rated | None, now: datetime, thresholds=DEFAULT_HEALTH_THRESHOLDS) -> dict:
     """The account's latest score and its category, NPS and health over the window ending now.
 
     `rated` are the responses of the window; `latest` the account's latest response at all (it may be older

@@ -84,9 +84,13 @@ def rows(body: str, content_type: str) -> Iterator[tuple[int, dict | None, str |
                 if "end of data" in str(error):
                     # The reader ran to the end of the file inside a quoted cell: no row from here on can
                     # be told apart, so all of them are refused, by name, rather than guessed at.
-                    yield start, None, (
-                        f"a quoted cell opened on line {start} is never closed: lines {start} to "
-                        f"{reader.line_num} (the end of the file) were not imported"
+                    yield (
+                        start,
+                        None,
+                        (
+                            f"a quoted cell opened on line {start} is never closed: lines {start} to "
+                            f"{reader.line_num} (the end of the file) were not imported"
+                        ),
                     )
                     return
                 span = f" (lines {start} to {reader.line_num})" if reader.line_num > start else ""
@@ -96,8 +100,11 @@ def rows(body: str, content_type: str) -> Iterator[tuple[int, dict | None, str |
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                spans = f" (a quoted cell runs from line {start} to line {end}: check for a stray quote)" \
-                    if end > start else ""
+                spans = (
+                    f" (a quoted cell runs from line {start} to line {end}: check for a stray quote)"
+                    if end > start
+                    else ""
+                )
                 yield start, None, f"has {len(cells)} cells, the header has {len(header)}{spans}"
                 continue
             yield start, {k: v for k, v in zip(header, cells, strict=True) if v != ""}, None

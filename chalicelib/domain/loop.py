@@ -44,8 +44,10 @@ def note_refusal(notes: list[dict], note: str) -> str | None:
         return f"This task already has {MAX_NOTES} notes, the most a task keeps."
     used = sum(len(str(n.get("text") or "").encode()) for n in notes)
     if used + len(note.encode()) > MAX_NOTES_BYTES:
-        return (f"The notes of a task are limited to {MAX_NOTES_BYTES // 1024} KB of text in all; "
-                f"this task has {max(0, MAX_NOTES_BYTES - used)} bytes left.")
+        return (
+            f"The notes of a task are limited to {MAX_NOTES_BYTES // 1024} KB of text in all; "
+            f"this task has {max(0, MAX_NOTES_BYTES - used)} bytes left."
+        )
     return None
 
 
@@ -54,7 +56,7 @@ def bounded_history(history: list[dict], new: list[dict]) -> list[dict]:
     merged = list(history) + list(new)
     if len(merged) <= MAX_HISTORY:
         return merged
-    return merged[:1] + merged[len(merged) - (MAX_HISTORY - 1):]
+    return merged[:1] + merged[len(merged) - (MAX_HISTORY - 1) :]
 
 
 _ETAG = re.compile(r'^\s*(W/)?"([\x21\x23-\x7e]*)"\s*$')

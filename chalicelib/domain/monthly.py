@@ -367,8 +367,9 @@ def _bootstrap(pool: Mapping[str, PoolSums], months: int, resamples: int, seed: 
     integers, and drawing and gathering run at C speed (see _uniform_indices), which keeps 1,000 resamples of
     50,000 accounts to seconds in pure Python."""
     rows = [
-        tuple(round(v * 100) for v in (s.promoter_base, s.promoter_next, s.detractor_base, s.detractor_next,
-                                       s.rated_base))
+        tuple(
+            round(v * 100) for v in (s.promoter_base, s.promoter_next, s.detractor_base, s.detractor_next, s.rated_base)
+        )
         for _, s in sorted(pool.items())
         if s.rated_base > 0
     ]
@@ -445,9 +446,7 @@ def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict:
     hours = [(_utc(t.closed_at) - _utc(t.created_at)).total_seconds() / 3600 for t in closed]
     in_time = sum(1 for t in closed if _utc(t.closed_at) <= _utc(t.due_at))
     decided = len(closed) + sum(1 for t in tasks if t.closed_at is None and _utc(t.due_at) < now)
-    overdue = sum(
-        1 for t in tasks if _utc(t.due_at) < end and (t.closed_at is None or _utc(t.closed_at) > end)
-    )
+    overdue = sum(1 for t in tasks if _utc(t.due_at) < end and (t.closed_at is None or _utc(t.closed_at) > end))
     return {
         "opened": len(tasks),
         "closed": len(closed),

@@ -68,8 +68,12 @@ def verify(keys: dict[str, bytes], token: str, now: datetime) -> ReportClaims:
     if key is None or not hmac.compare_digest(hmac.new(key, raw, hashlib.sha256).digest(), given):
         raise refused
     month, expires = payload.get("m"), payload.get("e")
-    if (payload.get("p") != PURPOSE or not isinstance(month, str) or not MONTH_RE.fullmatch(month)
-            or type(expires) is not int):
+    if (
+        payload.get("p") != PURPOSE
+        or not isinstance(month, str)
+        or not MONTH_RE.fullmatch(month)
+        or type(expires) is not int
+    ):
         raise refused
     if now.timestamp() >= expires:
         raise Gone("This report link has expired; ask for a new one.", code="link_expired")

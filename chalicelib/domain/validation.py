@@ -414,10 +414,14 @@ def contact(body, index: int) -> dict:
     if out["email"] and not EMAIL_RE.match(out["email"]):
         errors.add("email", "is not an email address")
     attrs = body.get("attributes")
-    if attrs is not None and (not isinstance(attrs, dict) or len(attrs) > 30 or not all(
-        isinstance(k, str) and len(k) <= 50 and isinstance(v, (str, int, float, bool)) and len(str(v)) <= 200
-        for k, v in attrs.items()
-    )):
+    if attrs is not None and (
+        not isinstance(attrs, dict)
+        or len(attrs) > 30
+        or not all(
+            isinstance(k, str) and len(k) <= 50 and isinstance(v, (str, int, float, bool)) and len(str(v)) <= 200
+            for k, v in attrs.items()
+        )
+    ):
         errors.add("attributes", "must be an object of at most 30 short scalar values")
         attrs = None
     out["attributes"] = attrs or {}

@@ -32,8 +32,9 @@ def previous_month(now: datetime) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def run_month(month: str, now: datetime | None = None, *, workers: int | None = None,
-              run_id: str | None = None) -> dict:
+def run_month(
+    month: str, now: datetime | None = None, *, workers: int | None = None, run_id: str | None = None
+) -> dict:
     """Compute, store and publish one month's metrics document; return it. With `run_id`, storing it also
     releases that run's lock (if it still holds it)."""
     now = now or tokens.utcnow()
@@ -91,8 +92,10 @@ def run_for_event(event: dict | None = None) -> dict:
     log = {"month": month, "run_id": run_id, "source": event.get("source")}
     held = recompute.take(month, run_id)
     if held is not None:
-        logger.info("monthly metrics run skipped: another run of the month is going",
-                    extra={**log, "running_run_id": held.run_id})
+        logger.info(
+            "monthly metrics run skipped: another run of the month is going",
+            extra={**log, "running_run_id": held.run_id},
+        )
         return {"month": month, "status": "skipped", "running_run_id": held.run_id}
     try:
         document = run_month(month, run_id=run_id)
@@ -100,5 +103,10 @@ def run_for_event(event: dict | None = None) -> dict:
         metrics_inputs.release_run(month, run_id)
         raise
     logger.info("monthly metrics run", extra=log)
-    return {"month": month, "status": "computed", "nps": document["nps"]["all"]["nps"],
-            "n": document["nps"]["all"]["n"], "partial": document["partial"]}
+    return {
+        "month": month,
+        "status": "computed",
+        "nps": document["nps"]["all"]["nps"],
+        "n": document["nps"]["all"]["n"],
+        "partial": document["partial"],
+    }

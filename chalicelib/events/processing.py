@@ -44,7 +44,14 @@ STATUSES = ("counted", "pending", "excluded")
 ANSWER_FIELDS = ("score", "comment", "drivers")
 
 REQUIRED = (
-    "response_id", "survey_id", "score", "channel", "first_submitted_at", "submitted_at", "month", "month_shard",
+    "response_id",
+    "survey_id",
+    "score",
+    "channel",
+    "first_submitted_at",
+    "submitted_at",
+    "month",
+    "month_shard",
 )
 CATEGORY_METRIC = {"promoter": "Promoters", "passive": "Passives", "detractor": "Detractors"}
 
@@ -226,8 +233,9 @@ def record_handler(record: DynamoDBRecord) -> str:
         # Only an answer counted until now has a fact to remove; a pending answer (a page left open, a
         # scanner's views) costs no request at all.
         removed = old_counted and fact_store.delete_if_older(response_id, _raw_version(new_image))
-        logger.info("response not counted", extra={"response_id": response_id, "status": status,
-                                                   "fact_removed": removed})
+        logger.info(
+            "response not counted", extra={"response_id": response_id, "status": status, "fact_removed": removed}
+        )
         return "not_counted"
     response = _image(new_image)
     old = None
@@ -256,8 +264,10 @@ def process_response(response: dict, old: dict | None) -> str:
             raise  # throttling and the like: the record is retried, and the fact write does nothing again
         opened = False
         _batch.counts[("TaskWriteFailures", None)] += 1
-        logger.warning("task write refused for good; the response's fact is written",
-                       extra={"response_id": response["response_id"], "error": error.cause_response_code})
+        logger.warning(
+            "task write refused for good; the response's fact is written",
+            extra={"response_id": response["response_id"], "error": error.cause_response_code},
+        )
     logger.info(
         "response processed",
         extra={
@@ -285,8 +295,9 @@ def _task_effects(response: dict, old: dict | None, category: str, rules: dict) 
         return False
     changed = _answer_changed(response, old)
     old_score = old["score"] if old is not None else None
-    if loop.opens_task(category, rules["categories"], response["first_submitted_at"], now, False,
-                       attributed=_attributed(response)):
+    if loop.opens_task(
+        category, rules["categories"], response["first_submitted_at"], now, False, attributed=_attributed(response)
+    ):
         account = _account(response.get("account_id"))
         owner = getattr(account, "owner", None) or rules.get("fallback_owner") or "unassigned"
         opened = task_store.open_task(

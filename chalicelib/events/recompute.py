@@ -63,8 +63,13 @@ def take(month: str, run_id: str, now: datetime | None = None):
 
     now = now or tokens.utcnow()
     return metrics_inputs.take_run(
-        month, run_id, now, stale_before=now - timedelta(seconds=QUEUED_RUN_SECONDS),
-        short_prefix=API_RUN_PREFIX, short_stale_before=now - timedelta(seconds=API_RUN_SECONDS))
+        month,
+        run_id,
+        now,
+        stale_before=now - timedelta(seconds=QUEUED_RUN_SECONDS),
+        short_prefix=API_RUN_PREFIX,
+        short_stale_before=now - timedelta(seconds=API_RUN_SECONDS),
+    )
 
 
 def running(month: str, run) -> dict:
@@ -93,14 +98,16 @@ def start_month(month: str) -> dict:
     settings = config.settings()
     client = boto3.client("lambda", region_name=settings.region)
     try:
-        client.invoke(FunctionName=settings.monthly_function, InvocationType="Event",
-                      Payload=json.dumps(payload).encode())
+        client.invoke(
+            FunctionName=settings.monthly_function, InvocationType="Event", Payload=json.dumps(payload).encode()
+        )
     except (ClientError, BotoCoreError) as error:
         metrics_inputs.release_run(month, run_id)
         code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
         logger.warning("could not queue the monthly job", extra={"month": month, "error_code": code})
-        raise Unavailable("The metrics run could not be queued; try again shortly.",
-                          code="recompute_unavailable") from None
+        raise Unavailable(
+            "The metrics run could not be queued; try again shortly.", code="recompute_unavailable"
+        ) from None
     return started
 
 

@@ -27,8 +27,11 @@ def monthly_metrics(event):
     return run_for_event(event.to_dict())
 
 
-@bp.schedule(SETTLE_PENDING_SCHEDULE, name="settle_pending",
-             description="Count or exclude one-click answers recorded without a gesture")
+@bp.schedule(
+    SETTLE_PENDING_SCHEDULE,
+    name="settle_pending",
+    description="Count or exclude one-click answers recorded without a gesture",
+)
 def settle_pending(event):
     from chalicelib.events.settle import run_for_event
 

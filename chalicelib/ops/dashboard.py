@@ -27,7 +27,14 @@ API_GATEWAY = "AWS/ApiGateway"
 FUNCTIONS = ("api_handler", "admin_auth", "response_stream", "sla_sweep", "monthly_metrics", "settle_pending")
 # Logical table names (the PynamoDB models' MODELS keys; tests check the two lists agree).
 TABLES = (
-    "surveys", "invitations", "responses", "contacts", "accounts", "admin_tokens", "tasks", "response_facts",
+    "surveys",
+    "invitations",
+    "responses",
+    "contacts",
+    "accounts",
+    "admin_tokens",
+    "tasks",
+    "response_facts",
     "monthly_metrics",
 )
 # The DynamoDB operations PynamoDB issues for this app: ThrottledRequests is published per table and operation.
@@ -122,8 +129,16 @@ class Alarm:
     treat_missing_data: str = "notBreaching"
 
 
-def _custom(metric_id: str, name: str, *, stat: str = "Sum", period: int = 60, label: str = "",
-            visible: bool = True, **dimensions: str) -> Metric:
+def _custom(
+    metric_id: str,
+    name: str,
+    *,
+    stat: str = "Sum",
+    period: int = 60,
+    label: str = "",
+    visible: bool = True,
+    **dimensions: str,
+) -> Metric:
     dims = (("service", SERVICE), *sorted(dimensions.items()))
     return Metric(metric_id, NAMESPACE, name, dims, stat, period, label or name, visible)
 
@@ -156,29 +171,41 @@ def widgets(names: Names) -> list[Widget]:
         for op in OPERATIONS:
             metric_id = f"t{i}_{op.lower()}"
             ids.append(metric_id)
-            throttles.append(Metric(
-                metric_id, DYNAMODB, "ThrottledRequests",
-                (("Operation", op), ("TableName", names.table(table))), "Sum", 300, f"{table} {op}", False,
-            ))
+            throttles.append(
+                Metric(
+                    metric_id,
+                    DYNAMODB,
+                    "ThrottledRequests",
+                    (("Operation", op), ("TableName", names.table(table))),
+                    "Sum",
+                    300,
+                    f"{table} {op}",
+                    False,
+                )
+            )
         throttle_sums.append(Expression(f"t{i}", f"SUM([{', '.join(ids)}])", table))
     return [
         Widget(
             "Responses per minute by channel",
             tuple(_custom(f"responses_{c}", "Responses", label=c, channel=c) for c in CHANNELS),
-            unit="responses", stacked=True,
+            unit="responses",
+            stacked=True,
         ),
         Widget(
             "NPS (hourly, first answers)",
             nps_inputs,
             (Expression("nps", "100 * (promoters - detractors) / (promoters + passives + detractors)", "NPS"),),
-            unit="NPS", y_range=(-100, 100),
+            unit="NPS",
+            y_range=(-100, 100),
         ),
         Widget("Detractors per hour", (_custom("detractors", "Detractors", period=3600),), unit="responses"),
         Widget(
             "Close-the-loop tasks",
             (
-                *(_custom(f"opened_{k}", "TasksOpened", period=3600, label=f"opened: {k}", kind=k)
-                  for k in TASK_KIND.values()),
+                *(
+                    _custom(f"opened_{k}", "TasksOpened", period=3600, label=f"opened: {k}", kind=k)
+                    for k in TASK_KIND.values()
+                ),
                 _custom("escalated", "TasksEscalated", period=3600, label="escalated"),
                 _custom("overdue", "TasksOverdue", stat="Maximum", period=3600, label="overdue (at the sweep)"),
             ),
@@ -191,8 +218,15 @@ def widgets(names: Names) -> list[Widget]:
         Widget(
             "Responses stream: iterator age and failed records",
             (
-                Metric("iterator_age", LAMBDA, "IteratorAge", (("FunctionName", stream_fn),), "Maximum", 60,
-                       "iterator age (ms)"),
+                Metric(
+                    "iterator_age",
+                    LAMBDA,
+                    "IteratorAge",
+                    (("FunctionName", stream_fn),),
+                    "Maximum",
+                    60,
+                    "iterator age (ms)",
+                ),
                 _custom("handler_failures", "HandlerFailures", label="records failed (retried)"),
                 _custom("task_write_failures", "TaskWriteFailures", label="task writes refused (fact kept)"),
             ),
@@ -201,10 +235,26 @@ def widgets(names: Names) -> list[Widget]:
         ),
         Widget(
             "Failure queues depth",
-            (Metric("failed_batches", SQS, "ApproximateNumberOfMessagesVisible",
-                    (("QueueName", names.failure_queue),), "Maximum", 300, "skipped stream batches"),
-             Metric("failed_runs", SQS, "ApproximateNumberOfMessagesVisible",
-                    (("QueueName", names.async_failure_queue),), "Maximum", 300, "failed scheduled or queued runs")),
+            (
+                Metric(
+                    "failed_batches",
+                    SQS,
+                    "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", names.failure_queue),),
+                    "Maximum",
+                    300,
+                    "skipped stream batches",
+                ),
+                Metric(
+                    "failed_runs",
+                    SQS,
+                    "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", names.async_failure_queue),),
+                    "Maximum",
+                    300,
+                    "failed scheduled or queued runs",
+                ),
+            ),
             unit="messages",
         ),
         Widget(
@@ -229,58 +279,86 @@ def alarms(names: Names) -> list[Alarm]:
             "StreamIteratorAgeAlarm",
             "The responses stream handler is more than 5 minutes behind.",
             (Metric("iterator_age", LAMBDA, "IteratorAge", (("FunctionName", stream_fn),), "Maximum", 300),),
-            "GreaterThanThreshold", ITERATOR_AGE_LIMIT_MS,
+            "GreaterThanThreshold",
+            ITERATOR_AGE_LIMIT_MS,
         ),
         Alarm(
             "StreamHandlerErrorsAlarm",
             "The responses stream handler failed whole invocations (crash or timeout); Lambda is retrying.",
             (Metric("errors", LAMBDA, "Errors", (("FunctionName", stream_fn),), "Sum", 300),),
-            "GreaterThanThreshold", 0,
+            "GreaterThanThreshold",
+            0,
         ),
         Alarm(
             "StreamFailureQueueAlarm",
             "Stream records were skipped after their retries: their pointers are on the on-failure queue.",
-            (Metric("depth", SQS, "ApproximateNumberOfMessagesVisible", (("QueueName", names.failure_queue),),
-                    "Maximum", 300),),
-            "GreaterThanThreshold", 0,
+            (
+                Metric(
+                    "depth",
+                    SQS,
+                    "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", names.failure_queue),),
+                    "Maximum",
+                    300,
+                ),
+            ),
+            "GreaterThanThreshold",
+            0,
         ),
         Alarm(
             "MonthlyMetricsErrorsAlarm",
             "A monthly metrics run failed (scheduled, or queued by recompute?wait=false). Lambda retries it twice; "
             "until a run succeeds the month keeps its previous document.",
-            (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("monthly_metrics")),), "Sum",
-                    300),),
-            "GreaterThanThreshold", 0,
+            (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("monthly_metrics")),), "Sum", 300),),
+            "GreaterThanThreshold",
+            0,
         ),
         Alarm(
             "AsyncFailureQueueAlarm",
             "A scheduled or queued run (SLA sweep, monthly metrics, settling pending answers) still failed after "
             "Lambda's retries: its event is on the async failure queue.",
-            (Metric("depth", SQS, "ApproximateNumberOfMessagesVisible", (("QueueName", names.async_failure_queue),),
-                    "Maximum", 300),),
-            "GreaterThanThreshold", 0,
+            (
+                Metric(
+                    "depth",
+                    SQS,
+                    "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", names.async_failure_queue),),
+                    "Maximum",
+                    300,
+                ),
+            ),
+            "GreaterThanThreshold",
+            0,
         ),
         Alarm(
             "SettlePendingErrorsAlarm",
             "Settling pending one-click answers failed in two 5-minute periods running: answers stay pending (not "
             "counted) until a run succeeds.",
-            (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("settle_pending")),), "Sum",
-                    300),),
-            "GreaterThanThreshold", 0, evaluation_periods=2, datapoints_to_alarm=2,
+            (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("settle_pending")),), "Sum", 300),),
+            "GreaterThanThreshold",
+            0,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
         ),
         Alarm(
             "Api5xxRateAlarm",
             "The API answered too many requests with 5xx over 5 minutes.",
-            (_api("errors", "5XXError", names, period=300, visible=False),
-             _api("requests", "Count", names, period=300, visible=False)),
-            "GreaterThanThreshold", 0.02, "Api5xxRateThreshold",
+            (
+                _api("errors", "5XXError", names, period=300, visible=False),
+                _api("requests", "Count", names, period=300, visible=False),
+            ),
+            "GreaterThanThreshold",
+            0.02,
+            "Api5xxRateThreshold",
             expression=Expression("rate", "errors / requests", "5xx rate"),
         ),
         Alarm(
             "TasksOverdueAlarm",
             "More close-the-loop tasks are overdue than the threshold allows.",
             (_custom("overdue", "TasksOverdue", stat="Maximum", period=3600),),
-            "GreaterThanThreshold", 10, "TasksOverdueThreshold",
+            "GreaterThanThreshold",
+            10,
+            "TasksOverdueThreshold",
         ),
     ]
 
@@ -319,10 +397,12 @@ def dashboard_body(items: Iterable[Widget], region: str, *, start: str = "-PT24H
         if high is not None:
             props["yAxis"]["left"]["max"] = high
         if widget.annotations:
-            props["annotations"] = {"horizontal": [{"label": label, "value": value}
-                                                   for label, value in widget.annotations]}
-        out.append({"type": "metric", "x": 12 * (n % 2), "y": 6 * (n // 2), "width": 12, "height": 6,
-                    "properties": props})
+            props["annotations"] = {
+                "horizontal": [{"label": label, "value": value} for label, value in widget.annotations]
+            }
+        out.append(
+            {"type": "metric", "x": 12 * (n % 2), "y": 6 * (n // 2), "width": 12, "height": 6, "properties": props}
+        )
     return json.dumps({"start": start, "periodOverride": "inherit", "widgets": out}, sort_keys=True)
 
 
@@ -352,8 +432,13 @@ def evaluate(expression: str, values: Mapping[str, float | None]) -> float | Non
             if isinstance(node.op, ast.Div):
                 return None if right == 0 else left / right
             return _OPS[type(node.op)](left, right)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "SUM"
-                and len(node.args) == 1 and isinstance(node.args[0], ast.List)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "SUM"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.List)
+        ):
             points = [p for p in (walk(e) for e in node.args[0].elts) if p is not None]
             return sum(points) if points else None
         raise ValueError(f"unsupported metric math in {expression!r}: {ast.dump(node)}")

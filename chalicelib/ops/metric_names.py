@@ -19,19 +19,34 @@ class MetricDef:
 
 
 METRICS = (
-    MetricDef("Responses", "Count", ("channel",), "response_stream",
-              "responses processed for the first time, by channel (email, link, widget, api, and for imports the "
-              "row's channel: phone, sms, in_app, chat, import, other)"),
+    MetricDef(
+        "Responses",
+        "Count",
+        ("channel",),
+        "response_stream",
+        "responses processed for the first time, by channel (email, link, widget, api, and for imports the "
+        "row's channel: phone, sms, in_app, chat, import, other)",
+    ),
     MetricDef("Promoters", "Count", (), "response_stream", "first-time responses scoring 9-10"),
     MetricDef("Passives", "Count", (), "response_stream", "first-time responses scoring 7-8"),
     MetricDef("Detractors", "Count", (), "response_stream", "first-time responses scoring 0-6"),
     MetricDef("Rescores", "Count", (), "response_stream", "responses whose category changed on a later answer"),
     MetricDef("TasksOpened", "Count", ("kind",), "response_stream", "close-the-loop tasks opened, by kind"),
-    MetricDef("HandlerFailures", "Count", (), "response_stream",
-              "stream records that failed: retried by Lambda, or skipped when they carry no sequence number"),
-    MetricDef("TaskWriteFailures", "Count", (), "response_stream",
-              "task writes DynamoDB refused for good (for instance an item over 400 KB); the response's fact was "
-              "still written"),
+    MetricDef(
+        "HandlerFailures",
+        "Count",
+        (),
+        "response_stream",
+        "stream records that failed: retried by Lambda, or skipped when they carry no sequence number",
+    ),
+    MetricDef(
+        "TaskWriteFailures",
+        "Count",
+        (),
+        "response_stream",
+        "task writes DynamoDB refused for good (for instance an item over 400 KB); the response's fact was "
+        "still written",
+    ),
     MetricDef("TasksEscalated", "Count", (), "sla_sweep", "overdue tasks escalated to the account manager"),
     MetricDef("TasksOverdue", "Count", (), "sla_sweep", "tasks past due and not resolved at the sweep"),
     MetricDef("MonthlyNps", "None", (), "monthly_metrics", "NPS of all responses of the month just computed"),

@@ -18,21 +18,33 @@ from chalicelib.reports.money import format_money
 from chalicelib.reports.svg import finite
 
 DASH = "\u2014"
-CAVEAT = (
-    "This is an association observed in your own customer data, not proof that raising NPS causes revenue "
-    "to grow."
-)
+CAVEAT = "This is an association observed in your own customer data, not proof that raising NPS causes revenue to grow."
 CATEGORIES = ("promoter", "passive", "detractor", "unrated")
 CATEGORY_LABELS = {"promoter": "Promoters", "passive": "Passives", "detractor": "Detractors", "unrated": "Unrated"}
-KIND_LABELS = {"recovery": "Recovery (detractors)", "follow_up": "Follow-up (passives)",
-               "advocacy": "Advocacy (promoters)"}
+KIND_LABELS = {
+    "recovery": "Recovery (detractors)",
+    "follow_up": "Follow-up (passives)",
+    "advocacy": "Advocacy (promoters)",
+}
 NO_KEY = "none"  # the document's key for responses without a segment or touchpoint
 DEFINITIONS = "docs/metrics.md"
 TREND_MONTHS = 12
 SMALL_GROUP = 10
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 STYLE = """
 *{box-sizing:border-box}
@@ -133,7 +145,7 @@ def _parse_month(month) -> tuple[int, int] | None:
 
 
 def month_title(month) -> str:
-    """"2026-10" -> "October 2026"; anything else as given."""
+    """ "2026-10" -> "October 2026"; anything else as given."""
     parsed = _parse_month(month)
     return f"{_MONTH_NAMES[parsed[1] - 1]} {parsed[0]}" if parsed else str(month)
 
@@ -153,8 +165,9 @@ def _short_label(month: str) -> str:
 # ---- page -----------------------------------------------------------------------------------------------------
 
 
-def render_report(month: str, current: dict, history: list[dict], survey_names: Mapping | None = None, *,
-                  currency: str | None = None) -> str:
+def render_report(
+    month: str, current: dict, history: list[dict], survey_names: Mapping | None = None, *, currency: str | None = None
+) -> str:
     """The report page of `month` from its metrics document and the documents of up to the 12 months ending with
     it (oldest first; months never computed are absent). `survey_names` labels surveys by name rather than id;
     money is in `currency` (default: the document's own `currency`, else USD)."""
@@ -173,10 +186,13 @@ def render_report(month: str, current: dict, history: list[dict], survey_names: 
         f'<p class="meta">Month {_e(month)}'
         + (f" \u00b7 Computed {_e(fmt_time(computed_at))}" if computed_at else "")
         + f" \u00b7 money in {_e(code)}</p>"
-        + (f'<p class="partial" role="note"><strong>Partial month.</strong> {_e(month_title(month))} was still '
-           "running when these figures were computed: they cover what had happened by then, and a task counts as "
-           "overdue only once its due time had passed. Recompute after the month ends for the full figures.</p>"
-           if partial else "")
+        + (
+            f'<p class="partial" role="note"><strong>Partial month.</strong> {_e(month_title(month))} was still '
+            "running when these figures were computed: they cover what had happened by then, and a task counts as "
+            "overdue only once its due time had passed. Recompute after the month ends for the full figures.</p>"
+            if partial
+            else ""
+        )
         + "</header>",
         _headline(current, money),
         _trend(month, current, history),
@@ -191,9 +207,7 @@ def render_report(month: str, current: dict, history: list[dict], survey_names: 
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/>'
         '<meta name="viewport" content="width=device-width,initial-scale=1"/>'
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body><main>"
-        + "".join(body)
-        + "</main></body></html>"
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body><main>" + "".join(body) + "</main></body></html>"
     )
 
 
@@ -205,11 +219,12 @@ def _table(headers: list[str], rows: list[list[str]], caption: str = "") -> str:
     """A table of already-escaped cells (headers are escaped here)."""
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<th scope="row">{c}</th>' if i == 0 else f"<td>{c}</td>" for i, c in enumerate(row))
+        "<tr>"
+        + "".join(f'<th scope="row">{c}</th>' if i == 0 else f"<td>{c}</td>" for i, c in enumerate(row))
         + "</tr>"
         for row in rows
     )
-    cap = f"<caption class=\"muted\">{_e(caption)}</caption>" if caption else ""
+    cap = f'<caption class="muted">{_e(caption)}</caption>' if caption else ""
     return f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -239,37 +254,50 @@ def _headline(doc: Mapping, money) -> str:
         if nps.get("low_sample"):
             lines.append('<span class="flag">Low sample (n &lt; 30): read with caution</span>')
         nps_card = _card(
-            "NPS", f"{_e(fmt_nps(nps.get('nps')))} <small>\u00b1 {_e(fmt_nps(nps.get('moe95')))}</small>",
+            "NPS",
+            f"{_e(fmt_nps(nps.get('nps')))} <small>\u00b1 {_e(fmt_nps(nps.get('moe95')))}</small>",
             lines + ['<span class="muted">\u00b1 is the 95% margin of error</span>'],
         )
 
     rpp = _mapping(_get(doc, "revenue_per_nps_point"))
     if finite(rpp.get("monthly")) is None:
-        rpp_card = _card("Revenue per NPS point", "not enough data",
-                         [f'<span class="reason">{_e(_sentence(rpp.get("reason") or "not computed"))}</span>'])
+        rpp_card = _card(
+            "Revenue per NPS point",
+            "not enough data",
+            [f'<span class="reason">{_e(_sentence(rpp.get("reason") or "not computed"))}</span>'],
+        )
     else:
         low, high = _interval(rpp.get("ci95"))
         rpp_card = _card(
-            "Revenue per NPS point", f"{_e(money(rpp.get('monthly')))} <small>/ month</small>",
-            [f"{_e(money(rpp.get('annual')))} / year",
-             f"95% interval {_e(money(low))} to {_e(money(high))} / month",
-             '<a href="#revenue-per-point">How to read this figure</a>'],
+            "Revenue per NPS point",
+            f"{_e(money(rpp.get('monthly')))} <small>/ month</small>",
+            [
+                f"{_e(money(rpp.get('annual')))} / year",
+                f"95% interval {_e(money(low))} to {_e(money(high))} / month",
+                '<a href="#revenue-per-point">How to read this figure</a>',
+            ],
         )
 
     risk = _mapping(_get(doc, "revenue_at_risk"))
     risk_card = _card(
-        "Revenue at risk", f"{_e(money(risk.get('monthly')))} <small>/ month</small>",
+        "Revenue at risk",
+        f"{_e(money(risk.get('monthly')))} <small>/ month</small>",
         [f"{_e(money(risk.get('annual')))} / year", f"{_e(fmt_count(risk.get('accounts')))} at-risk accounts"],
     )
 
     health = _mapping(_get(doc, "health"))
     health_card = _card(
-        "Account health", f"{_e(fmt_count(health.get('at_risk')))} <small>at risk</small>",
-        [f"{_e(fmt_count(health.get('safe')))} safe", f"{_e(fmt_count(health.get('gray_zone')))} gray zone",
-         f"{_e(fmt_count(health.get('unrated')))} unrated"],
+        "Account health",
+        f"{_e(fmt_count(health.get('at_risk')))} <small>at risk</small>",
+        [
+            f"{_e(fmt_count(health.get('safe')))} safe",
+            f"{_e(fmt_count(health.get('gray_zone')))} gray zone",
+            f"{_e(fmt_count(health.get('unrated')))} unrated",
+        ],
     )
-    return _section("headline", "Headline figures",
-                    f'<div class="cards">{nps_card}{rpp_card}{risk_card}{health_card}</div>')
+    return _section(
+        "headline", "Headline figures", f'<div class="cards">{nps_card}{rpp_card}{risk_card}{health_card}</div>'
+    )
 
 
 def _sentence(text) -> str:
@@ -310,26 +338,48 @@ def _trend(month: str, current: Mapping, history: list[Mapping]) -> str:
         series.append((_short_label(m), value, err))
         sublabels.append(note)
         hollow.append(bool(nps.get("low_sample")) and value is not None)
-        rows.append([
-            _e(m), _e(fmt_nps(value)), _e(fmt_nps(err)),
-            _e(DASH if doc is None else fmt_count(n if n is not None else 0)),
-            _e("not computed" if doc is None else "no responses" if value is None
-               else "low sample" if nps.get("low_sample") else ""),
-        ])
+        rows.append(
+            [
+                _e(m),
+                _e(fmt_nps(value)),
+                _e(fmt_nps(err)),
+                _e(DASH if doc is None else fmt_count(n if n is not None else 0)),
+                _e(
+                    "not computed"
+                    if doc is None
+                    else "no responses"
+                    if value is None
+                    else "low sample"
+                    if nps.get("low_sample")
+                    else ""
+                ),
+            ]
+        )
     chart = svg.line_chart(
-        series, data_chart="nps-trend", title="NPS over the last 12 months with 95% margin of error",
-        width=640, height=300, y_min=-100, y_max=100, y_ticks=[-100, -50, 0, 50, 100], value_format=fmt_nps,
+        series,
+        data_chart="nps-trend",
+        title="NPS over the last 12 months with 95% margin of error",
+        width=640,
+        height=300,
+        y_min=-100,
+        y_max=100,
+        y_ticks=[-100, -50, 0, 50, 100],
+        value_format=fmt_nps,
         tick_format=_nps_tick,
-        sublabels=sublabels, hollow=hollow, gap_text="no data",
+        sublabels=sublabels,
+        hollow=hollow,
+        gap_text="no data",
     )
     legend = (
         '<p class="muted">Bars show the 95% margin of error. Hollow points are months with fewer than 30 '
         "responses. Shaded slots are months with no NPS: never computed, or no responses.</p>"
     )
     table = _table(["Month", "NPS", "\u00b1 95%", "n", "Note"], rows)
-    return _section("trend", "NPS over the last 12 months",
-                    _wrap(chart, wide=True) + legend
-                    + f"<details><summary>Figures behind the chart</summary>{table}</details>")
+    return _section(
+        "trend",
+        "NPS over the last 12 months",
+        _wrap(chart, wide=True) + legend + f"<details><summary>Figures behind the chart</summary>{table}</details>",
+    )
 
 
 def _nps_tick(value: float) -> str:
@@ -348,14 +398,27 @@ def _retention(doc: Mapping, money) -> str:
         accounts = finite(item.get("accounts"))
         groups.append((CATEGORY_LABELS[category], [finite(item.get("nrr")), finite(item.get("logo_retention"))]))
         sublabels.append(f"n = {fmt_count(accounts if accounts is not None else 0)} accounts")
-        rows.append([
-            _e(CATEGORY_LABELS[category]), _e(fmt_count(item.get("accounts"))), _e(money(item.get("base"))),
-            _e(fmt_pct(item.get("logo_retention"))), _e(fmt_pct(item.get("grr"))), _e(fmt_pct(item.get("nrr"))),
-        ])
+        rows.append(
+            [
+                _e(CATEGORY_LABELS[category]),
+                _e(fmt_count(item.get("accounts"))),
+                _e(money(item.get("base"))),
+                _e(fmt_pct(item.get("logo_retention"))),
+                _e(fmt_pct(item.get("grr"))),
+                _e(fmt_pct(item.get("nrr"))),
+            ]
+        )
     chart = svg.bar_chart(
-        groups, series=["Net revenue retention", "Logo retention"], data_chart="retention",
-        title="Net revenue retention and logo retention by account category", width=600, height=320,
-        value_format=fmt_pct, tick_format=_pct_tick, sublabels=sublabels, reference=(1.0, "100%"),
+        groups,
+        series=["Net revenue retention", "Logo retention"],
+        data_chart="retention",
+        title="Net revenue retention and logo retention by account category",
+        width=600,
+        height=320,
+        value_format=fmt_pct,
+        tick_format=_pct_tick,
+        sublabels=sublabels,
+        reference=(1.0, "100%"),
     )
     intro = (
         '<p class="muted">Accounts that were customers last month, by their category at the start of this month: '
@@ -370,9 +433,13 @@ def _revenue_per_point(doc: Mapping, money) -> str:
     monthly = finite(rpp.get("monthly"))
     low, high = _interval(rpp.get("ci95"))
     chart = svg.interval_chart(
-        [("Per month", monthly, low, high)], data_chart="revenue-per-point",
-        title="Revenue per NPS point per month with its 95% interval", width=480, value_format=money,
-        label_width=90, empty_text="not enough data",
+        [("Per month", monthly, low, high)],
+        data_chart="revenue-per-point",
+        title="Revenue per NPS point per month with its 95% interval",
+        width=480,
+        value_format=money,
+        label_width=90,
+        empty_text="not enough data",
     )
     parts = [_wrap(chart, narrow=True)]
     if monthly is None:
@@ -434,15 +501,21 @@ def _loop(doc: Mapping) -> str:
     by_kind = _mapping(loop.get("by_kind"))
     if by_kind:
         kind_rows = [
-            [_e(KIND_LABELS.get(kind, kind)), _e(fmt_count(_get(stats, "opened"))),
-             _e(fmt_count(_get(stats, "closed"))),
-             _e(_hours(_get(stats, "median_hours_to_close"))), _e(fmt_pct(_get(stats, "within_sla"))),
-             _e(fmt_count(_get(stats, "overdue"))), _e(fmt_count(_get(stats, "escalated")))]
+            [
+                _e(KIND_LABELS.get(kind, kind)),
+                _e(fmt_count(_get(stats, "opened"))),
+                _e(fmt_count(_get(stats, "closed"))),
+                _e(_hours(_get(stats, "median_hours_to_close"))),
+                _e(fmt_pct(_get(stats, "within_sla"))),
+                _e(fmt_count(_get(stats, "overdue"))),
+                _e(fmt_count(_get(stats, "escalated"))),
+            ]
             for kind, stats in sorted(by_kind.items(), key=lambda item: str(item[0]))
         ]
         parts.append("<h3>By kind of task</h3>")
-        parts.append(_table(["Kind", "Opened", "Closed", "Median to close", "Within SLA", "Overdue", "Escalated"],
-                            kind_rows))
+        parts.append(
+            _table(["Kind", "Opened", "Closed", "Median to close", "Within SLA", "Overdue", "Escalated"], kind_rows)
+        )
 
     eff = _mapping(loop.get("effectiveness"))
     within, late = _mapping(eff.get("within_sla")), _mapping(eff.get("late"))
@@ -453,19 +526,26 @@ def _loop(doc: Mapping) -> str:
         + (f"in {_e(month_title(horizon))} " if horizon else "three months later ")
         + "when every task closed within SLA versus when one was late.</p>"
     )
-    parts.append(_table(
-        ["Recovery tasks", "Accounts", "Logo retention after 3 months"],
-        [["Closed within SLA", _e(fmt_count(within.get("accounts"))), _e(fmt_pct(within.get("logo_retention")))],
-         ["Late or still open", _e(fmt_count(late.get("accounts"))), _e(fmt_pct(late.get("logo_retention")))]],
-    ))
+    parts.append(
+        _table(
+            ["Recovery tasks", "Accounts", "Logo retention after 3 months"],
+            [
+                ["Closed within SLA", _e(fmt_count(within.get("accounts"))), _e(fmt_pct(within.get("logo_retention")))],
+                ["Late or still open", _e(fmt_count(late.get("accounts"))), _e(fmt_pct(late.get("logo_retention")))],
+            ],
+        )
+    )
     pending = eff.get("pending_until")
     if pending:
-        parts.append(f'<p class="muted">Retention is known once that month has ended: recompute after '
-                     f"{_e(fmt_time(pending))}.</p>")
+        parts.append(
+            f'<p class="muted">Retention is known once that month has ended: recompute after '
+            f"{_e(fmt_time(pending))}.</p>"
+        )
     counts = [finite(within.get("accounts")), finite(late.get("accounts"))]
     if any(c is not None and c < SMALL_GROUP for c in counts):
-        parts.append(f'<p class="muted">Fewer than {SMALL_GROUP} accounts in a group: read the comparison with '
-                     "caution.</p>")
+        parts.append(
+            f'<p class="muted">Fewer than {SMALL_GROUP} accounts in a group: read the comparison with caution.</p>'
+        )
     return _section("loop", "Close the loop", "".join(parts))
 
 
@@ -480,18 +560,27 @@ def _theme_items(entries, key: str) -> list[tuple[str, float | None]]:
 def _themes(doc: Mapping, money) -> str:
     themes = _mapping(_get(doc, "themes"))
     by_count = svg.hbar_chart(
-        _theme_items(themes.get("by_count"), "count"), data_chart="themes-count",
-        title="Top themes in detractor comments by number of comments", width=380, label_width=130,
+        _theme_items(themes.get("by_count"), "count"),
+        data_chart="themes-count",
+        title="Top themes in detractor comments by number of comments",
+        width=380,
+        label_width=130,
         value_format=fmt_count,
         empty_text="No themes in detractor comments this month",
     )
     by_revenue = svg.hbar_chart(
-        _theme_items(themes.get("by_revenue"), "revenue"), data_chart="themes-revenue",
-        title="Top themes in detractor comments by revenue of the accounts behind them", width=380,
-        label_width=130, value_format=money, color=svg.PALETTE[1], empty_text="No themes with revenue this month",
+        _theme_items(themes.get("by_revenue"), "revenue"),
+        data_chart="themes-revenue",
+        title="Top themes in detractor comments by revenue of the accounts behind them",
+        width=380,
+        label_width=130,
+        value_format=money,
+        color=svg.PALETTE[1],
+        empty_text="No themes with revenue this month",
     )
     return _section(
-        "themes", "Top themes",
+        "themes",
+        "Top themes",
         '<p class="muted">Themes found in this month\u2019s detractor comments.</p><div class="grid2">'
         f"<div><h3>By number of comments</h3>{_wrap(by_count)}</div>"
         f"<div><h3>By revenue of the accounts behind them</h3>{_wrap(by_revenue)}</div></div>",
@@ -516,8 +605,7 @@ def _nps_table(groups, labels: Mapping | None = None, missing: str | None = None
             label = f'<span class="no-value">{_e(missing)}</span>'
         else:
             label = _e(name)
-        rows.append([label, _e(fmt_nps(value)), _e(fmt_nps(item.get("moe95"))), _e(fmt_count(item.get("n"))),
-                     _e(flag)])
+        rows.append([label, _e(fmt_nps(value)), _e(fmt_nps(item.get("moe95"))), _e(fmt_count(item.get("n"))), _e(flag)])
     return _table(["Name", "NPS", "\u00b1 95%", "n", "Note"], rows)
 
 
@@ -525,14 +613,22 @@ def _breakdowns(doc: Mapping, survey_names: Mapping) -> str:
     nps = _mapping(_get(doc, "nps"))
     rates = _mapping(_get(doc, "response_rate"))
     rate_rows = [
-        [_e(survey_names.get(survey) or survey), _e(fmt_count(_get(r, "invited"))), _e(fmt_count(_get(r, "responded"))),
-         _e(fmt_pct(_get(r, "rate")))]
+        [
+            _e(survey_names.get(survey) or survey),
+            _e(fmt_count(_get(r, "invited"))),
+            _e(fmt_count(_get(r, "responded"))),
+            _e(fmt_pct(_get(r, "rate"))),
+        ]
         for survey, r in sorted(rates.items(), key=lambda kv: str(kv[0]))
     ]
-    rate_table = (_table(["Survey", "Invited", "Responded", "Rate"], rate_rows) if rate_rows
-                  else '<p class="muted">No invitations sent this month.</p>')
+    rate_table = (
+        _table(["Survey", "Invited", "Responded", "Rate"], rate_rows)
+        if rate_rows
+        else '<p class="muted">No invitations sent this month.</p>'
+    )
     return _section(
-        "breakdowns", "NPS by segment, touchpoint and survey",
+        "breakdowns",
+        "NPS by segment, touchpoint and survey",
         '<div class="grid2">'
         f"<div><h3>By segment</h3>{_nps_table(nps.get('by_segment'), missing='No segment')}</div>"
         f"<div><h3>By touchpoint</h3>{_nps_table(nps.get('by_touchpoint'), missing='No touchpoint')}</div>"
@@ -544,21 +640,36 @@ def _breakdowns(doc: Mapping, survey_names: Mapping) -> str:
 def _definitions() -> str:
     """Where the figures are defined: a few plain lines here, the full definitions in the project's docs."""
     items = [
-        ("NPS", "the share of promoters (9-10) minus the share of detractors (0-6) among the month\u2019s counted "
-                "answers, from -100 to 100, with its 95% margin of error."),
-        ("Account category", "the mean of each contact\u2019s latest score over the 12 months before the month, "
-                             "read with the same bands; accounts without answers are unrated."),
-        ("Retention", "of the accounts that were customers last month: the share still customers (logo), and this "
-                      "month\u2019s revenue over last month\u2019s, capped per account (GRR) or not (NRR)."),
-        ("Revenue per NPS point", "the difference between promoter and detractor accounts in how their revenue "
-                                  "moved the following month, over the last 12 months, scaled to one NPS point."),
+        (
+            "NPS",
+            "the share of promoters (9-10) minus the share of detractors (0-6) among the month\u2019s counted "
+            "answers, from -100 to 100, with its 95% margin of error.",
+        ),
+        (
+            "Account category",
+            "the mean of each contact\u2019s latest score over the 12 months before the month, "
+            "read with the same bands; accounts without answers are unrated.",
+        ),
+        (
+            "Retention",
+            "of the accounts that were customers last month: the share still customers (logo), and this "
+            "month\u2019s revenue over last month\u2019s, capped per account (GRR) or not (NRR).",
+        ),
+        (
+            "Revenue per NPS point",
+            "the difference between promoter and detractor accounts in how their revenue "
+            "moved the following month, over the last 12 months, scaled to one NPS point.",
+        ),
         ("Revenue at risk", "this month\u2019s revenue of customer accounts whose account NPS is -20 or lower."),
-        ("Close the loop", "tasks opened in the month for answers that call for one; within SLA means closed by "
-                           "the due time."),
+        (
+            "Close the loop",
+            "tasks opened in the month for answers that call for one; within SLA means closed by the due time.",
+        ),
     ]
     lines = "".join(f"<li><strong>{_e(name)}</strong>: {_e(text)}</li>" for name, text in items)
     return _section(
-        "definitions", "How these figures are defined",
-        f"<ul>{lines}</ul><p class=\"muted\">Every figure is defined in full, with the choices made for missing "
+        "definitions",
+        "How these figures are defined",
+        f'<ul>{lines}</ul><p class="muted">Every figure is defined in full, with the choices made for missing '
         f"values, in the project\u2019s metric definitions: <code>{_e(DEFINITIONS)}</code> in its repository.</p>",
     )

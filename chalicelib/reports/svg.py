@@ -101,8 +101,17 @@ def _open(width: float, height: float, data_chart: str, title: str, label: str) 
     )
 
 
-def _text(x: float, y: float, text: str, *, anchor: str = "middle", cls: str = "", fill: str = "",
-          size: float | None = None, weight: str = "") -> str:
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    anchor: str = "middle",
+    cls: str = "",
+    fill: str = "",
+    size: float | None = None,
+    weight: str = "",
+) -> str:
     """A text element; newlines in `text` become stacked lines."""
     attrs = f'x="{_c(x)}" y="{_c(y)}" text-anchor="{anchor}"'
     if cls:
@@ -122,8 +131,9 @@ def _text(x: float, y: float, text: str, *, anchor: str = "middle", cls: str = "
     return f"<text {attrs}>{spans}</text>"
 
 
-def _line(x1: float, y1: float, x2: float, y2: float, *, cls: str, stroke: str, width: float = 1,
-          extra: str = "") -> str:
+def _line(
+    x1: float, y1: float, x2: float, y2: float, *, cls: str, stroke: str, width: float = 1, extra: str = ""
+) -> str:
     return (
         f'<line class="{cls}" x1="{_c(x1)}" y1="{_c(y1)}" x2="{_c(x2)}" y2="{_c(y2)}" stroke="{stroke}" '
         f'stroke-width="{_c(width)}"{extra}/>'
@@ -232,8 +242,10 @@ def line_chart(
         else:
             run.append((xs[i], y(clamp(v))))
     if path:
-        parts.append(f'<path class="trend-line" d="{" ".join(path)}" fill="none" stroke="{PALETTE[0]}" '
-                     'stroke-width="2" stroke-linejoin="round"/>')
+        parts.append(
+            f'<path class="trend-line" d="{" ".join(path)}" fill="none" stroke="{PALETTE[0]}" '
+            'stroke-width="2" stroke-linejoin="round"/>'
+        )
 
     for i, (v, e) in enumerate(zip(values, errors, strict=True)):
         if v is None or e is None:
@@ -241,8 +253,18 @@ def line_chart(
         lo, hi = v - abs(e), v + abs(e)
         clipped = ' data-clipped="true"' if lo < y_min or hi > y_max else ""
         y1, y2 = y(clamp(lo)), y(clamp(hi))
-        parts.append(_line(xs[i], y1, xs[i], y2, cls="error-bar", stroke=INK, width=1.5,
-                           extra=f' data-value="{_c(v)}" data-error="{_c(abs(e))}"{clipped}'))
+        parts.append(
+            _line(
+                xs[i],
+                y1,
+                xs[i],
+                y2,
+                cls="error-bar",
+                stroke=INK,
+                width=1.5,
+                extra=f' data-value="{_c(v)}" data-error="{_c(abs(e))}"{clipped}',
+            )
+        )
         for cap_y in (y1, y2):
             parts.append(_line(xs[i] - 5, cap_y, xs[i] + 5, cap_y, cls="error-cap", stroke=INK, width=1.5))
 
@@ -262,8 +284,9 @@ def line_chart(
         parts.append(_text(xs[i], plot_bottom + 16, label, cls="x-label", size=11))
         if sublabels and i < len(sublabels) and sublabels[i]:
             lines = str(label).count("\n") + 1
-            parts.append(_text(xs[i], plot_bottom + 16 + 14 * lines + 2, sublabels[i], cls="x-sublabel",
-                               fill=MUTED, size=10))
+            parts.append(
+                _text(xs[i], plot_bottom + 16 + 14 * lines + 2, sublabels[i], cls="x-sublabel", fill=MUTED, size=10)
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -302,8 +325,10 @@ def bar_chart(
 
     described = []
     for label, values in groups:
-        cells = [f"{name} {DASH if finite(v) is None else value_format(finite(v))}"
-                 for name, v in zip(series, values, strict=False)]
+        cells = [
+            f"{name} {DASH if finite(v) is None else value_format(finite(v))}"
+            for name, v in zip(series, values, strict=False)
+        ]
         described.append(f"{_one_line(label)}: " + ", ".join(cells))
     parts = [_open(width, height, data_chart, title, f"{title}. " + "; ".join(described))]
     if legend_h:
@@ -336,12 +361,16 @@ def bar_chart(
             parts.append(_text(cx, min(vy, baseline) - 4, value_format(v), cls="bar-value", size=10))
         parts.append(_text(left + group_w * (g + 0.5), plot_bottom + 16, label, cls="x-label"))
         if sublabels and g < len(sublabels) and sublabels[g]:
-            parts.append(_text(left + group_w * (g + 0.5), plot_bottom + 31, sublabels[g], cls="x-sublabel",
-                               fill=MUTED, size=10))
+            parts.append(
+                _text(left + group_w * (g + 0.5), plot_bottom + 31, sublabels[g], cls="x-sublabel", fill=MUTED, size=10)
+            )
     if reference is not None and y_min <= reference[0] <= y_max:
         ry = y(reference[0])
-        parts.append(_line(left, ry, width - right, ry, cls="reference", stroke=MUTED, width=1.2,
-                           extra=' stroke-dasharray="5 4"'))
+        parts.append(
+            _line(
+                left, ry, width - right, ry, cls="reference", stroke=MUTED, width=1.2, extra=' stroke-dasharray="5 4"'
+            )
+        )
         parts.append(_text(width - right, ry - 4, reference[1], anchor="end", fill=MUTED, size=10))
     parts.append("</svg>")
     return "".join(parts)
@@ -368,14 +397,15 @@ def hbar_chart(
     values = [finite(v) for _, v in items]
     top_value = x_max if x_max is not None else max([v for v in values if v is not None] + [0.0])
     x = linear_scale(0, top_value or 1.0, label_width, width - right)
-    described = [f"{_one_line(label)}: {DASH if v is None else value_format(v)}"
-                 for (label, _), v in zip(items, values, strict=True)]
+    described = [
+        f"{_one_line(label)}: {DASH if v is None else value_format(v)}"
+        for (label, _), v in zip(items, values, strict=True)
+    ]
     parts = [_open(width, height, data_chart, title, f"{title}. " + "; ".join(described))]
     parts.append(_line(label_width, top, label_width, height - top, cls="axis", stroke=MUTED))
     for i, ((label, _), v) in enumerate(zip(items, values, strict=True)):
         cy = top + row_h * (i + 0.5)
-        parts.append(_text(label_width - 8, cy + 4, _truncate(label, _fits(label_width)), anchor="end",
-                           cls="y-label"))
+        parts.append(_text(label_width - 8, cy + 4, _truncate(label, _fits(label_width)), anchor="end", cls="y-label"))
         if v is None:
             parts.append(_text(label_width + 8, cy + 4, DASH, anchor="start", cls="missing", fill=MUTED))
             continue
@@ -440,15 +470,24 @@ def interval_chart(
         parts.append(_line(label_width, axis_y, width - right, axis_y, cls="axis", stroke=MUTED))
     for i, (label, v, lo, hi) in enumerate(rows):
         cy = top + row_h * (i + 0.5)
-        parts.append(_text(label_width - 10, cy + 4, _truncate(label, _fits(label_width)), anchor="end",
-                           cls="y-label"))
+        parts.append(_text(label_width - 10, cy + 4, _truncate(label, _fits(label_width)), anchor="end", cls="y-label"))
         if v is None:
             parts.append(_text(label_width + 10, cy + 4, empty_text, anchor="start", cls="missing", fill=MUTED))
             continue
         if lo is not None and hi is not None:
             x1, x2 = x(clamp(min(lo, hi))), x(clamp(max(lo, hi)))
-            parts.append(_line(x1, cy, x2, cy, cls="interval", stroke=PALETTE[0], width=3,
-                               extra=f' data-low="{_c(lo)}" data-high="{_c(hi)}"'))
+            parts.append(
+                _line(
+                    x1,
+                    cy,
+                    x2,
+                    cy,
+                    cls="interval",
+                    stroke=PALETTE[0],
+                    width=3,
+                    extra=f' data-low="{_c(lo)}" data-high="{_c(hi)}"',
+                )
+            )
             for cap_x in (x1, x2):
                 parts.append(_line(cap_x, cy - 7, cap_x, cy + 7, cls="interval-cap", stroke=PALETTE[0], width=2))
         parts.append(

@@ -82,19 +82,20 @@ def standing(account_id: str, now: datetime) -> dict:
     attrs = ["response_id", "contact_id", "score", "first_submitted_at"]
 
     def rated(facts):
-        return [account_standing.Rated(f.response_id, f.contact_id, int(f.score), f.first_submitted_at)
-                for f in facts]
+        return [account_standing.Rated(f.response_id, f.contact_id, int(f.score), f.first_submitted_at) for f in facts]
 
-    window = rated(ResponseFact.by_account.query(
-        account_id,
-        range_key_condition=ResponseFact.first_submitted_at >= account_standing.window_start(now),
-        scan_index_forward=False,
-        attributes_to_get=attrs,
-    ))
+    window = rated(
+        ResponseFact.by_account.query(
+            account_id,
+            range_key_condition=ResponseFact.first_submitted_at >= account_standing.window_start(now),
+            scan_index_forward=False,
+            attributes_to_get=attrs,
+        )
+    )
     latest = max(window, key=lambda r: (r.first_submitted_at, r.response_id), default=None)
     if latest is None:
-        older = rated(ResponseFact.by_account.query(
-            account_id, scan_index_forward=False, limit=1, attributes_to_get=attrs
-        ))
+        older = rated(
+            ResponseFact.by_account.query(account_id, scan_index_forward=False, limit=1, attributes_to_get=attrs)
+        )
         latest = older[0] if older else None
     return account_standing.standing(window, latest, now)

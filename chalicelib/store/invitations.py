@@ -54,8 +54,10 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
         condition = Contact.unsubscribed_at.does_not_exist()
         if known is not None and known.last_invited is not None:
             prior = known.last_invited.as_dict().get(survey.survey_id)
-            condition &= Contact.last_invited[survey.survey_id] == prior if prior else (
-                Contact.last_invited[survey.survey_id].does_not_exist()
+            condition &= (
+                Contact.last_invited[survey.survey_id] == prior
+                if prior
+                else (Contact.last_invited[survey.survey_id].does_not_exist())
             )
         else:
             condition &= Contact.last_invited.does_not_exist()

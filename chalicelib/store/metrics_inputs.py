@@ -122,8 +122,7 @@ def accounts(segments: int = 1) -> Iterator[AccountRow]:
     ]
     for a in _merge(sources, segments):
         revenue = a.revenue.as_dict() if a.revenue is not None else {}
-        yield AccountRow(account_id=a.account_id, segment=a.segment,
-                         revenue={k: float(v) for k, v in revenue.items()})
+        yield AccountRow(account_id=a.account_id, segment=a.segment, revenue={k: float(v) for k, v in revenue.items()})
 
 
 def invitations(month: str) -> dict[str, tuple[int, int]]:
@@ -166,23 +165,35 @@ class Run:
     started_at: datetime
 
 
-def take_run(month: str, run_id: str, now: datetime, *, stale_before: datetime,
-             short_prefix: str = "", short_stale_before: datetime | None = None) -> Run | None:
+def take_run(
+    month: str,
+    run_id: str,
+    now: datetime,
+    *,
+    stale_before: datetime,
+    short_prefix: str = "",
+    short_stale_before: datetime | None = None,
+) -> Run | None:
     """Take the month's run lock for `run_id` (None), or the live run that holds it.
 
     The lock is free when no run holds it, when `run_id` already holds it (a retried invocation of the same
     run), or when it was taken before `stale_before` (its function has timed out); runs whose id starts with
     `short_prefix` go stale at `short_stale_before` instead. The document, if any, is left as it is."""
     bind()
-    free = (MonthlyMetrics.run_id.does_not_exist() | (MonthlyMetrics.run_id == run_id)
-            | (MonthlyMetrics.run_started_at < stale_before))
+    free = (
+        MonthlyMetrics.run_id.does_not_exist()
+        | (MonthlyMetrics.run_id == run_id)
+        | (MonthlyMetrics.run_started_at < stale_before)
+    )
     if short_prefix and short_stale_before is not None:
-        free = free | (MonthlyMetrics.run_id.startswith(short_prefix)
-                       & (MonthlyMetrics.run_started_at < short_stale_before))
+        free = free | (
+            MonthlyMetrics.run_id.startswith(short_prefix) & (MonthlyMetrics.run_started_at < short_stale_before)
+        )
     for _ in range(3):  # the holder may release between the refused write and the read
         try:
             MonthlyMetrics(month).update(
-                actions=[MonthlyMetrics.run_id.set(run_id), MonthlyMetrics.run_started_at.set(now)], condition=free)
+                actions=[MonthlyMetrics.run_id.set(run_id), MonthlyMetrics.run_started_at.set(now)], condition=free
+            )
             return None
         except UpdateError as error:
             if not condition_failed(error):
@@ -211,7 +222,8 @@ def release_run(month: str, run_id: str) -> bool:
     try:
         MonthlyMetrics(month).update(
             actions=[MonthlyMetrics.run_id.remove(), MonthlyMetrics.run_started_at.remove()],
-            condition=MonthlyMetrics.run_id == run_id)
+            condition=MonthlyMetrics.run_id == run_id,
+        )
         return True
     except UpdateError as error:
         if not condition_failed(error):
@@ -227,7 +239,8 @@ def save(month: str, body: str, computed_at, run_id: str | None = None) -> None:
         try:
             MonthlyMetrics(month).update(
                 actions=[*actions, MonthlyMetrics.run_id.remove(), MonthlyMetrics.run_started_at.remove()],
-                condition=MonthlyMetrics.run_id == run_id)
+                condition=MonthlyMetrics.run_id == run_id,
+            )
             return
         except UpdateError as error:
             if not condition_failed(error):

@@ -76,8 +76,12 @@ def start_key(cursor_key, names: tuple[str, ...], fixed: dict[str, str] | None =
     if not isinstance(cursor_key, dict) or set(cursor_key) != set(names):
         raise refused
     for name, value in cursor_key.items():
-        if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
-                and 0 < len(value["S"]) <= 1024):
+        if not (
+            isinstance(value, dict)
+            and set(value) == {"S"}
+            and isinstance(value["S"], str)
+            and 0 < len(value["S"]) <= 1024
+        ):
             raise refused
         if fixed and name in fixed and value["S"] != fixed[name]:
             raise refused
@@ -138,8 +142,11 @@ def export_page(filters: dict, limit: int, cursor: dict | None):
         result = Response.by_contact.query(contact_id, limit=limit, last_evaluated_key=lek)
         ids = [k.response_id for k in result]
         items = [
-            r for r in _by_ids(ids)
-            if not is_tombstone(r) and r.contact_id == contact_id and _in_month(r, month)
+            r
+            for r in _by_ids(ids)
+            if not is_tombstone(r)
+            and r.contact_id == contact_id
+            and _in_month(r, month)
             and (survey_id is None or r.survey_id == survey_id)
         ]
         return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)

@@ -122,12 +122,19 @@ def answer_by_link(
     """
     bind()
     item = Response(response_id)
-    actions = _answer_actions(response_id, survey_id, channel, answer, now, (
-        (Response.touchpoint, touchpoint),
-        (Response.invitation_id, invitation_id),
-        (Response.contact_id, contact_id),
-        (Response.account_id, account_id),
-    ))
+    actions = _answer_actions(
+        response_id,
+        survey_id,
+        channel,
+        answer,
+        now,
+        (
+            (Response.touchpoint, touchpoint),
+            (Response.invitation_id, invitation_id),
+            (Response.contact_id, contact_id),
+            (Response.account_id, account_id),
+        ),
+    )
     open_answer = Response.erased.does_not_exist() & (Response.survey_id == survey_id)
     if signal == "dwell":
         entry = view_entry(view, answer["score"])
@@ -208,8 +215,15 @@ def record_answer(
     """A counted answer written as an email link's gesture would write it; the item and whether it was new.
     Last write wins for score, comment and drivers; the first submission time (and so the month) stays."""
     recorded = answer_by_link(
-        response_id=response_id, survey_id=survey_id, channel=channel, answer=answer, now=now,
-        touchpoint=touchpoint, invitation_id=invitation_id, contact_id=contact_id, account_id=account_id,
+        response_id=response_id,
+        survey_id=survey_id,
+        channel=channel,
+        answer=answer,
+        now=now,
+        touchpoint=touchpoint,
+        invitation_id=invitation_id,
+        contact_id=contact_id,
+        account_id=account_id,
     )
     if page is not None:
         Response(response_id).update(actions=[Response.page.set(page)], add_version_condition=False)
@@ -244,9 +258,18 @@ def _person_not_erased():
 
 
 def create_once(
-    *, response_id: str, survey_id: str, channel: str, answer: dict, now: datetime, touchpoint: str | None,
-    contact_id: str | None, account_id: str | None, page: str | None,
-    status: str = presence.COUNTED, excluded_reason: str | None = None,
+    *,
+    response_id: str,
+    survey_id: str,
+    channel: str,
+    answer: dict,
+    now: datetime,
+    touchpoint: str | None,
+    contact_id: str | None,
+    account_id: str | None,
+    page: str | None,
+    status: str = presence.COUNTED,
+    excluded_reason: str | None = None,
 ) -> WidgetWrite:
     """Put a new response unless one with this id exists (idempotent retries).
 

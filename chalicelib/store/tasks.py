@@ -79,9 +79,7 @@ def to_dict(t: LoopTask, now: datetime | None = None) -> dict:
     }
 
 
-def open_task(
-    *, response: dict, category: str, owner: str, manager: str | None, sla_hours: int, now: datetime
-) -> bool:
+def open_task(*, response: dict, category: str, owner: str, manager: str | None, sla_hours: int, now: datetime) -> bool:
     """Open the response's task unless it exists; True when this call opened it."""
     bind()
     task = LoopTask(
@@ -132,10 +130,19 @@ def follow_response(*, response: dict, old_score: int | None, category: str, now
     task = LoopTask(task_id_for(response["response_id"]))
     attempts = [(actions, condition)]
     if old_score is not None and old_score != score:
-        note = {"at": _iso(now), "by": "stream", "text": f"Re-scored from {old_score} to {score} ({category}).",
-                "version": version}
-        attempts.insert(0, (actions + [LoopTask.notes.set(LoopTask.notes.append([note]))],
-                            condition & (size(LoopTask.notes) < loop.MAX_NOTES)))
+        note = {
+            "at": _iso(now),
+            "by": "stream",
+            "text": f"Re-scored from {old_score} to {score} ({category}).",
+            "version": version,
+        }
+        attempts.insert(
+            0,
+            (
+                actions + [LoopTask.notes.set(LoopTask.notes.append([note]))],
+                condition & (size(LoopTask.notes) < loop.MAX_NOTES),
+            ),
+        )
     for attempt_actions, attempt_condition in attempts:
         try:
             task.update(actions=attempt_actions, condition=attempt_condition, add_version_condition=False)
@@ -148,9 +155,13 @@ def follow_response(*, response: dict, old_score: int | None, category: str, now
 
 
 def _anonymised(t: LoopTask) -> bool:
-    return (t.comment is None and not t.drivers and t.contact_id is None
-            and t.resolution in (None, loop.ERASED_TEXT)
-            and all(n.get("text") == loop.ERASED_TEXT for n in (t.notes or [])))
+    return (
+        t.comment is None
+        and not t.drivers
+        and t.contact_id is None
+        and t.resolution in (None, loop.ERASED_TEXT)
+        and all(n.get("text") == loop.ERASED_TEXT for n in (t.notes or []))
+    )
 
 
 def anonymise(response_id: str, attempts: int = 5) -> bool:
@@ -166,8 +177,13 @@ def anonymise(response_id: str, attempts: int = 5) -> bool:
         if _anonymised(task):
             return True
         notes = [{**dict(n), "text": loop.ERASED_TEXT} for n in (task.notes or [])]
-        actions = [LoopTask.comment.remove(), LoopTask.drivers.remove(), LoopTask.contact_id.remove(),
-                   LoopTask.notes.set(notes), _bump()]
+        actions = [
+            LoopTask.comment.remove(),
+            LoopTask.drivers.remove(),
+            LoopTask.contact_id.remove(),
+            LoopTask.notes.set(notes),
+            _bump(),
+        ]
         if task.resolution is not None:
             actions.append(LoopTask.resolution.set(loop.ERASED_TEXT))
         try:
@@ -199,8 +215,11 @@ def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[i
     task = get(task_id)
     revision = revision_of(task)
     if if_match is not None and revision not in if_match:
-        raise Conflict("The task changed since you read it; read it again.", code="concurrent_change",
-                       fields={"If-Match": f'the task is at "{revision}"'})
+        raise Conflict(
+            "The task changed since you read it; read it again.",
+            code="concurrent_change",
+            fields={"If-Match": f'the task is at "{revision}"'},
+        )
     actions = []
     history = []
     stamp = _iso(now)
@@ -343,8 +362,13 @@ def list_page(filters: dict, limit: int, cursor: dict | None, now: datetime):
         else:
             kind, key = partitions[part]
             index = LoopTask.by_owner if kind == "owner" else LoopTask.by_status
-            result = index.query(key, range_key_condition=(LoopTask.due_at < now) if filters.get("overdue") else None,
-                                 filter_condition=filter_condition, page_size=page_size, last_evaluated_key=lek)
+            result = index.query(
+                key,
+                range_key_condition=(LoopTask.due_at < now) if filters.get("overdue") else None,
+                filter_condition=filter_condition,
+                page_size=page_size,
+                last_evaluated_key=lek,
+            )
         page_iter = result.page_iter
         page = next(page_iter)
         pages += 1

@@ -122,8 +122,7 @@ def test_accounts_have_segments_owners_and_revenue_history(data):
     assert statuses == {"active", "churned"}
     assert any(first not in row["revenue"] for row in rows), "new logos start later"
     came_back = [
-        row for row in rows
-        if re.search(r"10+1", "".join("1" if m in row["revenue"] else "0" for m in data.months))
+        row for row in rows if re.search(r"10+1", "".join("1" if m in row["revenue"] else "0" for m in data.months))
     ]
     assert 0 < len(came_back) < 0.2 * len(rows), "a few churn and come back"
     assert any(last in row["revenue"] and first in row["revenue"] for row in rows)
@@ -284,7 +283,10 @@ def test_ndjson_is_one_object_a_line(responses):
 def test_command_line_writes_the_files(tmp_path):
     assert generator.main(["--out", str(tmp_path), "--format", "csv", "--accounts", "12", "--end-month", END]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "accounts.csv", "contacts.csv", "responses.csv", "surveys.json",
+        "accounts.csv",
+        "contacts.csv",
+        "responses.csv",
+        "surveys.json",
     ]
     assert len((tmp_path / "accounts.csv").read_text().splitlines()) == 13
 

@@ -13,13 +13,16 @@ from chalicelib.errors import Malformed
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("attributed, erased, age, category, opens", [
-    (True, False, timedelta(hours=1), "detractor", True),
-    (False, False, timedelta(hours=1), "detractor", False),   # anonymous: nobody could act on it
-    (True, True, timedelta(hours=1), "detractor", False),
-    (True, False, timedelta(days=15), "detractor", False),
-    (True, False, timedelta(hours=1), "passive", False),
-])
+@pytest.mark.parametrize(
+    "attributed, erased, age, category, opens",
+    [
+        (True, False, timedelta(hours=1), "detractor", True),
+        (False, False, timedelta(hours=1), "detractor", False),  # anonymous: nobody could act on it
+        (True, True, timedelta(hours=1), "detractor", False),
+        (True, False, timedelta(days=15), "detractor", False),
+        (True, False, timedelta(hours=1), "passive", False),
+    ],
+)
 def test_which_answers_open_a_task(attributed, erased, age, category, opens):
     assert loop.opens_task(category, ["detractor"], NOW - age, NOW, erased, attributed=attributed) is opens
 
@@ -42,10 +45,18 @@ def test_history_keeps_the_first_entry_and_the_latest():
     assert loop.bounded_history(history[:3], [{"n": "x"}]) == history[:3] + [{"n": "x"}]
 
 
-@pytest.mark.parametrize("header, revisions", [
-    (None, None), ("*", None), (' "3" ', {3}), ('"3", "4"', {3, 4}), ('W/"3"', set()), ('"abc"', set()),
-    ('"3", W/"4"', {3}),
-])
+@pytest.mark.parametrize(
+    "header, revisions",
+    [
+        (None, None),
+        ("*", None),
+        (' "3" ', {3}),
+        ('"3", "4"', {3, 4}),
+        ('W/"3"', set()),
+        ('"abc"', set()),
+        ('"3", W/"4"', {3}),
+    ],
+)
 def test_if_match_names_the_revisions_it_accepts(header, revisions):
     assert loop.if_match_revisions(header) == revisions
 
@@ -57,10 +68,25 @@ def test_an_if_match_that_is_not_entity_tags_is_malformed(header):
 
 
 def test_an_erased_answer_keeps_its_score_and_account_but_not_the_person():
-    response = {"response_id": "r", "survey_id": "s", "account_id": "a", "contact_id": "c", "invitation_id": "i",
-                "channel": "email", "score": 3, "comment": "Ann here: billing", "erased": True, "version": 2}
+    response = {
+        "response_id": "r",
+        "survey_id": "s",
+        "account_id": "a",
+        "contact_id": "c",
+        "invitation_id": "i",
+        "channel": "email",
+        "score": 3,
+        "comment": "Ann here: billing",
+        "erased": True,
+        "version": 2,
+    }
     fact = fact_of(response)
     assert (fact["score"], fact["account_id"], fact["contact_id"], fact["invitation_id"], fact["themes"]) == (
-        3, "a", None, None, [])
+        3,
+        "a",
+        None,
+        None,
+        [],
+    )
     kept = fact_of({**response, "erased": None})
     assert (kept["contact_id"], kept["invitation_id"]) == ("c", "i")

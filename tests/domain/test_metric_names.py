@@ -26,8 +26,9 @@ def test_the_readme_table_lists_every_metric_as_defined():
 
 
 def test_every_counter_the_stream_and_sweep_emit_is_defined():
-    code = "\n".join((ROOT / "chalicelib" / "events" / name).read_text()
-                     for name in ("processing.py", "sweep.py", "monthly_job.py"))
+    code = "\n".join(
+        (ROOT / "chalicelib" / "events" / name).read_text() for name in ("processing.py", "sweep.py", "monthly_job.py")
+    )
     emitted = set(re.findall(r'counts\[\("([A-Za-z]+)"', code))
     emitted |= set(re.findall(r'\(\("(Tasks[A-Za-z]+)", ', code))
     emitted |= set(re.findall(r'^\s+"([A-Z][A-Za-z]+)": document\[', code, re.MULTILINE))

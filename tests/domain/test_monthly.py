@@ -79,15 +79,24 @@ def test_document_shape_with_no_data():
     assert doc["month"] == M
     assert doc["computed_at"] == "2026-11-01T03:00:00Z"
     assert set(doc) == {
-        "month", "computed_at", "partial", "currency", "nps", "response_rate", "retention", "revenue_per_nps_point",
-        "revenue_at_risk", "health", "loop", "themes",
+        "month",
+        "computed_at",
+        "partial",
+        "currency",
+        "nps",
+        "response_rate",
+        "retention",
+        "revenue_per_nps_point",
+        "revenue_at_risk",
+        "health",
+        "loop",
+        "themes",
     }
     assert doc["partial"] is False and doc["currency"] == "USD"
     assert doc["nps"]["all"]["nps"] is None and doc["nps"]["all"]["n"] == 0
     assert doc["nps"]["by_survey"] == {} == doc["nps"]["by_segment"] == doc["nps"]["by_touchpoint"]
     assert set(doc["retention"]) == {"promoter", "passive", "detractor", "unrated"}
-    assert doc["retention"]["unrated"] == {"accounts": 0, "base": 0.0, "logo_retention": None, "grr": None,
-                                           "nrr": None}
+    assert doc["retention"]["unrated"] == {"accounts": 0, "base": 0.0, "logo_retention": None, "grr": None, "nrr": None}
     rnpp = doc["revenue_per_nps_point"]
     assert rnpp["monthly"] is None and rnpp["ci95"] is None and "0 promoter" in rnpp["reason"]
     assert "not a proof" in rnpp["note"]
@@ -312,8 +321,15 @@ def test_bootstrap_without_resamples_gives_the_point():
 
 def task(tid, account, kind, created, hours_due, closed_after=None, escalated=False):
     closed = created + timedelta(hours=closed_after) if closed_after is not None else None
-    return TaskRow(tid, account, kind, created, created + timedelta(hours=hours_due), closed,
-                   created + timedelta(hours=1) if escalated else None)
+    return TaskRow(
+        tid,
+        account,
+        kind,
+        created,
+        created + timedelta(hours=hours_due),
+        closed,
+        created + timedelta(hours=1) if escalated else None,
+    )
 
 
 def loop_world():
@@ -352,12 +368,30 @@ def test_loop_figures_of_the_tasks_created_in_the_month():
         "escalated": 2,
     }
     assert loop["by_kind"] == {
-        "advocacy": {"opened": 1, "closed": 0, "median_hours_to_close": None, "within_sla": 0.0, "overdue": 1,
-                     "escalated": 1},
-        "follow_up": {"opened": 1, "closed": 1, "median_hours_to_close": 120.0, "within_sla": 0.0, "overdue": 0,
-                      "escalated": 1},
-        "recovery": {"opened": 6, "closed": 6, "median_hours_to_close": 24.0, "within_sla": 0.666667,
-                     "overdue": 1, "escalated": 0},
+        "advocacy": {
+            "opened": 1,
+            "closed": 0,
+            "median_hours_to_close": None,
+            "within_sla": 0.0,
+            "overdue": 1,
+            "escalated": 1,
+        },
+        "follow_up": {
+            "opened": 1,
+            "closed": 1,
+            "median_hours_to_close": 120.0,
+            "within_sla": 0.0,
+            "overdue": 0,
+            "escalated": 1,
+        },
+        "recovery": {
+            "opened": 6,
+            "closed": 6,
+            "median_hours_to_close": 24.0,
+            "within_sla": 0.666667,
+            "overdue": 1,
+            "escalated": 0,
+        },
     }
     assert loop["effectiveness"] == {
         "within_sla": {"accounts": 2, "logo_retention": 0.5},
@@ -369,8 +403,11 @@ def test_loop_figures_of_the_tasks_created_in_the_month():
 
 def test_loop_median_of_an_even_count_and_undecided_tasks():
     created = datetime(2026, 10, 31, tzinfo=UTC)
-    tasks = [task("a", "A", "recovery", created, 48, 10), task("b", "A", "recovery", created, 48, 20),
-             task("c", "A", "recovery", created, 48)]  # open, due 2 November: undecided on the 1st
+    tasks = [
+        task("a", "A", "recovery", created, 48, 10),
+        task("b", "A", "recovery", created, 48, 20),
+        task("c", "A", "recovery", created, 48),
+    ]  # open, due 2 November: undecided on the 1st
     loop = run(tasks=tasks)["loop"]
     assert loop["median_hours_to_close"] == 15.0
     assert loop["within_sla"] == 1.0  # 2 of the 2 decided
@@ -422,9 +459,7 @@ def test_top_themes_of_detractor_comments():
 
 def test_only_the_top_ten_themes():
     accounts = [AccountRow(f"A{i}", None, {M: 100 * (i + 1)}) for i in range(12)]
-    responses = [
-        resp(f"r{i}-{j}", f"A{i}", f"c{j}", 0, themes=(f"t{i:02d}",)) for i in range(12) for j in range(i + 1)
-    ]
+    responses = [resp(f"r{i}-{j}", f"A{i}", f"c{j}", 0, themes=(f"t{i:02d}",)) for i in range(12) for j in range(i + 1)]
     themes = run(responses, accounts)["themes"]
     assert [t["theme"] for t in themes["by_count"]] == [f"t{i:02d}" for i in range(11, 1, -1)]
     assert themes["by_count"][0]["count"] == 12
@@ -594,8 +629,9 @@ def reference(responses, accounts_list, invitations, tasks, computed_at):
                 behind.setdefault(theme, set()).add(r.account_id)
     by_revenue = {t: sum(R(a, M) for a in accs) for t, accs in behind.items()}
     out["themes_count"] = sorted(by_count.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-    out["themes_revenue"] = sorted(((t, v) for t, v in by_revenue.items() if v > 0),
-                                   key=lambda kv: (-kv[1], kv[0]))[:10]
+    out["themes_revenue"] = sorted(((t, v) for t, v in by_revenue.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))[
+        :10
+    ]
     return out
 
 
@@ -690,16 +726,18 @@ def responses_st(draw, ids, max_size):
     for i in range(n):
         month = shift(M, draw(st.integers(-25, 1)))
         when = start(month).replace(day=draw(st.sampled_from([1, 15, 28])), hour=draw(st.sampled_from([0, 23])))
-        out.append(ResponseRow(
-            f"r{draw(st.integers(0, 99)):02d}-{i}",
-            draw(st.sampled_from(["s1", "s2"])),
-            draw(st.sampled_from([*ids, "ghost", None])),
-            draw(st.sampled_from(CONTACTS)),
-            draw(score),
-            when,
-            tuple(draw(st.lists(st.sampled_from(THEME_NAMES), max_size=2))),
-            draw(st.sampled_from(["web", "email", None])),
-        ))
+        out.append(
+            ResponseRow(
+                f"r{draw(st.integers(0, 99)):02d}-{i}",
+                draw(st.sampled_from(["s1", "s2"])),
+                draw(st.sampled_from([*ids, "ghost", None])),
+                draw(st.sampled_from(CONTACTS)),
+                draw(score),
+                when,
+                tuple(draw(st.lists(st.sampled_from(THEME_NAMES), max_size=2))),
+                draw(st.sampled_from(["web", "email", None])),
+            )
+        )
     return out
 
 
@@ -711,24 +749,28 @@ def tasks_st(draw, ids):
             days=draw(st.integers(0, 27)), hours=draw(st.sampled_from([0, 12, 23]))
         )
         closed = draw(st.sampled_from([None, 0.5, 47, 48, 49, 400, 2000]))
-        out.append(task(
-            f"t{i}",
-            draw(st.sampled_from([*ids, None])),
-            draw(st.sampled_from(["recovery", "advocacy", "follow_up"])),
-            created,
-            draw(st.sampled_from([1, 48, 336])),
-            closed,
-            draw(st.booleans()),
-        ))
+        out.append(
+            task(
+                f"t{i}",
+                draw(st.sampled_from([*ids, None])),
+                draw(st.sampled_from(["recovery", "advocacy", "follow_up"])),
+                created,
+                draw(st.sampled_from([1, 48, 336])),
+                closed,
+                draw(st.booleans()),
+            )
+        )
     return out
 
 
-computed_at_st = st.sampled_from([
-    start(shift(M, 1)) + timedelta(hours=3),
-    start(shift(M, 4)) - timedelta(seconds=1),
-    start(shift(M, 4)),
-    start(shift(M, 6)),
-])
+computed_at_st = st.sampled_from(
+    [
+        start(shift(M, 1)) + timedelta(hours=3),
+        start(shift(M, 4)) - timedelta(seconds=1),
+        start(shift(M, 4)),
+        start(shift(M, 6)),
+    ]
+)
 invitations_st = st.dictionaries(
     st.sampled_from(["s1", "s2", "s3"]),
     st.integers(0, 5).flatmap(lambda invited: st.tuples(st.just(invited), st.integers(0, invited))),
@@ -751,8 +793,15 @@ def small_world(draw):
 @given(small_world())
 def test_small_worlds_match_the_reference(world):
     responses, accounts, invitations, tasks, computed_at = world
-    doc = compute_month(M, responses=responses, accounts=accounts, invitations=invitations, tasks=tasks,
-                        computed_at=computed_at, bootstrap_resamples=50)
+    doc = compute_month(
+        M,
+        responses=responses,
+        accounts=accounts,
+        invitations=invitations,
+        tasks=tasks,
+        computed_at=computed_at,
+        bootstrap_resamples=50,
+    )
     check_against_reference(doc, responses, accounts, invitations, tasks, computed_at)
 
 
@@ -762,8 +811,7 @@ def pooled_world(draw):
     each with an answer in M-12 that rates it for every cohort, plus random answers that may change that."""
     ids = [f"a{i:02d}" for i in range(draw(st.integers(20, 28)))]
     anchors = [
-        resp(f"anchor-{a}", a, "anchor", 10 if i < 12 else 0 if i < 24 else 8, shift(M, -12))
-        for i, a in enumerate(ids)
+        resp(f"anchor-{a}", a, "anchor", 10 if i < 12 else 0 if i < 24 else 8, shift(M, -12)) for i, a in enumerate(ids)
     ]
     return anchors + draw(responses_st(ids, 60)), draw(accounts_st(ids))
 
@@ -773,9 +821,25 @@ def pooled_world(draw):
 def test_pooled_worlds_match_the_reference_and_the_interval_holds_the_point(world, seed):
     responses, accounts = world
     computed_at = start(shift(M, 1))
-    doc = compute_month(M, responses=responses, accounts=accounts, invitations={}, tasks=[],
-                        computed_at=computed_at, bootstrap_resamples=200, seed=seed)
+    doc = compute_month(
+        M,
+        responses=responses,
+        accounts=accounts,
+        invitations={},
+        tasks=[],
+        computed_at=computed_at,
+        bootstrap_resamples=200,
+        seed=seed,
+    )
     check_against_reference(doc, responses, accounts, {}, [], computed_at)
-    again = compute_month(M, responses=responses[::-1], accounts=accounts[::-1], invitations={}, tasks=[],
-                          computed_at=computed_at, bootstrap_resamples=200, seed=seed)
+    again = compute_month(
+        M,
+        responses=responses[::-1],
+        accounts=accounts[::-1],
+        invitations={},
+        tasks=[],
+        computed_at=computed_at,
+        bootstrap_resamples=200,
+        seed=seed,
+    )
     assert again["revenue_per_nps_point"] == doc["revenue_per_nps_point"]

@@ -15,8 +15,14 @@ END = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def task(task_id: str, created: datetime, due_hours: float, closed_hours: float | None = None) -> TaskRow:
-    return TaskRow(task_id, "a1", "recovery", created, created + timedelta(hours=due_hours),
-                   None if closed_hours is None else created + timedelta(hours=closed_hours))
+    return TaskRow(
+        task_id,
+        "a1",
+        "recovery",
+        created,
+        created + timedelta(hours=due_hours),
+        None if closed_hours is None else created + timedelta(hours=closed_hours),
+    )
 
 
 def loop(tasks, computed_at: datetime) -> dict:
@@ -35,8 +41,9 @@ def test_partial_is_true_only_while_the_month_runs():
 
 def test_a_month_that_has_not_begun_has_no_figures():
     with pytest.raises(ValueError, match="future"):
-        compute_month(M, responses=[], accounts=[], invitations={}, tasks=[],
-                      computed_at=START - timedelta(microseconds=1))
+        compute_month(
+            M, responses=[], accounts=[], invitations={}, tasks=[], computed_at=START - timedelta(microseconds=1)
+        )
 
 
 def test_in_the_running_month_only_tasks_past_due_are_overdue():
@@ -57,4 +64,3 @@ def test_in_the_running_month_only_tasks_past_due_are_overdue():
     # The same tasks once the month is over: what was due before its end and still open is overdue.
     after = loop(tasks, END + timedelta(hours=3))
     assert after["overdue"] == 3  # open-past-due, open-not-due (due the 22nd), due-later-this-month (the 28th)
-

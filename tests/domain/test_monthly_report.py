@@ -12,25 +12,45 @@ from chalicelib.reports import svg
 from chalicelib.reports.monthly_report import CAVEAT, render_report
 
 MONTH = "2026-10"
-WINDOW = ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07",
-          "2026-08", "2026-09", "2026-10"]
+WINDOW = [
+    "2025-11",
+    "2025-12",
+    "2026-01",
+    "2026-02",
+    "2026-03",
+    "2026-04",
+    "2026-05",
+    "2026-06",
+    "2026-07",
+    "2026-08",
+    "2026-09",
+    "2026-10",
+]
 GAP_MONTH = "2026-03"  # never computed: absent from history
 EMPTY_MONTH = "2026-02"  # computed, no responses
 CHARTS = {"nps-trend", "retention", "revenue-per-point", "themes-count", "themes-revenue"}
-REASON = ("needs at least 10 promoter and 10 detractor accounts in the pooled cohorts of the last 12 months; "
-          "there are 4 promoter and 2 detractor accounts")
+REASON = (
+    "needs at least 10 promoter and 10 detractor accounts in the pooled cohorts of the last 12 months; "
+    "there are 4 promoter and 2 detractor accounts"
+)
 
 
 def nps_fields(promoters: int, passives: int, detractors: int) -> dict:
     """The NPS fields of docs/metrics.md, computed here the plain way."""
     n = promoters + passives + detractors
     if n == 0:
-        return {"nps": None, "moe95": None, "n": 0, "promoters": 0, "passives": 0, "detractors": 0,
-                "low_sample": True}
+        return {"nps": None, "moe95": None, "n": 0, "promoters": 0, "passives": 0, "detractors": 0, "low_sample": True}
     p, d = promoters / n, detractors / n
     v = p + d - (p - d) ** 2
-    return {"nps": round(100 * (p - d), 2), "moe95": round(100 * 1.96 * (v / n) ** 0.5, 2), "n": n,
-            "promoters": promoters, "passives": passives, "detractors": detractors, "low_sample": n < 30}
+    return {
+        "nps": round(100 * (p - d), 2),
+        "moe95": round(100 * 1.96 * (v / n) ** 0.5, 2),
+        "n": n,
+        "promoters": promoters,
+        "passives": passives,
+        "detractors": detractors,
+        "low_sample": n < 30,
+    }
 
 
 def document(month: str, counts: tuple[int, int, int], **overrides) -> dict:
@@ -50,19 +70,33 @@ def document(month: str, counts: tuple[int, int, int], **overrides) -> dict:
             "detractor": {"accounts": 41, "base": 150300.0, "logo_retention": 0.8537, "grr": 0.8, "nrr": 0.8123},
             "unrated": {"accounts": 0, "base": 0, "logo_retention": None, "grr": None, "nrr": None},
         },
-        "revenue_per_nps_point": {"monthly": 2150.4, "annual": 25804.8, "ci95": [1320.1, 2984.9], "reason": None,
-                                  "note": "An association observed in this customer base, not a proof of cause."},
+        "revenue_per_nps_point": {
+            "monthly": 2150.4,
+            "annual": 25804.8,
+            "ci95": [1320.1, 2984.9],
+            "reason": None,
+            "note": "An association observed in this customer base, not a proof of cause.",
+        },
         "revenue_at_risk": {"monthly": 48250.0, "annual": 579000.0, "accounts": 14},
         "health": {"safe": 160, "gray_zone": 88, "at_risk": 14, "unrated": 37},
         "loop": {
-            "opened": 52, "closed": 47, "median_hours_to_close": 31.5, "within_sla": 0.8723, "overdue": 4,
+            "opened": 52,
+            "closed": 47,
+            "median_hours_to_close": 31.5,
+            "within_sla": 0.8723,
+            "overdue": 4,
             "escalated": 3,
-            "effectiveness": {"within_sla": {"accounts": 23, "logo_retention": 0.913},
-                              "late": {"accounts": 7, "logo_retention": 0.571}},
+            "effectiveness": {
+                "within_sla": {"accounts": 23, "logo_retention": 0.913},
+                "late": {"accounts": 7, "logo_retention": 0.571},
+            },
         },
         "themes": {
-            "by_count": [{"theme": "price", "count": 31}, {"theme": "support", "count": 17},
-                         {"theme": "<b>bold</b> & co", "count": 5}],
+            "by_count": [
+                {"theme": "price", "count": 31},
+                {"theme": "support", "count": 17},
+                {"theme": "<b>bold</b> & co", "count": 5},
+            ],
             "by_revenue": [{"theme": "support", "revenue": 181000.0}, {"theme": "price", "revenue": 96000.0}],
         },
     }
@@ -71,9 +105,17 @@ def document(month: str, counts: tuple[int, int, int], **overrides) -> dict:
 
 
 COUNTS = {  # promoters, passives, detractors: different sample sizes give different margins
-    "2025-11": (40, 30, 20), "2025-12": (90, 60, 50), "2026-01": (12, 6, 9), "2026-02": (0, 0, 0),
-    "2026-04": (300, 150, 120), "2026-05": (45, 25, 30), "2026-06": (8, 5, 2), "2026-07": (150, 90, 60),
-    "2026-08": (60, 40, 35), "2026-09": (500, 260, 190), "2026-10": (250, 200, 162),
+    "2025-11": (40, 30, 20),
+    "2025-12": (90, 60, 50),
+    "2026-01": (12, 6, 9),
+    "2026-02": (0, 0, 0),
+    "2026-04": (300, 150, 120),
+    "2026-05": (45, 25, 30),
+    "2026-06": (8, 5, 2),
+    "2026-07": (150, 90, 60),
+    "2026-08": (60, 40, 35),
+    "2026-09": (500, 260, 190),
+    "2026-10": (250, 200, 162),
 }
 
 
@@ -93,7 +135,7 @@ def current(history):
 def tree(html: str) -> ET.Element:
     """The page is well-formed: parse it as XML (without the doctype)."""
     assert html.startswith("<!DOCTYPE html>")
-    return ET.fromstring(html[len("<!DOCTYPE html>"):])
+    return ET.fromstring(html[len("<!DOCTYPE html>") :])
 
 
 class Tags(HTMLParser):
@@ -269,9 +311,16 @@ def test_null_revenue_per_point_shows_the_reason(history):
 
 def test_close_the_loop_figures(current, history):
     rows = table_rows(tree(render_report(MONTH, current, history)), "loop")
-    for expected in (["Tasks opened", "52"], ["Tasks closed", "47"], ["Median time to close", "31.5 h"],
-                     ["Closed within SLA", "87.2%"], ["Overdue at month end", "4"], ["Escalated", "3"],
-                     ["Closed within SLA", "23", "91.3%"], ["Late or still open", "7", "57.1%"]):
+    for expected in (
+        ["Tasks opened", "52"],
+        ["Tasks closed", "47"],
+        ["Median time to close", "31.5 h"],
+        ["Closed within SLA", "87.2%"],
+        ["Overdue at month end", "4"],
+        ["Escalated", "3"],
+        ["Closed within SLA", "23", "91.3%"],
+        ["Late or still open", "7", "57.1%"],
+    ):
         assert expected in rows
 
 
@@ -280,8 +329,7 @@ def test_themes_by_count_and_by_revenue(current, history):
     by_count = with_class(chart(root, "themes-count"), "rect", "bar")
     by_revenue = with_class(chart(root, "themes-revenue"), "rect", "bar")
     assert [b.get("data-label") for b in by_count] == ["price", "support", "<b>bold</b> & co"]
-    assert [float(b.get("width")) for b in by_count] == sorted((float(b.get("width")) for b in by_count),
-                                                               reverse=True)
+    assert [float(b.get("width")) for b in by_count] == sorted((float(b.get("width")) for b in by_count), reverse=True)
     assert [b.get("data-label") for b in by_revenue] == ["support", "price"]
     assert "181,000" in "".join(chart(root, "themes-revenue").itertext())
 
@@ -323,9 +371,16 @@ def test_self_contained(current, history):
         {},
         {"month": MONTH},
         {"month": MONTH, "nps": {"all": nps_fields(0, 0, 0)}, "themes": {"by_count": [], "by_revenue": []}},
-        {"month": MONTH, "nps": None, "retention": {"promoter": None}, "revenue_per_nps_point": {"ci95": [None]},
-         "loop": {"effectiveness": None}, "themes": {"by_count": [{"theme": None, "count": "many"}, "x"]},
-         "health": "?", "revenue_at_risk": {"monthly": float("nan")}},
+        {
+            "month": MONTH,
+            "nps": None,
+            "retention": {"promoter": None},
+            "revenue_per_nps_point": {"ci95": [None]},
+            "loop": {"effectiveness": None},
+            "themes": {"by_count": [{"theme": None, "count": "many"}, "x"]},
+            "health": "?",
+            "revenue_at_risk": {"monthly": float("nan")},
+        },
     ],
 )
 def test_missing_and_null_figures_render(current):
@@ -353,8 +408,11 @@ def test_history_outside_the_window_and_bad_month_do_not_crash(current):
 
 
 def test_line_chart_clips_error_bars_to_the_axis():
-    out = ET.fromstring(svg.line_chart([("a", 95.0, 20.0), ("b", None, 5.0), ("c", 0.0, None)],
-                                       data_chart="x", title="t", y_min=-100, y_max=100))
+    out = ET.fromstring(
+        svg.line_chart(
+            [("a", 95.0, 20.0), ("b", None, 5.0), ("c", 0.0, None)], data_chart="x", title="t", y_min=-100, y_max=100
+        )
+    )
     bars = [el for el in out.iter("line") if el.get("class") == "error-bar"]
     assert len(bars) == 1 and bars[0].get("data-clipped") == "true"
     assert len([el for el in out.iter("circle") if el.get("class") == "point"]) == 2
@@ -362,8 +420,9 @@ def test_line_chart_clips_error_bars_to_the_axis():
 
 
 def test_bar_chart_and_hbar_chart_handle_missing_values():
-    bars = ET.fromstring(svg.bar_chart([("g1", [1.0, None]), ("g2", [0.5])], series=["s1", "s2"],
-                                       data_chart="b", title="t"))
+    bars = ET.fromstring(
+        svg.bar_chart([("g1", [1.0, None]), ("g2", [0.5])], series=["s1", "s2"], data_chart="b", title="t")
+    )
     assert len([el for el in bars.iter("rect") if el.get("class") == "bar"]) == 2
     empty = ET.fromstring(svg.hbar_chart([], data_chart="h", title="t", empty_text="nothing"))
     assert empty.get("data-chart") == "h" and "nothing" in "".join(empty.itertext())

@@ -30,15 +30,18 @@ def test_expiry_is_exclusive():
         report_links.verify(KEYS, token, NOW + timedelta(seconds=900))
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t + "=",
-    lambda t: t.replace(".", "==.", 1),
-    lambda t: t[:-1] + ("B" if t[-1] != "B" else "C"),
-    lambda t: t.split(".")[0],
-    lambda t: t + ".x",
-    lambda t: " " + t,
-    lambda t: t + "\n",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t + "=",
+        lambda t: t.replace(".", "==.", 1),
+        lambda t: t[:-1] + ("B" if t[-1] != "B" else "C"),
+        lambda t: t.split(".")[0],
+        lambda t: t + ".x",
+        lambda t: " " + t,
+        lambda t: t + "\n",
+    ],
+)
 def test_a_token_has_one_spelling(mangle):
     token = report_links.sign(KEYS, "k2", "2026-10", NOW + timedelta(seconds=900))
     with pytest.raises(Forbidden):
@@ -46,8 +49,16 @@ def test_a_token_has_one_spelling(mangle):
 
 
 def test_an_invitation_token_is_not_a_report_link():
-    survey = tokens.sign_link(KEYS, "k2", purpose=tokens.PURPOSE_SURVEY, invitation_id="i", survey_id="s",
-                              contact_id="c", account_id="a", expires_at=NOW + timedelta(days=3))
+    survey = tokens.sign_link(
+        KEYS,
+        "k2",
+        purpose=tokens.PURPOSE_SURVEY,
+        invitation_id="i",
+        survey_id="s",
+        contact_id="c",
+        account_id="a",
+        expires_at=NOW + timedelta(days=3),
+    )
     with pytest.raises(Forbidden):
         report_links.verify(KEYS, survey, NOW)
     report = report_links.sign(KEYS, "k2", "2026-10", NOW + timedelta(seconds=900))

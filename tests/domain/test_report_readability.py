@@ -31,11 +31,22 @@ def text_of(html: str) -> str:
     return " ".join("".join(tree(html).itertext()).split())
 
 
-@pytest.mark.parametrize(("value", "currency", "shown"), [
-    (142, "USD", "$142"), (142000.4, "usd", "$142,000"), (-1200, "EUR", "-\u20ac1,200"), (99.5, "GBP", "\u00a3100"),
-    (142, "CHF", "CHF\u00a0142"), (142, "CAD", "CAD\u00a0142"), (142, "bogus", "$142"), (None, "USD", "\u2014"),
-    (float("nan"), "USD", "\u2014"), (True, "USD", "\u2014"), (-0.2, "USD", "$0"),
-])
+@pytest.mark.parametrize(
+    ("value", "currency", "shown"),
+    [
+        (142, "USD", "$142"),
+        (142000.4, "usd", "$142,000"),
+        (-1200, "EUR", "-\u20ac1,200"),
+        (99.5, "GBP", "\u00a3100"),
+        (142, "CHF", "CHF\u00a0142"),
+        (142, "CAD", "CAD\u00a0142"),
+        (142, "bogus", "$142"),
+        (None, "USD", "\u2014"),
+        (float("nan"), "USD", "\u2014"),
+        (True, "USD", "\u2014"),
+        (-0.2, "USD", "$0"),
+    ],
+)
 def test_money_is_shown_with_its_currency(value, currency, shown):
     assert format_money(value, currency) == shown
 

@@ -37,8 +37,13 @@ def test_round_trip_carries_every_claim():
     token = sign()
     claims = tokens.verify_link(KEYS, token, tokens.PURPOSE_SURVEY, NOW)
     assert claims == tokens.LinkClaims(
-        purpose="s", invitation_id="inv_1", survey_id="srv_1", contact_id="con-1", account_id="acc-1",
-        expires_at=int((NOW + timedelta(days=30)).timestamp()), key_id="k2",
+        purpose="s",
+        invitation_id="inv_1",
+        survey_id="srv_1",
+        contact_id="con-1",
+        account_id="acc-1",
+        expires_at=int((NOW + timedelta(days=30)).timestamp()),
+        key_id="k2",
     )
     assert all(c.isalnum() or c in "-_." for c in token), "tokens must be URL-safe"
 
@@ -106,16 +111,18 @@ def test_key_rotation_keeps_old_links_while_the_old_key_stays(monkeypatch):
     monkeypatch.setenv("LINK_SIGNING_KEY_ID", "k1")
     config.reset()
     before = config.settings()
-    old_link = tokens.sign_link(before.link_keys, before.active_link_key, purpose="s",
-                                expires_at=NOW + timedelta(days=30), **CLAIMS)
+    old_link = tokens.sign_link(
+        before.link_keys, before.active_link_key, purpose="s", expires_at=NOW + timedelta(days=30), **CLAIMS
+    )
 
     monkeypatch.setenv("LINK_SIGNING_KEYS", "k2:second-test-key,k1:first-test-key")
     monkeypatch.setenv("LINK_SIGNING_KEY_ID", "k2")
     config.reset()
     rotated = config.settings()
     assert rotated.active_link_key == "k2"
-    new_link = tokens.sign_link(rotated.link_keys, rotated.active_link_key, purpose="s",
-                                expires_at=NOW + timedelta(days=30), **CLAIMS)
+    new_link = tokens.sign_link(
+        rotated.link_keys, rotated.active_link_key, purpose="s", expires_at=NOW + timedelta(days=30), **CLAIMS
+    )
     assert tokens.verify_link(rotated.link_keys, old_link, "s", NOW).key_id == "k1"
     assert tokens.verify_link(rotated.link_keys, new_link, "s", NOW).key_id == "k2"
 
@@ -246,10 +253,16 @@ def test_a_link_token_has_exactly_one_valid_spelling():
     assert len(sig) % 4 == 3  # 32 bytes: 43 characters, two spare bits
     assert base64.urlsafe_b64decode(twin(sig) + "=") == base64.urlsafe_b64decode(sig + "=")
     spellings = [
-        f"{body}=.{sig}", f"{body}.{sig}=", f"{body}==.{sig}", f"{body}.{sig}==",  # padding
+        f"{body}=.{sig}",
+        f"{body}.{sig}=",
+        f"{body}==.{sig}",
+        f"{body}.{sig}==",  # padding
         f"{body}.{twin(sig)}",  # non-canonical trailing bits in the signature
         f"{body}.{sig.replace('-', '+').replace('_', '/')}" if ("-" in sig or "_" in sig) else f"{body}.+{sig[1:]}",
-        f" {body}.{sig}", f"{body}.{sig}\n", f"{body}.{sig}A", f"{body}.{sig}AAAA",
+        f" {body}.{sig}",
+        f"{body}.{sig}\n",
+        f"{body}.{sig}A",
+        f"{body}.{sig}AAAA",
     ]
     if len(body) % 4:
         spellings.append(f"{twin(body)}.{sig}")

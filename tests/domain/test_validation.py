@@ -40,18 +40,20 @@ def test_minimal_survey_gets_the_defaults():
 
 
 def test_full_survey_is_cleaned():
-    out = validation.survey({
-        "name": "Onboarding",
-        "kind": "transactional",
-        "touchpoint": "onboarding",
-        "question": "How likely...?",
-        "drivers": [" price ", "support", "price"],
-        "allowed_origins": ["https://Shop.Example.com/", "https://shop.example.com:443", "http://localhost:3000"],
-        "throttle_days": 0,
-        "loop_rules": {"categories": ["detractor", "passive"], "sla_hours": 336, "fallback_owner": "cx@x.com"},
-        "themes": {"Price": ["Expensive", "cost"]},
-        "status": "closed",
-    })
+    out = validation.survey(
+        {
+            "name": "Onboarding",
+            "kind": "transactional",
+            "touchpoint": "onboarding",
+            "question": "How likely...?",
+            "drivers": [" price ", "support", "price"],
+            "allowed_origins": ["https://Shop.Example.com/", "https://shop.example.com:443", "http://localhost:3000"],
+            "throttle_days": 0,
+            "loop_rules": {"categories": ["detractor", "passive"], "sla_hours": 336, "fallback_owner": "cx@x.com"},
+            "themes": {"Price": ["Expensive", "cost"]},
+            "status": "closed",
+        }
+    )
     assert out["drivers"] == ["price", "support"]
     assert out["allowed_origins"] == ["https://shop.example.com", "http://localhost:3000"]
     assert out["throttle_days"] == 0
@@ -139,7 +141,8 @@ def test_one_error_names_every_bad_field():
 def test_partial_survey_only_touches_given_fields():
     assert validation.survey({"throttle_days": 7}, partial=True) == {"throttle_days": 7}
     assert validation.survey({"drivers": ["a"], "status": "closed"}, partial=True) == {
-        "drivers": ["a"], "status": "closed"
+        "drivers": ["a"],
+        "status": "closed",
     }
     assert invalid_fields(validation.survey, {}, partial=True) == {"body": "nothing to change"}
     assert "kind" in invalid_fields(validation.survey, {"kind": None}, partial=True)
@@ -201,27 +204,56 @@ def test_canonical_origins_are_fixed_points():
 
 
 def test_language_strings_and_anonymous_policy_are_validated():
-    out = validation.survey({"name": "x", "language": "pt-BR", "strings": {"send": " Enviar ", "score_saved":
-                             "Nota {score} salva."}, "anonymous_answers": "excluded"})
+    out = validation.survey(
+        {
+            "name": "x",
+            "language": "pt-BR",
+            "strings": {"send": " Enviar ", "score_saved": "Nota {score} salva."},
+            "anonymous_answers": "excluded",
+        }
+    )
     assert out["language"] == "pt-BR" and out["anonymous_answers"] == "excluded"
     assert out["strings"] == {"send": "Enviar", "score_saved": "Nota {score} salva."}
-    fields = invalid_fields(validation.survey, {"name": "x", "language": "portuguese!", "anonymous_answers": "no",
-                                                 "strings": {"colour": "red", "send": "", "back": "x" * 301,
-                                                             "thanks": "Thanks {name}", "send_x": 1,
-                                                             "update": "Update {score}"}})
-    assert set(fields) == {"language", "anonymous_answers", "strings.colour", "strings.send", "strings.back",
-                           "strings.thanks", "strings.send_x", "strings.update"}
+    fields = invalid_fields(
+        validation.survey,
+        {
+            "name": "x",
+            "language": "portuguese!",
+            "anonymous_answers": "no",
+            "strings": {
+                "colour": "red",
+                "send": "",
+                "back": "x" * 301,
+                "thanks": "Thanks {name}",
+                "send_x": 1,
+                "update": "Update {score}",
+            },
+        },
+    )
+    assert set(fields) == {
+        "language",
+        "anonymous_answers",
+        "strings.colour",
+        "strings.send",
+        "strings.back",
+        "strings.thanks",
+        "strings.send_x",
+        "strings.update",
+    }
     assert "strings" in invalid_fields(validation.survey, {"name": "x", "strings": ["send"]})
-    assert validation.survey({"language": None, "strings": None}, partial=True) == {"language": None,
-                                                                                     "strings": None}
+    assert validation.survey({"language": None, "strings": None}, partial=True) == {"language": None, "strings": None}
 
 
 # ---- email link answers -----------------------------------------------------------------------------------
 
 
 def test_link_answers_default_to_a_gesture():
-    assert validation.link_answer({"score": 7}, DRIVERS) == {"score": 7, "signal": "gesture", "view": None,
-                                                             "submission": None}
+    assert validation.link_answer({"score": 7}, DRIVERS) == {
+        "score": 7,
+        "signal": "gesture",
+        "view": None,
+        "submission": None,
+    }
     out = validation.link_answer({"score": 7, "signal": "dwell", "view": "abcdef0123456789"}, DRIVERS)
     assert (out["signal"], out["view"]) == ("dwell", "abcdef0123456789")
     form = validation.link_answer({"score": "7", "submission": "sub_0123456789"}, DRIVERS, form=True)
@@ -229,8 +261,9 @@ def test_link_answers_default_to_a_gesture():
 
 
 def test_a_form_carries_only_its_submission_id():
-    fields = invalid_fields(validation.link_answer, {"score": "7", "signal": "dwell", "view": "abcdefgh"}, DRIVERS,
-                            form=True)
+    fields = invalid_fields(
+        validation.link_answer, {"score": "7", "signal": "dwell", "view": "abcdefgh"}, DRIVERS, form=True
+    )
     assert set(fields) == {"signal", "view"}
 
 
@@ -243,8 +276,10 @@ def test_every_score_from_0_to_10_is_accepted(score):
     assert errors.fields == {} and out == {"score": score}
 
 
-@pytest.mark.parametrize("score", [11, -1, 100, 7.5, 7.0, "7", " 7 ", "seven", "", True, False, None, [7], {"v": 7},
-                                   float("nan"), float("inf")])
+@pytest.mark.parametrize(
+    "score",
+    [11, -1, 100, 7.5, 7.0, "7", " 7 ", "seven", "", True, False, None, [7], {"v": 7}, float("nan"), float("inf")],
+)
 def test_json_scores_must_be_integers_from_0_to_10(score):
     _, errors = validation.answer({"score": score}, DRIVERS)
     assert errors.fields == {"score": "required" if score is None else "must be an integer from 0 to 10"}
@@ -342,13 +377,18 @@ def test_contact_validation_names_the_contact():
     ok = validation.contact({"contact_id": "c1", "account_id": "a1", "email": "ann@example.com"}, 0)
     assert ok == {"contact_id": "c1", "account_id": "a1", "email": "ann@example.com", "name": None, "attributes": {}}
     fields = invalid_fields(validation.contact, {"contact_id": "c1", "email": "nope", "x": 1}, 3)
-    assert fields == {"contacts[3].account_id": "required", "contacts[3].email": "is not an email address",
-                      "contacts[3].x": "unknown field"}
+    assert fields == {
+        "contacts[3].account_id": "required",
+        "contacts[3].email": "is not an email address",
+        "contacts[3].x": "unknown field",
+    }
     assert invalid_fields(validation.contact, "c1", 2) == {"contacts[2]": "must be an object"}
     assert "contacts[0].attributes" in invalid_fields(
-        validation.contact, {"contact_id": "c1", "account_id": "a1", "attributes": {"k": [1]}}, 0)
+        validation.contact, {"contact_id": "c1", "account_id": "a1", "attributes": {"k": [1]}}, 0
+    )
     assert "contacts[0].contact_id" in invalid_fields(
-        validation.contact, {"contact_id": "has space", "account_id": "a1"}, 0)
+        validation.contact, {"contact_id": "has space", "account_id": "a1"}, 0
+    )
 
 
 def test_account_and_revenue():
@@ -360,18 +400,17 @@ def test_account_and_revenue():
     assert "account_id" in invalid_fields(validation.account, {"name": "x"}, allow_id=True)
 
 
-@pytest.mark.parametrize("value", ["2026-00", "2026-13", "26-01", "2026-1", "2026-01-01", "", None, 202601,
-                                   "2026-01\n"])
+@pytest.mark.parametrize(
+    "value", ["2026-00", "2026-13", "26-01", "2026-1", "2026-01-01", "", None, 202601, "2026-01\n"]
+)
 def test_bad_months(value):
     assert invalid_fields(validation.month, value) == {"month": "must be YYYY-MM"}
 
 
 def test_a_trailing_newline_is_never_part_of_a_valid_value():
     """`$` in a Python pattern also matches before a final newline: every anchored check must refuse one."""
-    assert "contacts[0].contact_id" in invalid_fields(
-        validation.contact, {"contact_id": "c1\n", "account_id": "a1"}, 0)
-    assert "contacts[0].account_id" in invalid_fields(
-        validation.contact, {"contact_id": "c1", "account_id": "a1\n"}, 0)
+    assert "contacts[0].contact_id" in invalid_fields(validation.contact, {"contact_id": "c1\n", "account_id": "a1"}, 0)
+    assert "contacts[0].account_id" in invalid_fields(validation.contact, {"contact_id": "c1", "account_id": "a1\n"}, 0)
     assert "language" in invalid_fields(validation.survey, {"name": "x", "language": "en\n"})
 
 

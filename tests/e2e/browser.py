@@ -63,9 +63,10 @@ def browser_page(name: str, *, browser=None, allowed_errors: str | None = None, 
     (java_script_enabled=False, extra_http_headers={...}, viewport=...). `allowed_errors` is a regular
     expression for console errors the test expects (a page answered with a 4xx on purpose)."""
     if browser is None:
-        with chromium() as own, browser_page(
-            name, browser=own, allowed_errors=allowed_errors, **context_options
-        ) as page:
+        with (
+            chromium() as own,
+            browser_page(name, browser=own, allowed_errors=allowed_errors, **context_options) as page,
+        ):
             yield page
         return
     options = {"viewport": {"width": 1100, "height": 900}, **context_options}

@@ -187,8 +187,9 @@ class StackProcess:
             self._reader.join(5)
 
 
-def start_stack(tmp_dir: Path, *, demo: bool = True, admin_token: str | None = None, extra_env=None,
-                ready: bool = True):
+def start_stack(
+    tmp_dir: Path, *, demo: bool = True, admin_token: str | None = None, extra_env=None, ready: bool = True
+):
     """Start the local stack on a free port and wait until it is healthy and (unless `ready` is False: the demo
     may still be loading) its banner is printed."""
     from nps_local.stack import READY_LINE, STACK_LABELS, parse_banner
@@ -198,8 +199,13 @@ def start_stack(tmp_dir: Path, *, demo: bool = True, admin_token: str | None = N
     for _attempt in range(3):  # a free port can be taken between choosing it and binding it
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
-        env.update(PORT=str(port), NPS_DEMO="1" if demo else "0", NPS_LOCAL_ADMIN_TOKEN=token, PYTHONUNBUFFERED="1",
-                   NPS_DEMO_ACCOUNTS="25")
+        env.update(
+            PORT=str(port),
+            NPS_DEMO="1" if demo else "0",
+            NPS_LOCAL_ADMIN_TOKEN=token,
+            PYTHONUNBUFFERED="1",
+            NPS_DEMO_ACCOUNTS="25",
+        )
         env.update(extra_env or {})
         stderr_path = Path(tmp_dir) / f"stack-{port}.stderr"
         process = subprocess.Popen(

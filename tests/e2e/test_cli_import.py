@@ -54,6 +54,7 @@ class DroppingProxy:
                 client.recv(1024)
                 return
             with socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
+
                 def pipe(src, dst):
                     try:
                         while data := src.recv(65536):
@@ -90,8 +91,9 @@ def run_cli(*args: str, token: str | None, timeout: float = 120) -> subprocess.C
     env = {k: v for k, v in os.environ.items() if k not in ("NPS_ADMIN_TOKEN", "NPS_API_URL")}
     if token is not None:
         env["NPS_ADMIN_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "nps_cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "nps_cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def accounts_file(tmp_path: Path, prefix: str, count: int, bad_lines: tuple[int, ...] = ()) -> Path:
@@ -119,8 +121,9 @@ def test_a_dropped_connection_is_retried_and_the_import_finishes(stack, proxy, t
     path = accounts_file(tmp_path, "cli-drop", 5)
     through = proxy(["forward", "drop"])  # page 1 goes through, page 2's first connection is lost
 
-    done = run_cli("import", "accounts", str(path), "--url", through.url, "--rows-per-page", "2",
-                   token=stack.admin_token)
+    done = run_cli(
+        "import", "accounts", str(path), "--url", through.url, "--rows-per-page", "2", token=stack.admin_token
+    )
 
     assert done.returncode == 0, done.stderr
     assert_quiet(done, stack.admin_token)
@@ -135,8 +138,18 @@ def test_an_import_that_cannot_finish_says_what_went_through_and_exits_3(stack, 
     path = accounts_file(tmp_path, "cli-cut", 5)
     through = proxy(["forward"], then="drop")  # the first page goes through, then the API is gone
 
-    done = run_cli("import", "accounts", str(path), "--url", through.url, "--rows-per-page", "2", "--attempts", "2",
-                   token=stack.admin_token)
+    done = run_cli(
+        "import",
+        "accounts",
+        str(path),
+        "--url",
+        through.url,
+        "--rows-per-page",
+        "2",
+        "--attempts",
+        "2",
+        token=stack.admin_token,
+    )
 
     assert done.returncode == 3, done.stderr
     assert_quiet(done, stack.admin_token)
@@ -161,8 +174,7 @@ def test_a_stack_that_is_not_there_is_exit_3_without_a_traceback(tmp_path):
         port = s.getsockname()[1]
     token = "npsa_0123456789abcdef.cli-test-token-never-printed"
 
-    done = run_cli("import", "accounts", str(path), "--url", f"http://127.0.0.1:{port}", "--attempts", "2",
-                   token=token)
+    done = run_cli("import", "accounts", str(path), "--url", f"http://127.0.0.1:{port}", "--attempts", "2", token=token)
 
     assert done.returncode == 3, done.stderr
     assert_quiet(done, token)
@@ -172,8 +184,9 @@ def test_a_stack_that_is_not_there_is_exit_3_without_a_traceback(tmp_path):
 def test_rejected_rows_exit_1_with_the_file_line_numbers(stack, tmp_path):
     path = accounts_file(tmp_path, "cli-bad", 5, bad_lines=(4,))
 
-    done = run_cli("import", "accounts", str(path), "--url", stack.base_url, "--rows-per-page", "2",
-                   token=stack.admin_token)
+    done = run_cli(
+        "import", "accounts", str(path), "--url", stack.base_url, "--rows-per-page", "2", token=stack.admin_token
+    )
 
     assert done.returncode == 1, done.stderr
     assert_quiet(done, stack.admin_token)

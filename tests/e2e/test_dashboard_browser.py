@@ -54,8 +54,10 @@ def send_responses(stack) -> tuple[list[str], set[str]]:
     assert answer.status == 201, answer.text
     survey_id = answer.json["survey_id"]
     run = secrets.token_hex(4)
-    contacts = [{"contact_id": f"e2e-dash-{run}-{n}", "account_id": f"e2e-dash-{run}", "email": f"d{n}@example.org"}
-                for n in range(len(SCORES))]
+    contacts = [
+        {"contact_id": f"e2e-dash-{run}-{n}", "account_id": f"e2e-dash-{run}", "email": f"d{n}@example.org"}
+        for n in range(len(SCORES))
+    ]
     answer = stack.post(f"/v1/surveys/{survey_id}/invitations", {"contacts": contacts})
     assert answer.status == 201, answer.text
     links = [i["link"] for i in answer.json["invitations"]]
@@ -82,8 +84,9 @@ def test_the_dashboard_shows_the_responses_sent_through_the_stack(stack, browser
     tasks_before = {t["task_id"] for t in all_tasks(stack)}
 
     channels, response_ids = send_responses(stack)
-    opened = Counter(t["kind"] for t in all_tasks(stack)
-                     if t["task_id"] not in tasks_before and t["response_id"] in response_ids)
+    opened = Counter(
+        t["kind"] for t in all_tasks(stack) if t["task_id"] not in tasks_before and t["response_id"] in response_ids
+    )
     assert stack.get("/v1/no-such-route", token=None).status == 404  # one 4xx, as API Gateway counts them
     after = dashboard_json(stack)  # no API request from here on: the page must show these very numbers
     sent = Counter(CATEGORY[s] for s in SCORES)
@@ -147,8 +150,7 @@ def test_the_dashboard_shows_the_responses_sent_through_the_stack(stack, browser
         # Nothing local throttles: said plainly, not drawn as zero.
         throttles = page.locator('section[data-widget="lambda-throttles"]')
         expect(throttles.locator("svg.chart")).to_contain_text("no local data")
-        expect(throttles.locator('span.latest[data-metric="throttles_response_stream"]')).to_have_text(
-            "no local data")
+        expect(throttles.locator('span.latest[data-metric="throttles_response_stream"]')).to_have_text("no local data")
         screenshot(page, "dashboard")
 
 

@@ -33,8 +33,10 @@ def local_routes() -> list[tuple[str, str]]:
 def walk_data(stack):
     """Real ids and tokens to put into the route templates."""
     survey = stack.post("/v1/surveys", {"name": "header walk"}).json
-    invited = stack.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                         {"contacts": [{"contact_id": "c-header-walk", "account_id": "acct-header-walk"}]}).json
+    invited = stack.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations",
+        {"contacts": [{"contact_id": "c-header-walk", "account_id": "acct-header-walk"}]},
+    ).json
     invitation = invited["invitations"][0]
     tokens = {
         "/s/": [urlsplit(invitation["link"]).path.rsplit("/", 1)[1], BOGUS_TOKEN],
@@ -120,8 +122,13 @@ def test_every_answer_of_every_route_carries_the_security_headers(stack, walk_da
                 check(seen, problems, method, f"{path}?token=...", status, headers)
 
     # The gateway's own answers: no route, no method, a body too large for the local-only routes' parsers.
-    for method, path in [("GET", "/nope"), ("DELETE", "/v1/health"), ("PROPFIND", "/v1/surveys"), ("GET", "/s/"),
-                         ("GET", "/local/nope")]:
+    for method, path in [
+        ("GET", "/nope"),
+        ("DELETE", "/v1/health"),
+        ("PROPFIND", "/v1/surveys"),
+        ("GET", "/s/"),
+        ("GET", "/local/nope"),
+    ]:
         status, headers, _ = call(stack, method, path, token=None)
         check(seen, problems, method, path, status, headers)
 

@@ -33,8 +33,9 @@ def test_an_admin_call_with_the_token_works(stack):
 def test_admin_calls_without_a_valid_token_are_401_in_the_contract_shape(stack):
     assert_contract_error(stack.get("/v1/surveys", token=None), 401, "unauthorized")
     assert_contract_error(stack.get("/v1/surveys", token="not-a-token"), 401, "unauthorized")
-    assert_contract_error(stack.get("/v1/surveys", headers={"Authorization": "Basic abc"}, token=None), 401,
-                          "unauthorized")
+    assert_contract_error(
+        stack.get("/v1/surveys", headers={"Authorization": "Basic abc"}, token=None), 401, "unauthorized"
+    )
     assert_contract_error(stack.get("/local/status", token=None), 401, "unauthorized")
 
 
@@ -63,14 +64,21 @@ def test_the_demo_prints_a_survey_link_a_widget_page_and_the_admin_token(stack):
 
 def test_a_captured_detractor_reaches_the_stream_handler_and_opens_a_task(stack):
     # An invited contact's answer from the page's no-script Send button: attributed and counted at once.
-    survey_id = stack.post("/v1/surveys", {"name": "e2e detractor", "loop_rules": {"fallback_owner": "cx@e2e.example"}}
-                           ).json["survey_id"]
+    survey_id = stack.post(
+        "/v1/surveys", {"name": "e2e detractor", "loop_rules": {"fallback_owner": "cx@e2e.example"}}
+    ).json["survey_id"]
     assert stack.put("/v1/accounts/acct-e2e-detractor", {"name": "E2E", "owner": "o@e2e.example"}).status in (200, 201)
-    invited = stack.post(f"/v1/surveys/{survey_id}/invitations",
-                         {"contacts": [{"contact_id": "c-e2e-detractor", "account_id": "acct-e2e-detractor"}]})
+    invited = stack.post(
+        f"/v1/surveys/{survey_id}/invitations",
+        {"contacts": [{"contact_id": "c-e2e-detractor", "account_id": "acct-e2e-detractor"}]},
+    )
     link = invited.json["invitations"][0]["link"]
-    answer = stack.post(link, token=None, raw="score=2&comment=e2e%3A+setup+took+too+long",
-                        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
+    answer = stack.post(
+        link,
+        token=None,
+        raw="score=2&comment=e2e%3A+setup+took+too+long",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"},
+    )
     assert answer.status == 201, answer.text
 
     stack.drain_stream()
@@ -134,9 +142,11 @@ def event_time_of(stack, name: str) -> str | None:
 
 def test_fire_takes_the_event_time_and_refuses_junk(stack):
     # The handler's event carries the time given (what settle_pending takes as "now"); /local/status shows it.
-    for given, seen in [("2025-03-01T03:00:00Z", "2025-03-01T03:00:00+00:00"),
-                        ("2025-07-01T05:30:00%2B02:00", "2025-07-01T03:30:00+00:00"),
-                        ("2025-07-01T05:30:00", "2025-07-01T05:30:00+00:00")]:  # no offset: UTC
+    for given, seen in [
+        ("2025-03-01T03:00:00Z", "2025-03-01T03:00:00+00:00"),
+        ("2025-07-01T05:30:00%2B02:00", "2025-07-01T03:30:00+00:00"),
+        ("2025-07-01T05:30:00", "2025-07-01T05:30:00+00:00"),
+    ]:  # no offset: UTC
         answer = stack.post(f"/local/scheduler/fire?name=sla_sweep&at={given}")
         assert answer.status == 200, answer.text
         assert event_time_of(stack, "sla_sweep") == seen

@@ -46,8 +46,12 @@ def plan(widget_survey: str, origin: str, links: list[str], link_survey: str) ->
         for i, link in enumerate(links):
             body = {"score": (i + round_) % 11, "comment": f"round {round_}"}
             requests.append(("link", "POST", urlsplit(link).path, {"Content-Type": "application/json"}, body, link))
-    admin_paths = [f"/v1/surveys/{widget_survey}", f"/v1/responses?survey_id={link_survey}&limit=50",
-                   "/v1/tasks?limit=20", "/v1/surveys?limit=10"]
+    admin_paths = [
+        f"/v1/surveys/{widget_survey}",
+        f"/v1/responses?survey_id={link_survey}&limit=50",
+        "/v1/tasks?limit=20",
+        "/v1/surveys?limit=10",
+    ]
     for i in range(ADMIN_GETS):
         requests.append(("admin", "GET", admin_paths[i % len(admin_paths)], {}, None, None))
     rng.shuffle(requests)

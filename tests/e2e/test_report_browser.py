@@ -111,9 +111,7 @@ def test_the_report_page_renders_its_charts_in_chromium(stack, report_month):
     assert with_bars == COMPUTED
 
     requested: list[str] = []
-    with browser_page(
-        "report", extra_http_headers={"Authorization": f"Bearer {stack.admin_token}"}
-    ) as page:
+    with browser_page("report", extra_http_headers={"Authorization": f"Bearer {stack.admin_token}"}) as page:
         page.on("request", lambda request: requested.append(request.url))
         answer = page.goto(f"{stack.base_url}/v1/reports/{END_MONTH}")
         assert answer.status == 200, answer.text()
@@ -146,9 +144,7 @@ def test_the_report_page_renders_its_charts_in_chromium(stack, report_month):
         expect(rpp.locator("circle.estimate")).to_have_count(estimates)
         themes = current["themes"]
         expect(page.locator('svg.chart[data-chart="themes-count"] rect.bar')).to_have_count(len(themes["by_count"]))
-        expect(page.locator('svg.chart[data-chart="themes-revenue"] rect.bar')).to_have_count(
-            len(themes["by_revenue"])
-        )
+        expect(page.locator('svg.chart[data-chart="themes-revenue"] rect.bar')).to_have_count(len(themes["by_revenue"]))
 
         caveat = page.locator(".caveat")
         expect(caveat).to_be_visible()

@@ -192,8 +192,9 @@ def test_a_person_who_stays_on_one_link_is_recorded_and_later_counted(stack, bro
 def test_a_person_tapping_another_score_is_counted_at_once(stack, browser):
     survey_id = new_survey(stack, "E2E browser: person who taps")
     invitation = invite_one(stack, survey_id)
-    with browser_page("survey-person-taps", browser=browser, has_touch=True,
-                      viewport={"width": 390, "height": 844}) as page:
+    with browser_page(
+        "survey-person-taps", browser=browser, has_touch=True, viewport={"width": 390, "height": 844}
+    ) as page:
         sent = posts_of(page)
         page.clock.install()
         page.goto(invitation["score_links"][3])
@@ -235,18 +236,24 @@ def test_the_scale_is_one_row_of_eleven_equal_options(stack, browser, width):
 
 def test_a_survey_in_german_at_320_px(stack, browser):
     survey_id = new_survey(stack, "E2E browser: German")
-    answer = stack.patch(f"/v1/surveys/{survey_id}", {
-        "language": "de",
-        "question": "Wie wahrscheinlich ist es, dass Sie Acme Cloud einem Freund oder Kollegen empfehlen?",
-        "strings": {
-            "scale_label": "Ihre Bewertung von 0 bis 10",
-            "scale_low": "Überhaupt nicht wahrscheinlich", "scale_high": "Äußerst wahrscheinlich",
-            "comment_label": "Was ist der wichtigste Grund für Ihre Bewertung?",
-            "drivers_label": "Was war am wichtigsten?", "send": "Senden", "thanks": "Vielen Dank!",
-            "score_chosen": "Sie haben {score} gewählt. Wir speichern es gleich.",
-            "score_recorded": "Danke! Ihre Bewertung {score} ist gespeichert.",
+    answer = stack.patch(
+        f"/v1/surveys/{survey_id}",
+        {
+            "language": "de",
+            "question": "Wie wahrscheinlich ist es, dass Sie Acme Cloud einem Freund oder Kollegen empfehlen?",
+            "strings": {
+                "scale_label": "Ihre Bewertung von 0 bis 10",
+                "scale_low": "Überhaupt nicht wahrscheinlich",
+                "scale_high": "Äußerst wahrscheinlich",
+                "comment_label": "Was ist der wichtigste Grund für Ihre Bewertung?",
+                "drivers_label": "Was war am wichtigsten?",
+                "send": "Senden",
+                "thanks": "Vielen Dank!",
+                "score_chosen": "Sie haben {score} gewählt. Wir speichern es gleich.",
+                "score_recorded": "Danke! Ihre Bewertung {score} ist gespeichert.",
+            },
         },
-    })
+    )
     assert answer.status == 200, answer.text
     invitation = invite_one(stack, survey_id)
     with browser_page("survey-german-320", browser=browser, viewport={"width": 320, "height": 700}) as page:
@@ -290,13 +297,17 @@ def test_without_script_the_form_button_records_the_answer(stack, browser):
     assert (answer["score"], answer["comment"], answer["channel"]) == (9, "Works fine without JavaScript.", "email")
 
 
-
 @pytest.mark.parametrize("width", [320, 390, 1280])
 def test_without_script_a_form_that_does_not_validate_says_why_and_leads_back(stack, browser, width):
     survey_id = new_survey(stack, f"E2E browser: no-script error at {width}")
     invitation = invite_one(stack, survey_id)
-    with browser_page(f"survey-no-script-error-{width}", browser=browser, java_script_enabled=False,
-                      viewport={"width": width, "height": 700}, allowed_errors="422") as page:
+    with browser_page(
+        f"survey-no-script-error-{width}",
+        browser=browser,
+        java_script_enabled=False,
+        viewport={"width": width, "height": 700},
+        allowed_errors="422",
+    ) as page:
         page.goto(invitation["link"])
         page.locator("#comment").fill("I forgot to pick a score.")
         with page.expect_navigation():

@@ -102,8 +102,16 @@ def snippet(stack, survey_id: str, attrs: str = "", question: str | None = QUEST
     return f'<script src="{stack.base_url}/widget.js" data-survey="{survey_id}" {asked} async {attrs}></script>'
 
 
-def host_page(stack, survey_id: str, *, hostile: bool = True, widget: bool = True, attrs: str = "",
-              lang: str = "en", question: str | None = QUESTION) -> str:
+def host_page(
+    stack,
+    survey_id: str,
+    *,
+    hostile: bool = True,
+    widget: bool = True,
+    attrs: str = "",
+    lang: str = "en",
+    question: str | None = QUESTION,
+) -> str:
     script = snippet(stack, survey_id, attrs, question) if widget else ""
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
@@ -190,8 +198,9 @@ def test_on_a_hostile_page_the_widget_is_readable_with_one_row_of_equal_scores(s
         page.goto(site.add(host_page(stack, survey_id)))
         # The hostile rules really are in force on the page around the widget.
         assert page.locator("#buy").evaluate("e => getComputedStyle(e).fontSize") == "28px"
-        assert page.locator("#buy").evaluate("e => getComputedStyle(e).width") == \
-            page.locator("body").evaluate("e => getComputedStyle(e).width")
+        assert page.locator("#buy").evaluate("e => getComputedStyle(e).width") == page.locator("body").evaluate(
+            "e => getComputedStyle(e).width"
+        )
 
         card = page.locator("nps-widget .card")
         expect(card).to_be_visible()
@@ -226,8 +235,9 @@ def test_on_a_hostile_page_the_widget_is_readable_with_one_row_of_equal_scores(s
         for part in (comment, page.get_by_role("button", name="Send"), close):
             assert_inside(box_of(part), card_box, "comment step")
             assert_on_top(page, part, "comment step")
-        assert_readable(page, {"Thank you! Your score is recorded.", "Send",
-                               "Anything you would like to add? (optional)"})
+        assert_readable(
+            page, {"Thank you! Your score is recorded.", "Send", "Anything you would like to add? (optional)"}
+        )
         screenshot(page, f"widget-hostile-{width}-comment")
 
     [answer] = stored(stack, survey_id)
@@ -242,8 +252,10 @@ STYLE_PROBE_JS = """
                .map(p => p + ': ' + s.getPropertyValue(p))];
 }))
 """
-PAGE_SHEETS_JS = "() => [document.styleSheets.length, document.adoptedStyleSheets.length, " \
-                 "document.querySelectorAll('style, link[rel=stylesheet]').length]"
+PAGE_SHEETS_JS = (
+    "() => [document.styleSheets.length, document.adoptedStyleSheets.length, "
+    "document.querySelectorAll('style, link[rel=stylesheet]').length]"
+)
 
 
 @pytest.mark.parametrize("hostile", [False, True], ids=["plain-page", "hostile-page"])
@@ -266,11 +278,14 @@ def tab_to(page, wanted: str, limit: int = 20) -> list[str]:
     seen = []
     for _ in range(limit):
         page.keyboard.press("Tab")
-        seen.append(page.evaluate(
-            "() => { const a = document.activeElement;"
-            " const e = a && a.shadowRoot ? a.shadowRoot.activeElement : a;"
-            " return e ? (e.getAttribute('data-score') ?? e.getAttribute('aria-label') ?? e.id ?? e.tagName) : ''; }"
-        ))
+        seen.append(
+            page.evaluate(
+                "() => { const a = document.activeElement;"
+                " const e = a && a.shadowRoot ? a.shadowRoot.activeElement : a;"
+                " return e ? (e.getAttribute('data-score') ?? e.getAttribute('aria-label')"
+                " ?? e.id ?? e.tagName) : ''; }"
+            )
+        )
         if seen[-1] == wanted:
             return seen
     raise AssertionError(f"Tab never reached {wanted!r}: {seen}")
@@ -286,8 +301,10 @@ def test_the_widget_works_by_keyboard_with_a_visible_focus(stack, browser, site)
         assert [s for s in seen if s.isdigit()] == [str(n) for n in range(11)], seen
         # The focus ring of every stop is drawn, and stands out from the white card.
         close = page.get_by_role("button", name="Close")
-        ring = close.evaluate("e => [getComputedStyle(e).outlineStyle, getComputedStyle(e).outlineWidth,"
-                              " getComputedStyle(e).outlineColor]")
+        ring = close.evaluate(
+            "e => [getComputedStyle(e).outlineStyle, getComputedStyle(e).outlineWidth,"
+            " getComputedStyle(e).outlineColor]"
+        )
         assert ring == ["solid", "3px", "rgb(31, 79, 209)"], ring
         page.keyboard.press("Shift+Tab")
         seven = page.locator("nps-widget button[data-score='7']")
@@ -405,14 +422,31 @@ def test_closing_without_an_answer_holds_it_for_the_browser_session(stack, brows
 @pytest.mark.parametrize(
     ("attrs", "page_lang", "lang", "question", "close", "low"),
     [
-        ('data-lang="de"', "en", "de", "Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen "
-         "weiterempfehlen?", "Schließen", "Überhaupt nicht wahrscheinlich"),
-        ('data-lang="fr-CA"', "en", "fr", "Quelle est la probabilité que vous nous recommandiez à un ami ou à un "
-         "collègue\u00a0?", "Fermer", "Pas du tout probable"),
-        ("", "es", "es", "¿Qué probabilidad hay de que nos recomiende a un amigo o colega?", "Cerrar",
-         "Nada probable"),
-        ('data-lang="xx"', "de", "en", "How likely are you to recommend us to a friend or colleague?", "Close",
-         "Not at all likely"),
+        (
+            'data-lang="de"',
+            "en",
+            "de",
+            "Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen weiterempfehlen?",
+            "Schließen",
+            "Überhaupt nicht wahrscheinlich",
+        ),
+        (
+            'data-lang="fr-CA"',
+            "en",
+            "fr",
+            "Quelle est la probabilité que vous nous recommandiez à un ami ou à un collègue\u00a0?",
+            "Fermer",
+            "Pas du tout probable",
+        ),
+        ("", "es", "es", "¿Qué probabilidad hay de que nos recomiende a un amigo o colega?", "Cerrar", "Nada probable"),
+        (
+            'data-lang="xx"',
+            "de",
+            "en",
+            "How likely are you to recommend us to a friend or colleague?",
+            "Close",
+            "Not at all likely",
+        ),
     ],
     ids=["de", "fr-CA", "page-lang-es", "unknown-falls-back-to-en"],
 )
@@ -459,14 +493,17 @@ def test_the_demo_page_shows_the_widget_and_records_a_click(stack, browser, vari
 def test_a_signed_in_visitors_identity_passes_through_to_the_stored_response(stack, browser, site):
     from chalicelib.domain.tokens import identity_signature
 
-    created = stack.post("/v1/surveys", {"name": "E2E widget: identity", "question": QUESTION,
-                                         "allowed_origins": [site.origin]})
+    created = stack.post(
+        "/v1/surveys", {"name": "E2E widget: identity", "question": QUESTION, "allowed_origins": [site.origin]}
+    )
     assert created.status == 201, created.text
     survey_id, secret = created.json["survey_id"], created.json["identity_secret"]
     contact_id, account_id = f"c-{secrets.token_hex(4)}", "acct-widget-e2e"
     # What the site's server renders into the snippet for the signed-in visitor.
-    signed = (f'data-contact="{contact_id}" data-account="{account_id}" '
-              f'data-identity="{identity_signature(secret, contact_id, account_id)}"')
+    signed = (
+        f'data-contact="{contact_id}" data-account="{account_id}" '
+        f'data-identity="{identity_signature(secret, contact_id, account_id)}"'
+    )
 
     with browser_page("widget-identity", browser=browser) as page:
         page.goto(site.add(host_page(stack, survey_id, attrs=signed)))
@@ -481,8 +518,12 @@ def test_an_answer_that_cannot_be_sent_says_so_and_can_be_tried_again(stack, bro
     # The survey does not allow this page's origin: the API refuses the preflight, as it would for a typo.
     survey_id = new_survey(stack, "E2E widget: refused origin", ["https://elsewhere.example.com"])
 
-    with browser_page("widget-refused", browser=browser, viewport={"width": 320, "height": 568},
-                      allowed_errors="CORS policy|Failed to load resource|ERR_FAILED") as page:
+    with browser_page(
+        "widget-refused",
+        browser=browser,
+        viewport={"width": 320, "height": 568},
+        allowed_errors="CORS policy|Failed to load resource|ERR_FAILED",
+    ) as page:
         page.goto(site.add(host_page(stack, survey_id)))
         page.locator("nps-widget button[data-score='5']").click()
         expect(page.locator("nps-widget")).to_have_attribute("data-state", "error")
@@ -525,8 +566,10 @@ def test_a_page_whose_content_security_policy_refuses_inline_styles_still_gets_a
     survey_id = new_survey(stack, "E2E widget: strict CSP", [site.origin])
     nonce = secrets.token_hex(8)
     # A strict policy as many shops send: scripts and requests only from the widget's API, styles by nonce only.
-    policy = (f"default-src 'none'; script-src {stack.base_url}; connect-src {stack.base_url}; "
-              f"style-src 'nonce-{nonce}'; img-src 'self'")
+    policy = (
+        f"default-src 'none'; script-src {stack.base_url}; connect-src {stack.base_url}; "
+        f"style-src 'nonce-{nonce}'; img-src 'self'"
+    )
     html = host_page(stack, survey_id).replace("<style>", f'<style nonce="{nonce}">')
 
     with browser_page("widget-strict-csp", browser=browser, viewport={"width": 390, "height": 844}) as page:

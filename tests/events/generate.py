@@ -19,8 +19,12 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 os.environ.update(
-    AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled", TABLE_PREFIX="nps-test-", NPS_STAGE="test",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+    TABLE_PREFIX="nps-test-",
+    NPS_STAGE="test",
 )
 
 
@@ -37,8 +41,16 @@ def main() -> None:
         for model in models.MODELS.values():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         now = datetime.now(UTC).replace(microsecond=0)
-        common = dict(response_id="rsp_event_1", survey_id="srv_events", channel="email", now=now,
-                      touchpoint="support", invitation_id="inv_event_1", contact_id="con-1", account_id="acc-1")
+        common = dict(
+            response_id="rsp_event_1",
+            survey_id="srv_events",
+            channel="email",
+            now=now,
+            touchpoint="support",
+            invitation_id="inv_event_1",
+            contact_id="con-1",
+            account_id="acc-1",
+        )
         response_store.record_answer(answer={"score": 2, "comment": "Support never answered my ticket."}, **common)
         response_store.record_answer(answer={"score": 5, "comment": "Support answered, slowly."}, **common)
         from chalicelib.store.erasure import erase_contact
@@ -51,10 +63,13 @@ def main() -> None:
             (HERE / f"{name}.json").write_text(json.dumps({"Records": [record]}, indent=1, default=str) + "\n")
 
         ddb = boto3.client("dynamodb")
-        ddb.create_table(TableName="orders", KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST",
-                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        ddb.create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
         ddb.put_item(TableName="orders", Item={"order_id": {"S": "o-1"}, "total": {"N": "12.5"}})
         arn = ddb.describe_table(TableName="orders")["Table"]["LatestStreamArn"]
         streams = boto3.client("dynamodbstreams")
@@ -100,8 +115,18 @@ def derived() -> None:
     status_garbage = variant(6, "status-not-a-string", "rsp_bad_6")
     status_garbage["dynamodb"]["NewImage"]["status"] = {"M": {}}
     after = variant(7, "good-after", "rsp_good_2")
-    records = [good, not_object, image_list, bad_number, keys_text, old_garbage, status_garbage, "not a record",
-               None, after]
+    records = [
+        good,
+        not_object,
+        image_list,
+        bad_number,
+        keys_text,
+        old_garbage,
+        status_garbage,
+        "not a record",
+        None,
+        after,
+    ]
     (HERE / "bad_records.json").write_text(json.dumps({"Records": records}, indent=1) + "\n")
     (HERE / "lone_bad_record.json").write_text(json.dumps({"Records": [image_list]}, indent=1) + "\n")
 

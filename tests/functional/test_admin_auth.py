@@ -67,8 +67,11 @@ def test_scopes(api):
     assert api.get("/v1/responses", token=read).status_code == 200
     assert_error(api.post("/v1/surveys", {"name": "S2"}, token=read), 403, "insufficient_scope")
     assert_error(api.patch(f"/v1/surveys/{sid}", {"name": "S3"}, token=read), 403, "insufficient_scope")
-    assert_error(api.post(f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "c", "account_id": "a"}]},
-                          token=read), 403, "insufficient_scope")
+    assert_error(
+        api.post(f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "c", "account_id": "a"}]}, token=read),
+        403,
+        "insufficient_scope",
+    )
     assert_error(api.put("/v1/accounts/acc-1", {"name": "A"}, token=read), 403, "insufficient_scope")
     assert survey_names(api) == ["S"]
 

@@ -77,8 +77,16 @@ def test_bodies_over_16_kb_are_413(api, link, widget):
 
 def test_wrong_content_types_are_415(api, link, widget):
     before = all_tables()
-    for content_type in ["text/plain", "application/xml", "text/html", "multipart/form-data; boundary=x",
-                         "image/png", "application/octet-stream", "application/vnd.custom+json", "nonsense"]:
+    for content_type in [
+        "text/plain",
+        "application/xml",
+        "text/html",
+        "multipart/form-data; boundary=x",
+        "image/png",
+        "application/octet-stream",
+        "application/vnd.custom+json",
+        "nonsense",
+    ]:
         for path in (link, widget, "/v1/surveys"):
             token = ... if path == "/v1/surveys" else None
             r = api.post(path, raw='{"score": 5, "name": "x"}', content_type=content_type, token=token)
@@ -98,8 +106,19 @@ def test_a_missing_content_type_is_415(api, link, widget):
 
 def test_malformed_json_is_400(api, link, widget):
     before = all_tables()
-    for raw in ["", "   ", "{", '{"score": 5', "score=5", "[1,", "\xff\xfe", "[" * 16000, '{"score": 5}garbage',
-                '{"score": 5,}', "{'score': 5}"]:
+    for raw in [
+        "",
+        "   ",
+        "{",
+        '{"score": 5',
+        "score=5",
+        "[1,",
+        "\xff\xfe",
+        "[" * 16000,
+        '{"score": 5}garbage',
+        '{"score": 5,}',
+        "{'score': 5}",
+    ]:
         for path in (link, widget, "/v1/surveys"):
             token = ... if path == "/v1/surveys" else None
             assert_error(api.post(path, raw=raw, token=token), 400, "malformed")
@@ -117,8 +136,12 @@ def test_unknown_survey_is_404(api):
     before = all_tables()
     for sid in ("srv_doesnotexist", "x" * 300, "%00"):
         assert_error(api.post(f"/v1/surveys/{sid}/responses", {"score": 5}, token=None), 404, "survey_not_found")
-        r = api.call("OPTIONS", f"/v1/surveys/{sid}/responses", token=None,
-                     headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"})
+        r = api.call(
+            "OPTIONS",
+            f"/v1/surveys/{sid}/responses",
+            token=None,
+            headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
+        )
         assert_error(r, 404, "survey_not_found")
     assert all_tables() == before
 
@@ -146,17 +169,35 @@ ODD_IDS = ["%20", "a%2Fb", "x" * 300, "%C3%A9t%C3%A9", "..", "a%00b", "-leading-
 @pytest.mark.parametrize("odd", ODD_IDS)
 def test_odd_ids_on_the_read_routes_are_4xx_and_write_nothing(api, survey, odd):
     before = all_tables()
-    for method, path in (("GET", f"/v1/responses/{odd}"), ("GET", f"/v1/accounts/{odd}"),
-                         ("POST", f"/v1/surveys/{odd}/identity-secret"), ("DELETE", f"/v1/contacts/{odd}"),
-                         ("GET", f"/v1/responses?contact_id={odd}"), ("GET", f"/v1/responses?account_id={odd}")):
+    for method, path in (
+        ("GET", f"/v1/responses/{odd}"),
+        ("GET", f"/v1/accounts/{odd}"),
+        ("POST", f"/v1/surveys/{odd}/identity-secret"),
+        ("DELETE", f"/v1/contacts/{odd}"),
+        ("GET", f"/v1/responses?contact_id={odd}"),
+        ("GET", f"/v1/responses?account_id={odd}"),
+    ):
         r = api.call(method, path)
         assert 400 <= r.status_code < 500, (method, path, r.status_code, r.body)
         assert_error(r, r.status_code)
     assert all_tables() == before
 
 
-@pytest.mark.parametrize("params", ["limit=0", "limit=abc", "limit=-1", "limit=101", "segment=", "owner=" + "o" * 201,
-                                    "next=%00", "next=" + "A" * 5000, "next=e30", "status=active"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        "limit=0",
+        "limit=abc",
+        "limit=-1",
+        "limit=101",
+        "segment=",
+        "owner=" + "o" * 201,
+        "next=%00",
+        "next=" + "A" * 5000,
+        "next=e30",
+        "status=active",
+    ],
+)
 def test_bad_account_list_parameters_are_4xx(api, params):
     r = api.get(f"/v1/accounts?{params}")
     assert r.status_code in (400, 422), (params, r.status_code, r.body)

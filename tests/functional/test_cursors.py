@@ -72,8 +72,17 @@ def lists(api):
         assert api.post("/v1/admin/tokens", {"name": f"t{i}", "scopes": ["read"]}).status_code == 201
     survey_id = api.get("/v1/surveys").json["surveys"][0]["survey_id"]
     rows = "".join(
-        json.dumps({"external_id": f"e{i}", "survey_id": survey_id, "score": 3, "contact_id": "c-1",
-                    "submitted_at": "2026-11-02T10:00:00Z"}) + "\n" for i in range(3)
+        json.dumps(
+            {
+                "external_id": f"e{i}",
+                "survey_id": survey_id,
+                "score": 3,
+                "contact_id": "c-1",
+                "submitted_at": "2026-11-02T10:00:00Z",
+            }
+        )
+        + "\n"
+        for i in range(3)
     )
     assert api.post("/v1/responses/import", raw=rows, content_type="application/x-ndjson").json["accepted"] == 3
     paths = {
@@ -110,8 +119,17 @@ def test_a_cursor_of_one_list_is_refused_by_every_other(api, lists):
             assert_error(api.get(f"{tasks}&next={cursor}"), 400, "malformed")
 
 
-@pytest.mark.parametrize("filters", ["", "status=open", "owner=o@example.com", "overdue=true",
-                                     "status=open&overdue=true", "owner=o@example.com&status=in_progress"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        "",
+        "status=open",
+        "owner=o@example.com",
+        "overdue=true",
+        "status=open&overdue=true",
+        "owner=o@example.com&status=in_progress",
+    ],
+)
 def test_a_forged_task_cursor_is_400_with_any_filter(api, filters):
     for cursor in forgeries(None, "task_id"):
         assert_error(api.get(f"/v1/tasks?{filters}&next={cursor}"), 400, "malformed")

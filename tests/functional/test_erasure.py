@@ -33,22 +33,35 @@ def person(api, survey):
     answered = invite(api, sid, contact)[0]
     unanswered = invite(api, other, contact)[0]
     link = path_of(answered["link"])
-    r = api.post(link, {"score": 2, "comment": f"Write to me at {EMAIL}, {NAME}", "drivers": ["support"]},
-                 token=None)
+    r = api.post(link, {"score": 2, "comment": f"Write to me at {EMAIL}, {NAME}", "drivers": ["support"]}, token=None)
     assert r.status_code == 201, r.body
     identity = tokens.identity_signature(survey["identity_secret"], "con-1", "acc-1")
-    widget = {"score": 10, "comment": "Love it", "contact_id": "con-1", "account_id": "acc-1", "identity": identity,
-              "page": f"https://shop.example.com/account?email={EMAIL}"}
+    widget = {
+        "score": 10,
+        "comment": "Love it",
+        "contact_id": "con-1",
+        "account_id": "acc-1",
+        "identity": identity,
+        "page": f"https://shop.example.com/account?email={EMAIL}",
+    }
     r = api.post(f"/v1/surveys/{sid}/responses", widget, token=None, headers={"Origin": SHOP})
     assert r.status_code == 201, r.body
     assert deliver(handle_stream_event, reader.read(), twice=True) == []
     (task,) = [t for t in LoopTask.scan() if t.kind == "recovery"]
-    for change in ({"note": f"Called {NAME} on {EMAIL}"},
-                   {"status": "resolved", "root_cause": "support", "resolution": f"{NAME} got a refund"}):
+    for change in (
+        {"note": f"Called {NAME} on {EMAIL}"},
+        {"status": "resolved", "root_cause": "support", "resolution": f"{NAME} got a refund"},
+    ):
         assert api.patch(f"/v1/tasks/{task.task_id}", change).status_code == 200
     assert ResponseFact.count() == 2
-    return {"reader": reader, "link": link, "unanswered": path_of(unanswered["link"]), "widget": widget,
-            "survey_id": sid, "invitations": [answered["invitation_id"], unanswered["invitation_id"]]}
+    return {
+        "reader": reader,
+        "link": link,
+        "unanswered": path_of(unanswered["link"]),
+        "widget": widget,
+        "survey_id": sid,
+        "invitations": [answered["invitation_id"], unanswered["invitation_id"]],
+    }
 
 
 def text_of_every_table(but_contacts: bool = False) -> str:
@@ -95,7 +108,11 @@ def test_nothing_kept_links_a_score_to_the_person_and_the_scores_stay(api, perso
     # The never-answered invitation left a tombstone: no score, excluded as erased, in no export.
     tombstone = Response.get(tokens.stable_id("rsp", person["invitations"][1]))
     assert (tombstone.score, tombstone.erased, tombstone.status, tombstone.excluded_reason) == (
-        None, True, "excluded", "erased")
+        None,
+        True,
+        "excluded",
+        "erased",
+    )
     exported = api.get("/v1/responses").json["responses"]
     assert sorted(r["score"] for r in exported) == [2, 10] and all(r["erased"] for r in exported)
 
@@ -106,12 +123,15 @@ def test_the_persons_links_and_identity_create_nothing_afterwards(api, person):
     before = all_tables()
     assert_error(api.post(person["unanswered"], {"score": 0}, token=None), 410)
     assert_error(api.post(person["link"], {"score": 9}, token=None), 410)
-    widget = api.post(f"/v1/surveys/{person['survey_id']}/responses", person["widget"], token=None,
-                      headers={"Origin": SHOP})
+    widget = api.post(
+        f"/v1/surveys/{person['survey_id']}/responses", person["widget"], token=None, headers={"Origin": SHOP}
+    )
     assert_error(widget, 410)
     assert all_tables() == before
-    again = api.post(f"/v1/surveys/{person['survey_id']}/invitations",
-                     {"contacts": [{"contact_id": "con-1", "account_id": "acc-1", "email": EMAIL}]})
+    again = api.post(
+        f"/v1/surveys/{person['survey_id']}/invitations",
+        {"contacts": [{"contact_id": "con-1", "account_id": "acc-1", "email": EMAIL}]},
+    )
     assert again.json["invitations"][0]["skipped"] == "unsubscribed"
     assert EMAIL not in text_of_every_table()
 
@@ -133,7 +153,11 @@ def test_a_call_that_fails_halfway_is_finished_by_calling_again(api, person, fai
 
     def failing(self, operation, params):
         if self.meta.service_model.service_name == "dynamodb" and operation in (
-                "UpdateItem", "DeleteItem", "PutItem", "TransactWriteItems"):
+            "UpdateItem",
+            "DeleteItem",
+            "PutItem",
+            "TransactWriteItems",
+        ):
             writes["n"] += 1
             if writes["n"] == failing_call:
                 raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation)
@@ -152,8 +176,15 @@ def test_a_call_that_fails_halfway_is_finished_by_calling_again(api, person, fai
 
 
 def test_a_person_known_only_from_imported_answers_is_erased_too_and_unknown_ones_404(api, survey):
-    row = {"external_id": "crm-1", "survey_id": survey["survey_id"], "contact_id": "con-7", "account_id": "acc-7",
-           "score": 4, "comment": "Ask for Bob", "submitted_at": "2026-11-02T10:00:00Z"}
+    row = {
+        "external_id": "crm-1",
+        "survey_id": survey["survey_id"],
+        "contact_id": "con-7",
+        "account_id": "acc-7",
+        "score": 4,
+        "comment": "Ask for Bob",
+        "submitted_at": "2026-11-02T10:00:00Z",
+    }
     assert api.post("/v1/responses/import", raw=json.dumps(row), content_type="application/x-ndjson").status_code
     result = api.delete("/v1/contacts/con-7").json
     assert (result["contact_found"], result["responses_erased"]) == (False, 1)

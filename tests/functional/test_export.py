@@ -26,10 +26,14 @@ def data(api, survey):
     def record(survey_id, month, day, score, comment=None):
         rid = f"rsp_{survey_id[-4:]}_{month}_{day}"
         response_store.record_answer(
-            response_id=rid, survey_id=survey_id, channel="email",
+            response_id=rid,
+            survey_id=survey_id,
+            channel="email",
             answer={"score": score, "comment": comment, "drivers": ["price"] if survey_id == sid else []},
-            now=datetime(2025, int(month), day, 12, tzinfo=UTC), touchpoint=None,
-            contact_id=f"con-{day}", account_id="acc-1",
+            now=datetime(2025, int(month), day, 12, tzinfo=UTC),
+            touchpoint=None,
+            contact_id=f"con-{day}",
+            account_id="acc-1",
         )
         ids.setdefault((survey_id, f"2025-{month}"), []).append(rid)
 
@@ -128,14 +132,21 @@ def enc(value) -> str:
 
 
 def test_bad_cursors_are_400(api, data):
-    garbage = ["!!!", "bm90IGpzb24", "WzFd", enc({"k": "abc"}), enc({"k": {"x": 1}}),
-               enc({"k": {"response_id": {"N": "1"}}}), enc({"k": {"response_id": {"S": ""}}}), "W" * 3000]
+    garbage = [
+        "!!!",
+        "bm90IGpzb24",
+        "WzFd",
+        enc({"k": "abc"}),
+        enc({"k": {"x": 1}}),
+        enc({"k": {"response_id": {"N": "1"}}}),
+        enc({"k": {"response_id": {"S": ""}}}),
+        "W" * 3000,
+    ]
     for query in ("", f"survey_id={data['sid']}&", "month=2025-01&", f"survey_id={data['sid']}&month=2025-01&"):
         for cursor in garbage:
             assert_error(api.get(f"/v1/responses?{query}next={cursor}"), 400, "malformed")
     for shard in ("abc", 9, 4, -1, True, None, [0]):
-        assert_error(api.get(f"/v1/responses?month=2025-01&next={enc({'m': '2025-01', 's': shard})}"), 400,
-                     "malformed")
+        assert_error(api.get(f"/v1/responses?month=2025-01&next={enc({'m': '2025-01', 's': shard})}"), 400, "malformed")
     assert_error(api.get(f"/v1/responses?month=2025-01&next={enc({'s': 0})}"), 400, "malformed")
 
 

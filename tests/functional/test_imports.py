@@ -29,13 +29,27 @@ def test_accounts_csv_with_month_columns_and_json_revenue(api):
     acme = api.get("/v1/accounts/acc-1").json
     assert acme["revenue"] == {"2026-01": 100.0, "2026-02": 110.5} and acme["owner"] == "olive@example.com"
     beta = api.get("/v1/accounts/acc-2").json
-    assert (beta["name"], beta["status"], beta["revenue"], beta["manager"]) == ("Beta, Inc.", "churned",
-                                                                                {"2026-01": 2000.0}, None)
-    lines = "\n".join(json.dumps(r) for r in [
-        {"account_id": "acc-3", "segment": "smb", "revenue": {"2026-01": 50}},
-        {"account_id": "acc-1", "name": "Acme", "segment": "smb", "owner": "olive@example.com",
-         "manager": "max@example.com", "status": "active", "revenue": {"2026-01": 100, "2026-02": 110.5}},
-    ])
+    assert (beta["name"], beta["status"], beta["revenue"], beta["manager"]) == (
+        "Beta, Inc.",
+        "churned",
+        {"2026-01": 2000.0},
+        None,
+    )
+    lines = "\n".join(
+        json.dumps(r)
+        for r in [
+            {"account_id": "acc-3", "segment": "smb", "revenue": {"2026-01": 50}},
+            {
+                "account_id": "acc-1",
+                "name": "Acme",
+                "segment": "smb",
+                "owner": "olive@example.com",
+                "manager": "max@example.com",
+                "status": "active",
+                "revenue": {"2026-01": 100, "2026-02": 110.5},
+            },
+        ]
+    )
     r = post_import(api, "accounts", lines, NDJSON)
     assert (r.json["accepted"], r.json["written"], r.json["unchanged"]) == (2, 1, 1)
 
@@ -80,11 +94,26 @@ def test_import_content_type_encoding_and_auth(api):
 
 def history_rows(survey_id, now):
     return [
-        {"external_id": "ext-1", "survey_id": survey_id, "contact_id": "c-1", "account_id": "acc-1", "score": 3,
-         "comment": "Too expensive", "drivers": ["price"], "channel": "phone",
-         "submitted_at": (now - timedelta(days=40)).isoformat()},
-        {"external_id": "ext-2", "survey_id": survey_id, "contact_id": "c-2", "account_id": "acc-1", "score": 10,
-         "channel": "email", "submitted_at": (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        {
+            "external_id": "ext-1",
+            "survey_id": survey_id,
+            "contact_id": "c-1",
+            "account_id": "acc-1",
+            "score": 3,
+            "comment": "Too expensive",
+            "drivers": ["price"],
+            "channel": "phone",
+            "submitted_at": (now - timedelta(days=40)).isoformat(),
+        },
+        {
+            "external_id": "ext-2",
+            "survey_id": survey_id,
+            "contact_id": "c-2",
+            "account_id": "acc-1",
+            "score": 10,
+            "channel": "email",
+            "submitted_at": (now - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
     ]
 
 
@@ -100,8 +129,10 @@ def test_responses_import_is_idempotent_on_external_id(api, survey):
     again = post_import(api, "responses", text, NDJSON)
     assert (again.json["accepted"], again.json["written"], again.json["unchanged"]) == (2, 0, 2)
     assert Response.count() == 2
-    csv_text = ("external_id,survey_id,score,drivers,submitted_at,channel\n"
-                f"ext-3,{survey['survey_id']},7,price|support,2026-01-05T10:00:00Z,api\n")
+    csv_text = (
+        "external_id,survey_id,score,drivers,submitted_at,channel\n"
+        f"ext-3,{survey['survey_id']},7,price|support,2026-01-05T10:00:00Z,api\n"
+    )
     r = post_import(api, "responses", csv_text, CSV)
     assert r.json["written"] == 1
     assert Response.get(r_id(api, "ext-3")).drivers == ["price", "support"]
@@ -113,18 +144,21 @@ def r_id(api, external_id):
     return response_id_for(external_id)
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({"score": 11}, "score"),
-    ({"score": "seven"}, "score"),
-    ({"score": 7.5}, "score"),
-    ({"submitted_at": "yesterday"}, "submitted_at"),
-    ({"submitted_at": "2999-01-01T00:00:00Z"}, "submitted_at"),
-    ({"survey_id": "srv_unknown"}, "survey_id"),
-    ({"channel": "pigeon"}, "channel"),
-    ({"comment": "x" * 2001}, "comment"),
-    ({"extra": 1}, "extra"),
-    ({"external_id": None}, "external_id"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"score": 11}, "score"),
+        ({"score": "seven"}, "score"),
+        ({"score": 7.5}, "score"),
+        ({"submitted_at": "yesterday"}, "submitted_at"),
+        ({"submitted_at": "2999-01-01T00:00:00Z"}, "submitted_at"),
+        ({"survey_id": "srv_unknown"}, "survey_id"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"comment": "x" * 2001}, "comment"),
+        ({"extra": 1}, "extra"),
+        ({"external_id": None}, "external_id"),
+    ],
+)
 def test_responses_import_rejects_each_bad_row(api, survey, change, expected):
     row = history_rows(survey["survey_id"], datetime.now(timezone.utc))[0]
     row.update(change)
@@ -180,7 +214,7 @@ def test_an_ndjson_line_nested_5000_deep_is_rejected_by_number_and_the_others_im
 
 def test_a_csv_revenue_cell_nested_3000_deep_is_rejected_by_number(api):
     deep = '"' + ('{"2026-01": ' * 3000 + "1" + "}" * 3000).replace('"', '""') + '"'
-    text = f"account_id,name,revenue\na-1,One,\na-2,Two,{deep}\na-3,Three,\"{{\"\"2026-01\"\": 5}}\"\n"
+    text = f'account_id,name,revenue\na-1,One,\na-2,Two,{deep}\na-3,Three,"{{""2026-01"": 5}}"\n'
     r = post_import(api, "accounts", text, CSV)
     assert r.status_code == 200, r.body
     assert r.json["accepted"] == 2 and r.json["rejected"] == [{"line": 3, "error": "revenue: nested too deeply"}]
@@ -208,9 +242,11 @@ def test_a_stray_quote_that_joins_rows_names_the_lines_it_joined(api):
 
 def test_a_quoted_cell_with_a_line_break_still_imports_and_rows_are_named_by_their_first_line(api, survey):
     sid = survey["survey_id"]
-    text = ("external_id,survey_id,score,comment,submitted_at\n"
-            f'm-1,{sid},4,"Two\nlines",2026-01-05T10:00:00Z\n'
-            f"m-2,{sid},11,,2026-01-05T10:00:00Z\n")
+    text = (
+        "external_id,survey_id,score,comment,submitted_at\n"
+        f'm-1,{sid},4,"Two\nlines",2026-01-05T10:00:00Z\n'
+        f"m-2,{sid},11,,2026-01-05T10:00:00Z\n"
+    )
     r = post_import(api, "responses", text, CSV)
     assert r.json["accepted"] == 1 and r.json["rejected"][0]["line"] == 4
     assert Response.get(r_id(api, "m-1")).comment == "Two\nlines"

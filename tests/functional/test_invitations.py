@@ -15,8 +15,13 @@ BASE = "http://127.0.0.1:8000"
 
 def test_one_result_per_contact_in_order_with_links(api, survey):
     sid = survey["survey_id"]
-    results = invite(api, sid, {"contact_id": "c2", "account_id": "a1", "email": "bo@example.com", "name": "Bo"},
-                     "c1", {"contact_id": "c3", "account_id": "a2", "attributes": {"plan": "pro", "seats": 12}})
+    results = invite(
+        api,
+        sid,
+        {"contact_id": "c2", "account_id": "a1", "email": "bo@example.com", "name": "Bo"},
+        "c1",
+        {"contact_id": "c3", "account_id": "a2", "attributes": {"plan": "pro", "seats": 12}},
+    )
     assert [r["contact_id"] for r in results] == ["c2", "c1", "c3"]
     assert len({r["invitation_id"] for r in results}) == 3
     for r in results:
@@ -143,8 +148,13 @@ def test_an_invalid_contact_refuses_the_whole_call_and_writes_nothing(api, surve
 
 
 def test_invitation_body_must_have_only_contacts(api, survey):
-    error = assert_error(api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                                  {"contacts": [{"contact_id": "c", "account_id": "a"}], "send": True}), 422)
+    error = assert_error(
+        api.post(
+            f"/v1/surveys/{survey['survey_id']}/invitations",
+            {"contacts": [{"contact_id": "c", "account_id": "a"}], "send": True},
+        ),
+        422,
+    )
     assert error["fields"] == {"send": "unknown field"}
     assert_error(api.post(f"/v1/surveys/{survey['survey_id']}/invitations", {}), 422)
     assert Invitation.count() == 0
@@ -159,8 +169,13 @@ def test_too_many_contacts_in_one_call(api, survey):
 
 def test_a_closed_survey_invites_nobody(api, survey):
     api.patch(f"/v1/surveys/{survey['survey_id']}", {"status": "closed"})
-    assert_error(api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                          {"contacts": [{"contact_id": "c", "account_id": "a"}]}), 410, "survey_closed")
+    assert_error(
+        api.post(
+            f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": [{"contact_id": "c", "account_id": "a"}]}
+        ),
+        410,
+        "survey_closed",
+    )
     assert Contact.count() == 0 and Invitation.count() == 0
 
 
@@ -175,8 +190,11 @@ def test_a_failed_invitation_write_leaves_the_contact_invitable(api, survey):
     invitations_table = Invitation.Meta.table_name
 
     def failing(self, operation, params):
-        if self.meta.service_model.service_name == "dynamodb" and invitations_table in repr(params) and (
-                operation in ("PutItem", "TransactWriteItems", "BatchWriteItem")):
+        if (
+            self.meta.service_model.service_name == "dynamodb"
+            and invitations_table in repr(params)
+            and (operation in ("PutItem", "TransactWriteItems", "BatchWriteItem"))
+        ):
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation)
         return original(self, operation, params)
 

@@ -23,8 +23,9 @@ from chalicelib.store.models import Response
 
 @pytest.fixture
 def invitation(api, survey):
-    return invite(api, survey["survey_id"], {"contact_id": "con-1", "account_id": "acc-1",
-                                             "email": "ann@example.com"})[0]
+    return invite(api, survey["survey_id"], {"contact_id": "con-1", "account_id": "acc-1", "email": "ann@example.com"})[
+        0
+    ]
 
 
 @pytest.fixture
@@ -117,8 +118,12 @@ def test_form_post_without_script_works_and_answers_html(api, link):
     stored = the_response()
     assert (stored.score, stored.comment, stored.drivers) == (4, "Too slow", ["support", "price"])
 
-    again = api.post(link, raw=urlencode({"score": "10", "comment": ""}),
-                     content_type="application/x-www-form-urlencoded; charset=UTF-8", token=None)
+    again = api.post(
+        link,
+        raw=urlencode({"score": "10", "comment": ""}),
+        content_type="application/x-www-form-urlencoded; charset=UTF-8",
+        token=None,
+    )
     assert again.status_code == 200 and again.headers["Content-Type"].startswith("text/html")
     stored = the_response()
     assert (stored.score, stored.comment, stored.drivers) == (10, None, ["support", "price"])
@@ -126,8 +131,17 @@ def test_form_post_without_script_works_and_answers_html(api, link):
 
 def test_a_bad_form_post_answers_an_html_error_and_writes_nothing(api, link):
     before = all_tables()
-    for form in ["score=11", "score=", "comment=hi", "score=7&drivers=weather", "score=%C2%B2", "score=5&colour=red",
-                 "score=5&comment=" + "x" * 2001, "score=7.5", "score=seven"]:
+    for form in [
+        "score=11",
+        "score=",
+        "comment=hi",
+        "score=7&drivers=weather",
+        "score=%C2%B2",
+        "score=5&colour=red",
+        "score=5&comment=" + "x" * 2001,
+        "score=7.5",
+        "score=seven",
+    ]:
         r = api.post(link, raw=form, content_type="application/x-www-form-urlencoded", token=None)
         assert r.status_code == 422 and r.headers["Content-Type"].startswith("text/html"), form
         assert "Traceback" not in r.body.decode()
@@ -198,8 +212,14 @@ def test_an_erased_response_is_not_written_again(api, link):
 def sign(invitation, survey_id, *, keys=None, key_id="k2", expires_in=timedelta(days=1), purpose="s"):
     s = config.settings()
     return tokens.sign_link(
-        keys or s.link_keys, key_id, purpose=purpose, invitation_id=invitation["invitation_id"], survey_id=survey_id,
-        contact_id=invitation["contact_id"], account_id="acc-1", expires_at=tokens.utcnow() + expires_in,
+        keys or s.link_keys,
+        key_id,
+        purpose=purpose,
+        invitation_id=invitation["invitation_id"],
+        survey_id=survey_id,
+        contact_id=invitation["contact_id"],
+        account_id="acc-1",
+        expires_at=tokens.utcnow() + expires_in,
     )
 
 

@@ -22,8 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = tokens.utcnow()
 CLAIMS = {"invitation_id": "inv-1", "survey_id": "srv-1", "contact_id": "con-1", "account_id": "acc-1"}
 SECRET_NAME = "nps-test/link-signing-keys"
-KEY_ENV = ("LINK_SIGNING_KEYS", "LINK_SIGNING_KEY_ID", "LINK_SIGNING_SECRET", "NPS_ALLOW_DEV_KEYS",
-           "AWS_EXECUTION_ENV", "SECRETS_CACHE_SECONDS")
+KEY_ENV = (
+    "LINK_SIGNING_KEYS",
+    "LINK_SIGNING_KEY_ID",
+    "LINK_SIGNING_SECRET",
+    "NPS_ALLOW_DEV_KEYS",
+    "AWS_EXECUTION_ENV",
+    "SECRETS_CACHE_SECONDS",
+)
 
 
 @pytest.fixture
@@ -38,8 +44,9 @@ def keyless(monkeypatch):
 
 
 def _sign(s: config.Settings) -> str:
-    return tokens.sign_link(s.link_keys, s.active_link_key, purpose=tokens.PURPOSE_SURVEY,
-                            expires_at=NOW + timedelta(days=1), **CLAIMS)
+    return tokens.sign_link(
+        s.link_keys, s.active_link_key, purpose=tokens.PURPOSE_SURVEY, expires_at=NOW + timedelta(days=1), **CLAIMS
+    )
 
 
 def _secret(value: str) -> str:
@@ -52,8 +59,7 @@ def _secret(value: str) -> str:
 def _put_secret(value: str) -> None:
     import boto3
 
-    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(SecretId=SECRET_NAME,
-                                                                             SecretString=value)
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(SecretId=SECRET_NAME, SecretString=value)
 
 
 # --- no silent development key ----------------------------------------------------------------------------------
@@ -83,8 +89,9 @@ def _import_config_as_lambda(env: dict) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in KEY_ENV}
     environ.update(AWS_EXECUTION_ENV="AWS_Lambda_python3.11", **env)
     code = "import sys, chalicelib.config; print('boto3' in sys.modules)"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_a_lambda_function_without_keys_refuses_to_start():
@@ -111,8 +118,9 @@ def test_keys_come_from_the_secret_and_are_fetched_once_per_container(aws, keyle
     assert s.link_keys == {"k2": b"second-secret-from-sm", "k1": b"first-secret-from-sm"}
     assert s.active_link_key == "k2"
     calls = []
-    config._secrets_client.meta.events.register("before-call.secrets-manager.GetSecretValue",
-                                                lambda **kw: calls.append(1))
+    config._secrets_client.meta.events.register(
+        "before-call.secrets-manager.GetSecretValue", lambda **kw: calls.append(1)
+    )
     for _ in range(20):
         _sign(config.settings())
     assert calls == []  # cached: the first use fetched, nothing after
@@ -158,8 +166,12 @@ def test_the_api_signs_and_verifies_links_with_the_secret(api, survey, keyless):
     config.settings()  # read now: the test client applies the dev stage's environment while it invokes
     (invitation,) = invite(api, survey["survey_id"], {"contact_id": "con-1", "account_id": "acc-1"})
     token = path_of(invitation["link"]).rsplit("/", 1)[1]
-    assert tokens.verify_link({"k7": b"secret-only-secrets-manager-knows"}, token, tokens.PURPOSE_SURVEY,
-                              tokens.utcnow()).key_id == "k7"
+    assert (
+        tokens.verify_link(
+            {"k7": b"secret-only-secrets-manager-knows"}, token, tokens.PURPOSE_SURVEY, tokens.utcnow()
+        ).key_id
+        == "k7"
+    )
     page = api.get(path_of(invitation["link"]), token=None)
     assert page.status_code == 200
     r = api.post(path_of(invitation["link"]), {"score": 9}, token=None)

@@ -25,10 +25,18 @@ from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
 
 SHOP = "https://shop.example.com"
-ZELDA = {"contact_id": "pii-c1", "account_id": "pii-a1", "email": "zelda.pii-check@example.org",
-         "name": "Zelda Quixotic"}
-YORICK = {"contact_id": "pii-c2", "account_id": "pii-a2", "email": "yorick.pii-check@example.org",
-          "name": "Yorick Pemberton-Vance"}
+ZELDA = {
+    "contact_id": "pii-c1",
+    "account_id": "pii-a1",
+    "email": "zelda.pii-check@example.org",
+    "name": "Zelda Quixotic",
+}
+YORICK = {
+    "contact_id": "pii-c2",
+    "account_id": "pii-a2",
+    "email": "yorick.pii-check@example.org",
+    "name": "Yorick Pemberton-Vance",
+}
 LINK_COMMENT = "my secret complaint xyzzy"
 FORM_COMMENT = "another private remark plugh"
 WIDGET_COMMENT = "widget grievance frobozz"
@@ -148,10 +156,16 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs):
         return records
 
     # An admin creates a survey and invites two people.
-    r = call("POST", "/v1/surveys", {
-        "name": "PII check", "drivers": ["price", "support"], "allowed_origins": [SHOP],
-        "loop_rules": {"categories": ["detractor", "promoter"], "sla_hours": 24, "fallback_owner": "cx-team"},
-    })
+    r = call(
+        "POST",
+        "/v1/surveys",
+        {
+            "name": "PII check",
+            "drivers": ["price", "support"],
+            "allowed_origins": [SHOP],
+            "loop_rules": {"categories": ["detractor", "promoter"], "sla_hours": 24, "fallback_owner": "cx-team"},
+        },
+    )
     assert r.status_code == 201, r.body
     survey = r.json
     sid, secret = survey["survey_id"], survey["identity_secret"]
@@ -165,25 +179,39 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs):
     assert call("GET", path_of(zelda["score_links"][2]), token=None).status_code == 200
     r = call("POST", path_of(zelda["link"]), {"score": 2}, token=None)
     assert r.status_code == 201, r.body
-    r = call("POST", path_of(zelda["link"]), {"score": 2, "comment": LINK_COMMENT, "drivers": ["support"]},
-             token=None, headers={"X-Correlation-Id": "client-chosen-id-1"})
+    r = call(
+        "POST",
+        path_of(zelda["link"]),
+        {"score": 2, "comment": LINK_COMMENT, "drivers": ["support"]},
+        token=None,
+        headers={"X-Correlation-Id": "client-chosen-id-1"},
+    )
     assert r.status_code == 200, r.body
     assert header(r, "X-Correlation-Id") == "client-chosen-id-1"
 
     # Yorick answers with the plain HTML form (no script), then unsubscribes.
     form = urlencode({"score": "9", "comment": FORM_COMMENT, "drivers": "price"})
-    r = call("POST", path_of(yorick["link"]), raw=form, token=None,
-             content_type="application/x-www-form-urlencoded")
+    r = call("POST", path_of(yorick["link"]), raw=form, token=None, content_type="application/x-www-form-urlencoded")
     assert r.status_code == 201, r.body
     r = call("POST", path_of(yorick["unsubscribe_link"]), token=None, headers={"Accept": "application/json"})
     assert r.status_code == 200, r.body
 
     # Zelda also answers through the widget on a page that knows who she is.
     identity = tokens.identity_signature(secret, ZELDA["contact_id"], ZELDA["account_id"])
-    r = call("POST", f"/v1/surveys/{sid}/responses", {
-        "score": 1, "comment": WIDGET_COMMENT, "contact_id": ZELDA["contact_id"], "account_id": ZELDA["account_id"],
-        "identity": identity, "page": f"{SHOP}/account?email={quote(ZELDA['email'])}",
-    }, token=None, headers={"Origin": SHOP, "Idempotency-Key": "pii-widget-1"})
+    r = call(
+        "POST",
+        f"/v1/surveys/{sid}/responses",
+        {
+            "score": 1,
+            "comment": WIDGET_COMMENT,
+            "contact_id": ZELDA["contact_id"],
+            "account_id": ZELDA["account_id"],
+            "identity": identity,
+            "page": f"{SHOP}/account?email={quote(ZELDA['email'])}",
+        },
+        token=None,
+        headers={"Origin": SHOP, "Idempotency-Key": "pii-widget-1"},
+    )
     assert r.status_code == 201, r.body
 
     # The stream opens close-the-loop tasks; the sweep escalates them once they are overdue.
@@ -210,11 +238,17 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs):
     assert r.status_code == 422, r.body
     r = call("POST", path_of(zelda["link"]), {"score": 3, "comment": TOO_LONG_COMMENT}, token=None)
     assert r.status_code == 422, r.body
-    r = call("POST", f"/v1/surveys/{sid}/responses", {"score": 4, "contact_id": ZELDA["contact_id"],
-                                                      "identity": "0" * 64}, token=None, headers={"Origin": SHOP})
+    r = call(
+        "POST",
+        f"/v1/surveys/{sid}/responses",
+        {"score": 4, "contact_id": ZELDA["contact_id"], "identity": "0" * 64},
+        token=None,
+        headers={"Origin": SHOP},
+    )
     assert r.status_code == 403, r.body
-    r = call("POST", f"/v1/surveys/{sid}/invitations",
-             {"contacts": [{**ZELDA, "email": "not-an-email " + ZELDA["email"]}]})
+    r = call(
+        "POST", f"/v1/surveys/{sid}/invitations", {"contacts": [{**ZELDA, "email": "not-an-email " + ZELDA["email"]}]}
+    )
     assert r.status_code == 422, r.body
 
     text, lines, records = logs.read()

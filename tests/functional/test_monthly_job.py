@@ -54,15 +54,22 @@ def expected_document(data, keys, rows, month, computed_at):
     from chalicelib.store.imports import response_id_for
 
     responses = [
-        ResponseRow(response_id=response_id_for(r["external_id"]), survey_id=r["survey_id"],
-                    account_id=r["account_id"], contact_id=r["contact_id"], score=r["score"],
-                    first_submitted_at=iso_datetime(r["submitted_at"]), themes=tuple(themes_of(r["comment"] or None)),
-                    touchpoint=touchpoint[r["survey_id"]])
+        ResponseRow(
+            response_id=response_id_for(r["external_id"]),
+            survey_id=r["survey_id"],
+            account_id=r["account_id"],
+            contact_id=r["contact_id"],
+            score=r["score"],
+            first_submitted_at=iso_datetime(r["submitted_at"]),
+            themes=tuple(themes_of(r["comment"] or None)),
+            touchpoint=touchpoint[r["survey_id"]],
+        )
         for r in rows
     ]
     accounts = [AccountRow(a["account_id"], a["segment"], a["revenue"]) for a in data.accounts_rows()]
-    return compute_month(month, responses=responses, accounts=accounts, invitations={}, tasks=[],
-                         computed_at=computed_at)
+    return compute_month(
+        month, responses=responses, accounts=accounts, invitations={}, tasks=[], computed_at=computed_at
+    )
 
 
 def test_job_document_equals_the_computation_on_the_source_rows(api, demo):
@@ -82,7 +89,8 @@ def test_job_document_equals_the_computation_on_the_source_rows(api, demo):
     again = api.post(f"/v1/metrics/{END}/recompute")
     assert again.status_code == 200
     assert {k: v for k, v in again.json.items() if k != "computed_at"} == {
-        k: v for k, v in document.items() if k != "computed_at"}
+        k: v for k, v in document.items() if k != "computed_at"
+    }
 
 
 def test_metrics_routes_errors(api):
@@ -108,7 +116,7 @@ def test_report_page_serves_html(api, demo):
     json.dumps(body)
     # Surveys are labelled by name in the breakdown, with the id kept as the label's title.
     data, keys, _ = demo
-    by_survey = body[body.index("<h3>By survey</h3>"):]
+    by_survey = body[body.index("<h3>By survey</h3>") :]
     by_survey = by_survey[: by_survey.index("</table>")]
     in_month = api.get(f"/v1/metrics/{END}").json["nps"]["by_survey"]
     names = {keys[spec["key"]][0]: spec["name"] for spec in data.surveys()}
@@ -135,8 +143,7 @@ def lambda_invocations(monkeypatch):
     events.unregister("provide-client-params.lambda.Invoke", record)
 
 
-def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api, client, demo,
-                                                                           lambda_invocations):
+def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api, client, demo, lambda_invocations):
     from chalicelib.store import metrics_inputs
 
     answer = api.post(f"/v1/metrics/{END}/recompute?wait=false")

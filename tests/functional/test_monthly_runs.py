@@ -80,8 +80,7 @@ def test_a_second_recompute_answers_with_the_run_already_going_and_queues_nothin
     assert len(lambda_invocations) == 2
 
 
-def test_the_queued_run_releases_the_lock_so_the_next_request_starts_a_new_run(api, client, clock,
-                                                                              lambda_invocations):
+def test_the_queued_run_releases_the_lock_so_the_next_request_starts_a_new_run(api, client, clock, lambda_invocations):
     first = api.post(f"/v1/metrics/{MONTH}/recompute?wait=false")
     ran = client.lambda_.invoke("monthly_metrics", queued_event(lambda_invocations[0]))
     assert ran.payload["status"] == "computed", ran.payload
@@ -97,8 +96,9 @@ def test_the_queued_run_releases_the_lock_so_the_next_request_starts_a_new_run(a
     assert len(lambda_invocations) == 2
 
 
-def test_a_lock_goes_stale_after_the_function_timeout_and_the_stale_run_then_does_nothing(api, client, clock,
-                                                                                          lambda_invocations):
+def test_a_lock_goes_stale_after_the_function_timeout_and_the_stale_run_then_does_nothing(
+    api, client, clock, lambda_invocations
+):
     stuck = api.post(f"/v1/metrics/{MONTH}/recompute?wait=false").json["run_id"]
     clock.advance(14 * 60)
     assert api.post(f"/v1/metrics/{MONTH}/recompute?wait=false").json["status"] == "running"
@@ -217,10 +217,13 @@ def test_tasks_of_the_running_month_are_not_overdue_before_they_are_due(api, sur
 
     from chalicelib.events.processing import handle_stream_event
 
-    api.put("/v1/accounts/acc-1", {"name": "Acme", "segment": "smb", "owner": "owner@example.com",
-                                   "revenue": {"2026-09": 100, "2026-10": 100}})
-    invitation = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                          {"contacts": [{"contact_id": "c-1", "account_id": "acc-1"}]}).json["invitations"][0]
+    api.put(
+        "/v1/accounts/acc-1",
+        {"name": "Acme", "segment": "smb", "owner": "owner@example.com", "revenue": {"2026-09": 100, "2026-10": 100}},
+    )
+    invitation = api.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": [{"contact_id": "c-1", "account_id": "acc-1"}]}
+    ).json["invitations"][0]
     from support import path_of
 
     assert api.post(path_of(invitation["link"]), {"score": 2}, token=None).status_code == 201
@@ -312,9 +315,18 @@ def test_a_tampered_or_foreign_report_link_is_refused(api, computed, clock):
         "a" * 600 + "." + "b",
     ]
     # An invitation token, validly signed with our key, is not a report link.
-    forged.append(tokens.sign_link({"k2": b"second-test-key"}, "k2", purpose=tokens.PURPOSE_SURVEY,
-                                   invitation_id="inv_1", survey_id="srv_1", contact_id="c", account_id="a",
-                                   expires_at=NOW + timedelta(days=1)))
+    forged.append(
+        tokens.sign_link(
+            {"k2": b"second-test-key"},
+            "k2",
+            purpose=tokens.PURPOSE_SURVEY,
+            invitation_id="inv_1",
+            survey_id="srv_1",
+            contact_id="c",
+            account_id="a",
+            expires_at=NOW + timedelta(days=1),
+        )
+    )
     for bad in forged:
         answer = api.get(f"/r/{bad}", token=None)
         assert answer.status_code == 403, (bad, answer.body)
@@ -338,12 +350,20 @@ def test_the_response_rate_counts_only_counted_answers(api, survey, clock):
     from chalicelib.store.models import Response
 
     contacts = [{"contact_id": f"c-{n}", "account_id": "acc-1"} for n in range(4)]
-    invitations = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                           {"contacts": contacts}).json["invitations"]
+    invitations = api.post(f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": contacts}).json["invitations"]
     assert api.post(path_of(invitations[0]["link"]), {"score": 9}, token=None).status_code == 201
     for invitation, status in zip(invitations[1:3], ("pending", "excluded"), strict=True):
-        Response(tokens.stable_id("rsp", invitation["invitation_id"]), survey_id=survey["survey_id"],
-                 invitation_id=invitation["invitation_id"], score=10, channel="email", first_submitted_at=NOW,
-                 submitted_at=NOW, month="2026-10", month_shard="2026-10#0", status=status).save()
+        Response(
+            tokens.stable_id("rsp", invitation["invitation_id"]),
+            survey_id=survey["survey_id"],
+            invitation_id=invitation["invitation_id"],
+            score=10,
+            channel="email",
+            first_submitted_at=NOW,
+            submitted_at=NOW,
+            month="2026-10",
+            month_shard="2026-10#0",
+            status=status,
+        ).save()
     rate = api.post("/v1/metrics/2026-10/recompute").json["response_rate"][survey["survey_id"]]
     assert rate == {"invited": 4, "responded": 1, "rate": 0.25}

@@ -73,8 +73,9 @@ def test_a_dwell_and_a_gesture_are_each_one_write_and_no_read(api, link):
         assert dwell(api, link, 3, "view-aaaaaaaa", submission="sub-00000001").status_code == 201
     assert calls == {"UpdateItem": 1}
     with count_dynamodb_calls() as calls:
-        r = api.post(link, {"score": 4, "signal": "gesture", "view": "view-aaaaaaaa", "submission": "sub-00000002"},
-                     token=None)
+        r = api.post(
+            link, {"score": 4, "signal": "gesture", "view": "view-aaaaaaaa", "submission": "sub-00000002"}, token=None
+        )
         assert r.status_code == 200 and r.json["status"] == "counted"
     assert calls == {"UpdateItem": 1}
     with count_dynamodb_calls() as calls:
@@ -178,8 +179,17 @@ def test_the_scheduled_handler_takes_its_clock_from_the_event(api, link):
     from chalice.app import CloudWatchEvent
 
     dwell(api, link, 5, "view-aaaaaaaa")
-    event = {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events", "account": "1",
-             "region": "us-east-1", "resources": [], "detail": {}, **later()}
+    event = {
+        "version": "0",
+        "id": "e1",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "1",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+        **later(),
+    }
     assert settle_pending(event, None)["counted"] == 1
     assert isinstance(CloudWatchEvent(event, None).time, str)
 
@@ -212,16 +222,23 @@ def test_a_replayed_form_post_after_a_later_change_leaves_the_later_change(api, 
     assert (item.score, item.comment, item.version) == (9, "Fixed now", 2)
     json_replay = api.post(link, {"score": 9, "comment": "Fixed now", "submission": "page-sub-0002"}, token=None)
     assert json_replay.status_code == 200
-    assert json_replay.json == {"response_id": item.response_id, "score": 9, "created": False, "status": "counted",
-                                "replayed": True}
+    assert json_replay.json == {
+        "response_id": item.response_id,
+        "score": 9,
+        "created": False,
+        "status": "counted",
+        "replayed": True,
+    }
     assert all_tables() == before
 
 
 def test_each_page_load_carries_a_fresh_submission_id(api, link):
     import re
 
-    ids = {re.search(r'name="submission" value="([^"]+)"', api.get(link, token=None).body.decode()).group(1)
-           for _ in range(3)}
+    ids = {
+        re.search(r'name="submission" value="([^"]+)"', api.get(link, token=None).body.decode()).group(1)
+        for _ in range(3)
+    }
     assert len(ids) == 3
 
 
@@ -265,10 +282,14 @@ def test_a_form_may_not_claim_a_dwell(api, link):
 
 def test_an_erased_tombstone_refuses_every_post_and_the_page_still_shows(api, survey, invitation, link):
     # What erasure leaves for an unanswered invitation: no score, no contact.
-    Response(tokens.stable_id("rsp", invitation["invitation_id"])).update(actions=[
-        Response.survey_id.set(survey["survey_id"]), Response.erased.set(True), Response.status.set("excluded"),
-        Response.excluded_reason.set("erased"),
-    ])
+    Response(tokens.stable_id("rsp", invitation["invitation_id"])).update(
+        actions=[
+            Response.survey_id.set(survey["survey_id"]),
+            Response.erased.set(True),
+            Response.status.set("excluded"),
+            Response.excluded_reason.set("erased"),
+        ]
+    )
     before = all_tables()
     assert_error(api.post(link, {"score": 5}, token=None), 410, "response_closed")
     assert_error(dwell(api, link, 5, "view-aaaaaaaa"), 410, "response_closed")

@@ -19,17 +19,32 @@ from chalicelib.store.responses import shard_of
 def store(survey_id, rid, score, *, contact="con-1", account="acc-1", when=None, **extra):
     when = when or tokens.utcnow()
     month = when.strftime("%Y-%m")
-    fields = dict(survey_id=survey_id, score=score, channel="api", first_submitted_at=when, submitted_at=when,
-                  month=month, month_shard=f"{month}#{shard_of(rid)}", version=1, contact_id=contact,
-                  account_id=account)
+    fields = dict(
+        survey_id=survey_id,
+        score=score,
+        channel="api",
+        first_submitted_at=when,
+        submitted_at=when,
+        month=month,
+        month_shard=f"{month}#{shard_of(rid)}",
+        version=1,
+        contact_id=contact,
+        account_id=account,
+    )
     fields.update(extra)
     Response(rid, **{k: v for k, v in fields.items() if v is not None}).save()
 
 
 def tombstone(survey_id, rid):
     # What erasure leaves for an unanswered invitation: no score at all (an UpdateItem, as erasure writes it).
-    Response(rid).update(actions=[Response.survey_id.set(survey_id), Response.erased.set(True),
-                                  Response.status.set("excluded"), Response.excluded_reason.set("erased")])
+    Response(rid).update(
+        actions=[
+            Response.survey_id.set(survey_id),
+            Response.erased.set(True),
+            Response.status.set("excluded"),
+            Response.excluded_reason.set("erased"),
+        ]
+    )
 
 
 def ids(answer):
@@ -93,9 +108,14 @@ def test_filter_by_contact_alone_and_with_survey_and_month(api, survey):
     store(sid, "rsp_c3", 5, contact="con-1", when=last_month)
     store(sid, "rsp_d1", 6, contact="con-2")
     assert sorted(r["response_id"] for r in every(api, "/v1/responses?contact_id=con-1&limit=1")) == [
-        "rsp_c1", "rsp_c2", "rsp_c3"]
+        "rsp_c1",
+        "rsp_c2",
+        "rsp_c3",
+    ]
     assert sorted(r["response_id"] for r in every(api, f"/v1/responses?contact_id=con-1&survey_id={sid}")) == [
-        "rsp_c1", "rsp_c3"]
+        "rsp_c1",
+        "rsp_c3",
+    ]
     month = tokens.utcnow().strftime("%Y-%m")
     both = every(api, f"/v1/responses?contact_id=con-1&survey_id={sid}&month={month}")
     assert [r["response_id"] for r in both] == ["rsp_c1"]
@@ -119,13 +139,16 @@ def test_filter_by_account_lists_its_counted_responses_newest_first(api, survey)
     assert every(api, "/v1/responses?account_id=acc-1&survey_id=srv_other") == []
 
 
-@pytest.mark.parametrize("query, field", [
-    ("contact_id=con-1&account_id=acc-1", "contact_id"),
-    ("account_id=" + "a" * 200, "account_id"),
-    ("contact_id=a%20b", "contact_id"),
-    ("month=2026-13", "month"),
-    ("owner=x", "owner"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("contact_id=con-1&account_id=acc-1", "contact_id"),
+        ("account_id=" + "a" * 200, "account_id"),
+        ("contact_id=a%20b", "contact_id"),
+        ("month=2026-13", "month"),
+        ("owner=x", "owner"),
+    ],
+)
 def test_bad_filters_are_422(api, survey, query, field):
     error = assert_error(api.get(f"/v1/responses?{query}"), 422, "invalid")
     assert field in error["fields"]
@@ -167,7 +190,11 @@ def test_accounts_show_latest_score_category_and_health_by_the_monthly_rule(api,
     assert (a2["latest_score"], a2["category"], a2["health"]) == (9, "promoter", "safe")
     a3 = api.get("/v1/accounts/acc-3").json
     assert (a3["latest_score"], a3["latest_category"], a3["category"], a3["health"]) == (
-        6, "detractor", "unrated", "unrated")
+        6,
+        "detractor",
+        "unrated",
+        "unrated",
+    )
 
     listed, cursor = [], None
     for _ in range(5):

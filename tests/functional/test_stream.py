@@ -15,8 +15,10 @@ from chalicelib.store.models import LoopTask, ResponseFact
 
 @pytest.fixture
 def account(api):
-    r = api.put("/v1/accounts/acc-1", {"name": "Acme", "segment": "smb", "owner": "olive@example.com",
-                                      "manager": "max@example.com"})
+    r = api.put(
+        "/v1/accounts/acc-1",
+        {"name": "Acme", "segment": "smb", "owner": "olive@example.com", "manager": "max@example.com"},
+    )
     assert r.status_code in (200, 201), r.body
     return r.json
 
@@ -32,8 +34,12 @@ def test_detractor_opens_one_task_owned_by_account_owner_even_when_delivered_twi
     tasks = list(LoopTask.scan())
     assert len(tasks) == 1
     task = tasks[0]
-    assert (task.owner, task.manager, task.kind, task.status) == ("olive@example.com", "max@example.com",
-                                                                 "recovery", "open")
+    assert (task.owner, task.manager, task.kind, task.status) == (
+        "olive@example.com",
+        "max@example.com",
+        "recovery",
+        "open",
+    )
     assert task.due_at - task.created_at == timedelta(hours=48)
     assert task.comment == "Support never answered my ticket."
     fact = ResponseFact.get("rsp_event_1")
@@ -108,8 +114,10 @@ def test_poison_record_is_reported_and_does_not_block_the_others(aws, account):
 
 
 def test_capture_to_task_through_the_real_stream(api, survey):
-    r = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                 {"contacts": [{"contact_id": "c-9", "account_id": "acc-404", "email": "zed@example.com"}]})
+    r = api.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations",
+        {"contacts": [{"contact_id": "c-9", "account_id": "acc-404", "email": "zed@example.com"}]},
+    )
     link = path_of(r.json["invitations"][0]["link"])
     assert api.post(link, {"score": 1, "comment": "Billing is wrong every month"}, token=None).status_code == 201
     assert api.post(link, {"score": 10}, token=None).status_code == 200

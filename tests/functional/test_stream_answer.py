@@ -14,10 +14,13 @@ from chalicelib.store.models import LoopTask, ResponseFact
 
 @pytest.fixture
 def link(api, survey):
-    assert api.put("/v1/accounts/acc-7", {"owner": "olive@example.com", "manager": "max@example.com",
-                                          "segment": "smb"}).status_code in (200, 201)
-    r = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                 {"contacts": [{"contact_id": "c-7", "account_id": "acc-7", "email": "ann@example.com"}]})
+    assert api.put(
+        "/v1/accounts/acc-7", {"owner": "olive@example.com", "manager": "max@example.com", "segment": "smb"}
+    ).status_code in (200, 201)
+    r = api.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations",
+        {"contacts": [{"contact_id": "c-7", "account_id": "acc-7", "email": "ann@example.com"}]},
+    )
     assert r.status_code == 201, r.body
     return path_of(r.json["invitations"][0]["link"])
 
@@ -44,8 +47,11 @@ def test_score_then_comment_as_two_deliveries_each_twice(api, link, capsys):
     assert only_task(api)["comment"] is None
     assert deliver(handle_stream_event, second, twice=True) == []
     task = only_task(api)
-    assert (task["comment"], task["drivers"], task["score"]) == ("Invoices are wrong every month",
-                                                                  ["price", "support"], 2)
+    assert (task["comment"], task["drivers"], task["score"]) == (
+        "Invoices are wrong every month",
+        ["price", "support"],
+        2,
+    )
     assert task["notes"] == []  # the score did not change: no re-score note
     lines = emf_lines(capsys.readouterr().out)
     assert metric_total(lines, "Responses") == 1
@@ -84,8 +90,9 @@ def test_the_latest_answer_wins_and_a_rescore_still_adds_one_note(api, link):
 def test_a_task_follows_its_answer_after_the_score_leaves_the_loop_rules(api, survey):
     # The survey opens tasks for detractors and promoters; a passive answer opens none but still updates
     # the task its earlier answer opened.
-    r = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                 {"contacts": [{"contact_id": "c-8", "account_id": "acc-8"}]})
+    r = api.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": [{"contact_id": "c-8", "account_id": "acc-8"}]}
+    )
     link = path_of(r.json["invitations"][0]["link"])
     reader = StreamReader()
     answer(api, link, {"score": 0})

@@ -16,8 +16,7 @@ from chalicelib.store.models import LoopTask, ResponseFact
 
 @pytest.fixture
 def account(api):
-    r = api.put("/v1/accounts/acc-1", {"owner": "olive@example.com", "manager": "max@example.com",
-                                      "segment": "smb"})
+    r = api.put("/v1/accounts/acc-1", {"owner": "olive@example.com", "manager": "max@example.com", "segment": "smb"})
     assert r.status_code in (200, 201), r.body
 
 
@@ -42,9 +41,13 @@ def test_every_bad_record_fails_alone_and_the_good_ones_are_processed(client, ac
     event = load_event("bad_records")
     records = event["Records"]
     result = invoke(client, event)
-    bad = {r["eventID"]: sequence(r) for r in records
-           if isinstance(r, dict) and isinstance(r.get("dynamodb"), dict) and r["eventID"].split("-")[0] in (
-               "image", "score", "keys", "old", "status")}
+    bad = {
+        r["eventID"]: sequence(r)
+        for r in records
+        if isinstance(r, dict)
+        and isinstance(r.get("dynamodb"), dict)
+        and r["eventID"].split("-")[0] in ("image", "score", "keys", "old", "status")
+    }
     assert len(bad) == 5
     assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == sorted(bad.values())
     assert sorted(f.response_id for f in ResponseFact.scan()) == ["rsp_event_1", "rsp_good_2"]

@@ -55,16 +55,43 @@ def throttler(aws):
 
 def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttler, capsys):
     rng = random.Random(2026)
-    survey = survey_store.create({
-        "name": "Replay", "kind": "relationship", "touchpoint": "relationship", "question": "Q?", "drivers": [],
-        "allowed_origins": [], "throttle_days": 90, "status": "active",
-        "loop_rules": {"categories": ["detractor", "promoter"], "sla_hours": 24, "fallback_owner": "cx@example.com"},
-    })
+    survey = survey_store.create(
+        {
+            "name": "Replay",
+            "kind": "relationship",
+            "touchpoint": "relationship",
+            "question": "Q?",
+            "drivers": [],
+            "allowed_origins": [],
+            "throttle_days": 90,
+            "status": "active",
+            "loop_rules": {
+                "categories": ["detractor", "promoter"],
+                "sla_hours": 24,
+                "fallback_owner": "cx@example.com",
+            },
+        }
+    )
     for a in range(40):
-        account_store.upsert(f"acc-{a}", {"name": f"A{a}", "segment": "smb", "owner": f"owner-{a % 5}@example.com",
-                                          "manager": "boss@example.com", "revenue": {}, "status": "active"})
-    comments = [None, "Too expensive for what it does", "Support was great", "The app crashes and is slow",
-                "Onboarding took weeks", "Love the new features"]
+        account_store.upsert(
+            f"acc-{a}",
+            {
+                "name": f"A{a}",
+                "segment": "smb",
+                "owner": f"owner-{a % 5}@example.com",
+                "manager": "boss@example.com",
+                "revenue": {},
+                "status": "active",
+            },
+        )
+    comments = [
+        None,
+        "Too expensive for what it does",
+        "Support was great",
+        "The app crashes and is slow",
+        "Onboarding took weeks",
+        "Love the new features",
+    ]
     now = tokens.utcnow()
     ever_qualifying: set[str] = set()
     items: dict[str, Response] = {}
@@ -73,8 +100,9 @@ def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttle
         # Same item shape as capture writes (a test of the capture path proves that); written in batches
         # because moto's UpdateItem is slow and the subject here is the stream handler.
         month = when.strftime("%Y-%m")
-        item = Response(rid, score=score, submitted_at=now, month=month, month_shard=f"{month}#{shard_of(rid)}",
-                        **fields)
+        item = Response(
+            rid, score=score, submitted_at=now, month=month, month_shard=f"{month}#{shard_of(rid)}", **fields
+        )
         items[rid] = item
         if classify(score) in ("detractor", "promoter"):
             ever_qualifying.add(rid)
@@ -83,20 +111,39 @@ def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttle
     with Response.batch_write() as batch:
         for i in range(N_RESPONSES):
             when = now - timedelta(minutes=i)
-            batch.save(answer(
-                f"rsp_replay_{i:05d}", rng.randint(0, 10), when, survey_id=survey.survey_id,
-                channel=rng.choice(["email", "widget", "api"]), comment=rng.choice(comments),
-                touchpoint="relationship", contact_id=f"con-{i % 700}", account_id=f"acc-{i % 40}",
-                first_submitted_at=when, version=1,
-            ))
+            batch.save(
+                answer(
+                    f"rsp_replay_{i:05d}",
+                    rng.randint(0, 10),
+                    when,
+                    survey_id=survey.survey_id,
+                    channel=rng.choice(["email", "widget", "api"]),
+                    comment=rng.choice(comments),
+                    touchpoint="relationship",
+                    contact_id=f"con-{i % 700}",
+                    account_id=f"acc-{i % 40}",
+                    first_submitted_at=when,
+                    version=1,
+                )
+            )
     with Response.batch_write() as batch:  # re-scores: a later answer replaces the score, keeps the month
         for rid in rng.sample(sorted(items), N_RESPONSES // 5):
             old = items[rid]
-            batch.save(answer(
-                rid, rng.randint(0, 10), old.first_submitted_at, survey_id=old.survey_id, channel=old.channel,
-                comment=old.comment, touchpoint=old.touchpoint, contact_id=old.contact_id,
-                account_id=old.account_id, first_submitted_at=old.first_submitted_at, version=int(old.version) + 1,
-            ))
+            batch.save(
+                answer(
+                    rid,
+                    rng.randint(0, 10),
+                    old.first_submitted_at,
+                    survey_id=old.survey_id,
+                    channel=old.channel,
+                    comment=old.comment,
+                    touchpoint=old.touchpoint,
+                    contact_id=old.contact_id,
+                    account_id=old.account_id,
+                    first_submitted_at=old.first_submitted_at,
+                    version=int(old.version) + 1,
+                )
+            )
     for c in rng.sample(range(700), 25):  # erasures
         erase_contact(f"con-{c}", now)
     records = StreamReader().read()

@@ -14,8 +14,9 @@ from chalicelib.store.responses import shard_of
 
 @pytest.fixture
 def reader(api, survey):
-    assert api.put("/v1/accounts/acc-1", {"owner": "olive@example.com", "manager": "max@example.com",
-                                          "segment": "smb"}).status_code in (200, 201)
+    assert api.put(
+        "/v1/accounts/acc-1", {"owner": "olive@example.com", "manager": "max@example.com", "segment": "smb"}
+    ).status_code in (200, 201)
     return StreamReader()
 
 
@@ -23,9 +24,19 @@ def store(survey, rid, version, score, status=None, **extra):
     """A response item as capture and settlement leave it (status absent: an import or an older answer)."""
     now = tokens.utcnow()
     month = now.strftime("%Y-%m")
-    fields = dict(survey_id=survey["survey_id"], score=score, channel="email", first_submitted_at=now,
-                  submitted_at=now, month=month, month_shard=f"{month}#{shard_of(rid)}", version=version,
-                  account_id="acc-1", contact_id="con-1", invitation_id="inv-1")
+    fields = dict(
+        survey_id=survey["survey_id"],
+        score=score,
+        channel="email",
+        first_submitted_at=now,
+        submitted_at=now,
+        month=month,
+        month_shard=f"{month}#{shard_of(rid)}",
+        version=version,
+        account_id="acc-1",
+        contact_id="con-1",
+        invitation_id="inv-1",
+    )
     fields.update(extra)
     if status is not None:
         fields["status"] = status
@@ -87,10 +98,17 @@ def test_a_redelivered_older_pending_image_does_not_remove_a_newer_count(survey,
 
 def test_an_erased_persons_tombstone_is_skipped_not_a_poison_record(survey, reader, capsys):
     # What erasure writes for an unanswered invitation (its link then answers 410): no score, no version.
-    Response("rsp_tomb").update(actions=[
-        Response.survey_id.set(survey["survey_id"]), Response.erased.set(True), Response.status.set("excluded"),
-        Response.excluded_reason.set("erased"), Response.submitted_at.set(tokens.utcnow()),
-    ], condition=Response.response_id.does_not_exist(), add_version_condition=False)
+    Response("rsp_tomb").update(
+        actions=[
+            Response.survey_id.set(survey["survey_id"]),
+            Response.erased.set(True),
+            Response.status.set("excluded"),
+            Response.excluded_reason.set("erased"),
+            Response.submitted_at.set(tokens.utcnow()),
+        ],
+        condition=Response.response_id.does_not_exist(),
+        add_version_condition=False,
+    )
     records = reader.read()
     assert records and all("score" not in r["dynamodb"]["NewImage"] for r in records)
     result = handle_stream_event({"Records": records}, None)

@@ -22,17 +22,23 @@ def _token(scopes):
 
 def _answer(api, survey_id, secret, contact="con-7", account="acc-7"):
     identity = tokens.identity_signature(secret, contact, account)
-    return api.post(f"/v1/surveys/{survey_id}/responses",
-                    {"score": 9, "contact_id": contact, "account_id": account, "identity": identity},
-                    token=None, headers={"Origin": SHOP})
+    return api.post(
+        f"/v1/surveys/{survey_id}/responses",
+        {"score": 9, "contact_id": contact, "account_id": account, "identity": identity},
+        token=None,
+        headers={"Origin": SHOP},
+    )
 
 
 def test_a_read_token_sees_no_secret_anywhere(api, survey):
     secret = survey["identity_secret"]
     read = _token(["read"])
     sid = survey["survey_id"]
-    answers = [api.get(f"/v1/surveys/{sid}", token=read), api.get("/v1/surveys", token=read),
-               api.get("/v1/surveys?limit=1", token=read)]
+    answers = [
+        api.get(f"/v1/surveys/{sid}", token=read),
+        api.get("/v1/surveys", token=read),
+        api.get("/v1/surveys?limit=1", token=read),
+    ]
     for r in answers:
         assert r.status_code == 200, r.body
         text = r.body.decode() if isinstance(r.body, bytes) else r.body

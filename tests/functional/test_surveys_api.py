@@ -8,9 +8,18 @@ from chalicelib.store.models import Survey
 
 
 def test_create_answers_201_with_the_survey(api):
-    r = api.post("/v1/surveys", {"name": "Support ticket", "kind": "transactional", "touchpoint": "support",
-                                 "drivers": ["speed", "tone"], "allowed_origins": ["https://Help.Example.com/"],
-                                 "throttle_days": 30, "loop_rules": {"sla_hours": 24}})
+    r = api.post(
+        "/v1/surveys",
+        {
+            "name": "Support ticket",
+            "kind": "transactional",
+            "touchpoint": "support",
+            "drivers": ["speed", "tone"],
+            "allowed_origins": ["https://Help.Example.com/"],
+            "throttle_days": 30,
+            "loop_rules": {"sla_hours": 24},
+        },
+    )
     assert r.status_code == 201, r.body
     body = r.json
     assert body["survey_id"].startswith("srv_")
@@ -121,8 +130,11 @@ def test_unknown_survey_is_404(api):
     for sid in ["srv_doesnotexist", "x" * 2000, "%20", "a%2Fb"]:
         assert_error(api.get(f"/v1/surveys/{sid}"), 404, "survey_not_found")
         assert_error(api.patch(f"/v1/surveys/{sid}", {"name": "y"}), 404, "survey_not_found")
-        assert_error(api.post(f"/v1/surveys/{sid}/invitations",
-                              {"contacts": [{"contact_id": "c1", "account_id": "a1"}]}), 404, "survey_not_found")
+        assert_error(
+            api.post(f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "c1", "account_id": "a1"}]}),
+            404,
+            "survey_not_found",
+        )
     assert Survey.count() == 0
 
 
@@ -138,6 +150,13 @@ def test_unknown_list_parameter_is_422(api):
 
 
 def test_bad_cursor_is_400(api, survey):
-    for cursor in ["!!!", "bm90IGpzb24", "WzFd", "eyJrIjogImFiYyJ9", "eyJrIjogeyJ4IjogMX19",
-                   "eyJrIjogeyJzdXJ2ZXlfaWQiOiB7Ik4iOiAiMSJ9fX0", "W" * 3000]:
+    for cursor in [
+        "!!!",
+        "bm90IGpzb24",
+        "WzFd",
+        "eyJrIjogImFiYyJ9",
+        "eyJrIjogeyJ4IjogMX19",
+        "eyJrIjogeyJzdXJ2ZXlfaWQiOiB7Ik4iOiAiMSJ9fX0",
+        "W" * 3000,
+    ]:
         assert_error(api.get(f"/v1/surveys?next={cursor}"), 400, "malformed")

@@ -20,14 +20,20 @@ from chalicelib.store.models import Contact, LoopTask, Response
 def tasks(api, survey):
     """Five detractor tasks: accounts acc-0..acc-2 owned by two owners; one task already overdue."""
     for a, owner in enumerate(["olive@example.com", "olive@example.com", "pat@example.com"]):
-        assert api.put(f"/v1/accounts/acc-{a}", {"owner": owner, "manager": "max@example.com",
-                                                 "segment": "smb"}).status_code in (200, 201)
+        assert api.put(
+            f"/v1/accounts/acc-{a}", {"owner": owner, "manager": "max@example.com", "segment": "smb"}
+        ).status_code in (200, 201)
     now = tokens.utcnow()
     for i in range(5):
         response_store.record_answer(
-            response_id=f"rsp_t{i}", survey_id=survey["survey_id"], channel="email",
-            answer={"score": i, "comment": f"Problem number {i}"}, now=now, touchpoint=None,
-            contact_id=f"con-{i}", account_id=f"acc-{i % 3}",
+            response_id=f"rsp_t{i}",
+            survey_id=survey["survey_id"],
+            channel="email",
+            answer={"score": i, "comment": f"Problem number {i}"},
+            now=now,
+            touchpoint=None,
+            contact_id=f"con-{i}",
+            account_id=f"acc-{i % 3}",
         )
     assert deliver(handle_stream_event, StreamReader().read()) == []
     items = sorted(LoopTask.scan(), key=lambda t: t.response_id)
@@ -44,10 +50,12 @@ def ids(response):
 def test_list_and_filters(api, tasks):
     r = api.get("/v1/tasks")
     assert r.status_code == 200 and len(r.json["tasks"]) == 5 and r.json["next"] is None
-    assert ids(api.get("/v1/tasks?owner=olive@example.com")) == sorted(t.task_id for t in tasks
-                                                                         if t.owner == "olive@example.com")
-    assert ids(api.get("/v1/tasks?owner=pat@example.com")) == sorted(t.task_id for t in tasks
-                                                                       if t.owner == "pat@example.com")
+    assert ids(api.get("/v1/tasks?owner=olive@example.com")) == sorted(
+        t.task_id for t in tasks if t.owner == "olive@example.com"
+    )
+    assert ids(api.get("/v1/tasks?owner=pat@example.com")) == sorted(
+        t.task_id for t in tasks if t.owner == "pat@example.com"
+    )
     assert ids(api.get("/v1/tasks?status=open")) == sorted(t.task_id for t in tasks)
     assert ids(api.get("/v1/tasks?status=resolved")) == []
     overdue = api.get("/v1/tasks?overdue=true")
@@ -70,8 +78,7 @@ def test_get_task_and_unknown(api, tasks):
     r = api.get(f"/v1/tasks/{tasks[1].task_id}")
     assert r.status_code == 200
     body = r.json
-    assert (body["owner"], body["status"], body["kind"], body["score"]) == ("olive@example.com", "open",
-                                                                            "recovery", 1)
+    assert (body["owner"], body["status"], body["kind"], body["score"]) == ("olive@example.com", "open", "recovery", 1)
     assert body["comment"] == "Problem number 1"
     assert api.get("/v1/tasks/task_nope").status_code == 404
     assert api.get("/v1/tasks/task_nope").json["error"]["code"] == "task_not_found"
@@ -93,18 +100,26 @@ def test_patch_flow_assign_note_progress_resolve_reopen(api, tasks):
     r = api.patch(f"/v1/tasks/{tid}", {"status": "open"})
     assert r.status_code == 200 and r.json["closed_at"] is None and r.json["root_cause"] is None
     changes = [(h["change"], h.get("to")) for h in r.json["history"]]
-    assert changes == [("opened", "open"), ("assigned", "quinn@example.com"), ("status", "in_progress"),
-                       ("status", "resolved"), ("status", "open")]
+    assert changes == [
+        ("opened", "open"),
+        ("assigned", "quinn@example.com"),
+        ("status", "in_progress"),
+        ("status", "resolved"),
+        ("status", "open"),
+    ]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"status": "done"}, "status"),
-    ({"owner": ""}, "owner"),
-    ({"colour": "red"}, "colour"),
-    ({}, "body"),
-    ({"note": "x" * 2001}, "note"),
-    ({"root_cause": "x"}, "status"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"status": "done"}, "status"),
+        ({"owner": ""}, "owner"),
+        ({"colour": "red"}, "colour"),
+        ({}, "body"),
+        ({"note": "x" * 2001}, "note"),
+        ({"root_cause": "x"}, "status"),
+    ],
+)
 def test_patch_invalid_values_are_422_and_change_nothing(api, tasks, body, field):
     before = LoopTask.get(tasks[3].task_id).attribute_values
     r = api.patch(f"/v1/tasks/{tasks[3].task_id}", body)
@@ -134,9 +149,10 @@ def test_sla_sweep_escalates_overdue_once(api, tasks):
 
 
 def test_erasure_removes_pii_everywhere_and_keeps_scores(api, survey, tasks):
-    r = api.post(f"/v1/surveys/{survey['survey_id']}/invitations",
-                 {"contacts": [{"contact_id": "con-1", "account_id": "acc-1", "email": "ann@example.com",
-                                "name": "Ann"}]})
+    r = api.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations",
+        {"contacts": [{"contact_id": "con-1", "account_id": "acc-1", "email": "ann@example.com", "name": "Ann"}]},
+    )
     assert r.status_code == 201
     r = api.delete("/v1/contacts/con-1")
     assert r.status_code == 200 and r.json["responses_erased"] == 1 and r.json["tasks_scrubbed"] == 1
@@ -159,15 +175,29 @@ def test_erasure_removes_pii_everywhere_and_keeps_scores(api, survey, tasks):
 @pytest.fixture
 def mixed(api, survey, tasks):
     """Beside the five detractor tasks of `tasks` (survey 1): promoters of survey 1 and detractors of survey 2."""
-    other = api.post("/v1/surveys", {"name": "Support follow-up", "kind": "transactional",
-                                     "loop_rules": {"categories": ["detractor"], "sla_hours": 24}})
+    other = api.post(
+        "/v1/surveys",
+        {
+            "name": "Support follow-up",
+            "kind": "transactional",
+            "loop_rules": {"categories": ["detractor"], "sla_hours": 24},
+        },
+    )
     assert other.status_code == 201, other.body
     now = tokens.utcnow()
     answers = [(survey["survey_id"], f"rsp_m{i}", 9 + i % 2, f"acc-{i % 3}") for i in range(4)]
     answers += [(other.json["survey_id"], f"rsp_o{i}", i, f"acc-{i % 3}") for i in range(6)]
     for survey_id, rid, score, account in answers:
-        response_store.record_answer(response_id=rid, survey_id=survey_id, channel="email", answer={"score": score},
-                                     now=now, touchpoint=None, contact_id=f"con-{rid}", account_id=account)
+        response_store.record_answer(
+            response_id=rid,
+            survey_id=survey_id,
+            channel="email",
+            answer={"score": score},
+            now=now,
+            touchpoint=None,
+            contact_id=f"con-{rid}",
+            account_id=account,
+        )
     assert deliver(handle_stream_event, StreamReader().read()) == []
     assert LoopTask.count() == 15
     return {"first": survey["survey_id"], "second": other.json["survey_id"], "all": list(LoopTask.scan())}
@@ -188,32 +218,44 @@ def walk(api, query, limit):
         assert pages < 50
 
 
-@pytest.mark.parametrize("query, wanted", [
-    ("kind=advocacy", lambda t, s: t.kind == "advocacy"),
-    ("kind=recovery", lambda t, s: t.kind == "recovery"),
-    ("survey_id={second}", lambda t, s: t.survey_id == s["second"]),
-    ("account_id=acc-1", lambda t, s: t.account_id == "acc-1"),
-    ("kind=recovery&survey_id={first}&account_id=acc-0", lambda t, s: (t.kind, t.survey_id, t.account_id) == (
-        "recovery", s["first"], "acc-0")),
-    ("status=open&kind=advocacy", lambda t, s: t.kind == "advocacy"),
-    ("owner=olive@example.com&survey_id={second}", lambda t, s: t.owner == "olive@example.com"
-     and t.survey_id == s["second"]),
-    ("overdue=true&account_id=acc-0", lambda t, s: t.account_id == "acc-0" and t.task_id == s["late"]),
-    ("overdue=true&account_id=acc-1", lambda t, s: False),
-])
+@pytest.mark.parametrize(
+    "query, wanted",
+    [
+        ("kind=advocacy", lambda t, s: t.kind == "advocacy"),
+        ("kind=recovery", lambda t, s: t.kind == "recovery"),
+        ("survey_id={second}", lambda t, s: t.survey_id == s["second"]),
+        ("account_id=acc-1", lambda t, s: t.account_id == "acc-1"),
+        (
+            "kind=recovery&survey_id={first}&account_id=acc-0",
+            lambda t, s: (t.kind, t.survey_id, t.account_id) == ("recovery", s["first"], "acc-0"),
+        ),
+        ("status=open&kind=advocacy", lambda t, s: t.kind == "advocacy"),
+        (
+            "owner=olive@example.com&survey_id={second}",
+            lambda t, s: t.owner == "olive@example.com" and t.survey_id == s["second"],
+        ),
+        ("overdue=true&account_id=acc-0", lambda t, s: t.account_id == "acc-0" and t.task_id == s["late"]),
+        ("overdue=true&account_id=acc-1", lambda t, s: False),
+    ],
+)
 @pytest.mark.parametrize("limit", [1, 2, 50])
-def test_filters_by_kind_survey_and_account_alone_and_combined_and_paginated(api, tasks, mixed, query, wanted,
-                                                                             limit):
+def test_filters_by_kind_survey_and_account_alone_and_combined_and_paginated(api, tasks, mixed, query, wanted, limit):
     values = {**mixed, "late": tasks[0].task_id}
     seen, _ = walk(api, query.format(**values), limit)
     assert len(seen) == len(set(seen)), "a task was listed twice"
     assert sorted(seen) == sorted(t.task_id for t in mixed["all"] if wanted(t, values))
 
 
-@pytest.mark.parametrize("query, field", [
-    ("kind=referral", "kind"), ("survey_id=", "survey_id"), ("survey_id=a%20b", "survey_id"),
-    ("account_id=" + "x" * 300, "account_id"), ("kind=", "kind"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("kind=referral", "kind"),
+        ("survey_id=", "survey_id"),
+        ("survey_id=a%20b", "survey_id"),
+        ("account_id=" + "x" * 300, "account_id"),
+        ("kind=", "kind"),
+    ],
+)
 def test_filter_values_are_checked(api, tasks, query, field):
     r = api.get(f"/v1/tasks?{query}")
     assert r.status_code == 422 and field in r.json["error"]["fields"], r.body
@@ -224,17 +266,24 @@ def test_a_forged_or_foreign_cursor_is_400_on_every_filter(api, tasks):
 
     due = {"S": "2026-01-01T00:00:00.000000+0000"}
     stale = [
-        {"p": 5, "k": None},                                              # partition out of range
+        {"p": 5, "k": None},  # partition out of range
         {"p": True, "k": None},
-        {"p": 0, "k": {"task_id": {"S": "t"}}},                           # key of the table on an index
+        {"p": 0, "k": {"task_id": {"S": "t"}}},  # key of the table on an index
         {"p": 0, "k": {"task_id": {"S": "t"}, "status": {"S": "resolved"}, "due_at": due}},  # another status
         {"p": 0, "k": {"task_id": {"S": "t"}, "status": {"S": "open"}, "due_at": {"S": "yesterday"}}},
         {"p": 0, "k": {"task_id": {"N": "1"}, "status": {"S": "open"}, "due_at": due}},
         {"k": "not a key"},
         {"x": 1},
     ]
-    for query in ("", "status=open", "owner=olive@example.com", "overdue=true", "kind=recovery",
-                  "status=open&kind=recovery", "account_id=acc-1"):
+    for query in (
+        "",
+        "status=open",
+        "owner=olive@example.com",
+        "overdue=true",
+        "kind=recovery",
+        "status=open&kind=recovery",
+        "account_id=acc-1",
+    ):
         for value in stale:
             r = api.get(f"/v1/tasks?{query}&next={encode_cursor(value, 'tasks')}")
             assert r.status_code == 400 and r.json["error"]["code"] == "malformed", (query, value, r.body)
@@ -312,8 +361,10 @@ def test_two_racing_edits_that_keep_the_status_cannot_both_succeed(api, tasks, c
     # once can leave the stage's copy in place for every later test. Put the real environment back here.
     environ = os.environ
     try:
-        editors = [threading.Thread(target=edit, name="editor-a", args=("a", {"owner": "ann@example.com"})),
-                   threading.Thread(target=edit, name="editor-b", args=("b", {"note": "Left a voicemail"}))]
+        editors = [
+            threading.Thread(target=edit, name="editor-a", args=("a", {"owner": "ann@example.com"})),
+            threading.Thread(target=edit, name="editor-b", args=("b", {"note": "Left a voicemail"})),
+        ]
         for t in editors:
             t.start()
         for t in editors:
@@ -373,16 +424,32 @@ def test_anonymise_redacts_what_may_quote_the_person_and_keeps_the_rest(api, tas
 
     tid = tasks[1].task_id
     assert api.patch(f"/v1/tasks/{tid}", {"note": "Ann (ann@example.com) wants a call"}).status_code == 200
-    assert api.patch(f"/v1/tasks/{tid}", {"status": "resolved", "root_cause": "support",
-                                          "resolution": "Called Ann Smith on +1 555 0100"}).status_code == 200
+    assert (
+        api.patch(
+            f"/v1/tasks/{tid}",
+            {"status": "resolved", "root_cause": "support", "resolution": "Called Ann Smith on +1 555 0100"},
+        ).status_code
+        == 200
+    )
     before = api.get(f"/v1/tasks/{tid}").json
     assert task_store.anonymise(tasks[1].response_id) is True
     after = api.get(f"/v1/tasks/{tid}").json
     assert (after["comment"], after["drivers"], after["contact_id"]) == (None, [], None)
     assert [n["text"] for n in after["notes"]] == ["[removed: the person was erased]"]
     assert after["resolution"] == "[removed: the person was erased]"
-    for kept in ("kind", "category", "score", "status", "created_at", "due_at", "closed_at", "root_cause",
-                 "account_id", "owner", "history"):
+    for kept in (
+        "kind",
+        "category",
+        "score",
+        "status",
+        "created_at",
+        "due_at",
+        "closed_at",
+        "root_cause",
+        "account_id",
+        "owner",
+        "history",
+    ):
         assert after[kept] == before[kept], kept
     assert "ann" not in str(after).lower()
     assert after["revision"] == before["revision"] + 1

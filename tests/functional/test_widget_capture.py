@@ -65,8 +65,16 @@ def test_preflight_for_allowed_origins(api, path):
 
 def test_other_origins_are_refused_and_write_nothing(api, path):
     before = all_tables()
-    for origin in ["https://evil.example.com", "http://shop.example.com", "https://shop.example.com:8443",
-                   "https://app.example.com", "https://shop.example.com.evil.com", "null", "*", "not an origin"]:
+    for origin in [
+        "https://evil.example.com",
+        "http://shop.example.com",
+        "https://shop.example.com:8443",
+        "https://app.example.com",
+        "https://shop.example.com.evil.com",
+        "null",
+        "*",
+        "not an origin",
+    ]:
         r = preflight(api, path, origin)
         assert_error(r, 403, "origin_not_allowed")
         assert "Access-Control-Allow-Origin" not in r.headers, origin
@@ -183,8 +191,11 @@ def test_a_visitors_valid_identity_cannot_attribute_to_another_account(api, surv
             body["account_id"] = account
         r = post(api, path, body, SHOP)
         assert r.status_code in (403, 422), (account, r.body)
-    assert_error(post(api, path, {"score": 0, "contact_id": "con-7", "account_id": "acc-8", "identity": mine}, SHOP),
-                 403, "identity_refused")
+    assert_error(
+        post(api, path, {"score": 0, "contact_id": "con-7", "account_id": "acc-8", "identity": mine}, SHOP),
+        403,
+        "identity_refused",
+    )
     assert all_tables() == before
     r = post(api, path, {"score": 0, "contact_id": "con-7", "account_id": "acc-7", "identity": mine}, SHOP)
     assert r.status_code == 201
@@ -207,11 +218,13 @@ def test_the_previous_secret_signs_during_its_grace_period_only(api, survey, pat
 
     old = identity_for(survey)
     stored = Survey.get(survey["survey_id"])
-    stored.update(actions=[
-        Survey.previous_identity_secret.set(survey["identity_secret"]),
-        Survey.identity_secret.set("a-brand-new-secret"),
-        Survey.previous_secret_until.set(tokens.utcnow() + timedelta(days=7)),
-    ])
+    stored.update(
+        actions=[
+            Survey.previous_identity_secret.set(survey["identity_secret"]),
+            Survey.identity_secret.set("a-brand-new-secret"),
+            Survey.previous_secret_until.set(tokens.utcnow() + timedelta(days=7)),
+        ]
+    )
     surveys.clear_cache()
     body = {"score": 9, "contact_id": "con-7", "account_id": "acc-7"}
     assert post(api, path, {**body, "identity": old}, SHOP).status_code == 201
@@ -227,15 +240,24 @@ def test_an_erased_persons_identity_creates_nothing(api, survey, path):
 
     Contact("con-7", erased_at=tokens.utcnow()).save()
     before = all_tables()
-    body = {"score": 2, "comment": "hello", "contact_id": "con-7", "account_id": "acc-7",
-            "identity": identity_for(survey)}
+    body = {
+        "score": 2,
+        "comment": "hello",
+        "contact_id": "con-7",
+        "account_id": "acc-7",
+        "identity": identity_for(survey),
+    }
     assert_error(post(api, path, body, SHOP), 410, "contact_erased")
     assert_error(post(api, path, body, SHOP, Idempotency_Key="erased-1"), 410, "contact_erased")
     assert all_tables() == before
     # A known contact who was not erased, and one the directory does not know, both pass.
     Contact("con-9", account_id="acc-9").save()
-    ok = post(api, path, {"score": 2, "contact_id": "con-9", "account_id": "acc-9",
-                          "identity": identity_for(survey, "con-9", "acc-9")}, SHOP)
+    ok = post(
+        api,
+        path,
+        {"score": 2, "contact_id": "con-9", "account_id": "acc-9", "identity": identity_for(survey, "con-9", "acc-9")},
+        SHOP,
+    )
     assert ok.status_code == 201
 
 
@@ -244,15 +266,24 @@ def test_an_identity_answer_is_one_write_request(api, survey, path):
 
     post(api, path, {"score": 1}, SHOP)  # warms the survey cache
     with count_dynamodb_calls() as calls:
-        r = post(api, path, {"score": 2, "contact_id": "con-7", "account_id": "acc-7",
-                             "identity": identity_for(survey)}, SHOP)
+        r = post(
+            api,
+            path,
+            {"score": 2, "contact_id": "con-7", "account_id": "acc-7", "identity": identity_for(survey)},
+            SHOP,
+        )
         assert r.status_code == 201
     assert calls == {"TransactWriteItems": 1} and calls.reads == 0
 
 
-@pytest.mark.parametrize(("policy", "status", "reason"), [
-    (None, "counted", None), ("counted", "counted", None), ("excluded", "excluded", "anonymous"),
-])
+@pytest.mark.parametrize(
+    ("policy", "status", "reason"),
+    [
+        (None, "counted", None),
+        ("counted", "counted", None),
+        ("excluded", "excluded", "anonymous"),
+    ],
+)
 def test_anonymous_answers_follow_the_survey_setting(api, survey, path, policy, status, reason):
     from chalicelib.store import surveys
 
@@ -263,8 +294,9 @@ def test_anonymous_answers_follow_the_survey_setting(api, survey, path, policy, 
     assert anonymous.status_code == 201
     item = Response.get(anonymous.json["response_id"])
     assert (item.status, item.excluded_reason) == (status, reason)
-    signed = post(api, path, {"score": 10, "contact_id": "con-7", "account_id": "acc-7",
-                              "identity": identity_for(survey)}, SHOP)
+    signed = post(
+        api, path, {"score": 10, "contact_id": "con-7", "account_id": "acc-7", "identity": identity_for(survey)}, SHOP
+    )
     assert Response.get(signed.json["response_id"]).status == "counted"
 
 
@@ -279,8 +311,9 @@ def test_a_survey_can_refuse_anonymous_answers(api, survey, path):
     assert r.headers["Access-Control-Allow-Origin"] == SHOP, "the widget can read why"
     assert_error(post(api, path, {"score": 10, "contact_id": "con-7"}), 403, "identity_required")
     assert all_tables() == before
-    signed = post(api, path, {"score": 10, "contact_id": "con-7", "account_id": "acc-7",
-                              "identity": identity_for(survey)}, SHOP)
+    signed = post(
+        api, path, {"score": 10, "contact_id": "con-7", "account_id": "acc-7", "identity": identity_for(survey)}, SHOP
+    )
     assert signed.status_code == 201
 
 
@@ -291,8 +324,11 @@ def test_the_answer_carries_the_surveys_throttle(api, survey, path):
     r = post(api, path, {"score": 9}, SHOP, Idempotency_Key="t-1")
     assert r.status_code == 201 and r.json["throttle_days"] == survey["throttle_days"] == 90
     again = post(api, path, {"score": 9}, SHOP, Idempotency_Key="t-1")
-    assert again.status_code == 200 and again.json == {"response_id": r.json["response_id"], "created": False,
-                                                       "throttle_days": 90}
+    assert again.status_code == 200 and again.json == {
+        "response_id": r.json["response_id"],
+        "created": False,
+        "throttle_days": 90,
+    }
 
 
 def test_the_widgets_comment_after_its_score_is_added_once(api, path):
@@ -319,10 +355,26 @@ def test_a_follow_up_with_another_score_changes_nothing(api, path):
 
 
 def test_a_follow_up_may_add_drivers(api, survey, path):
-    rid = post(api, path, {"score": 4, "contact_id": "con-7", "account_id": "acc-7",
-                           "identity": identity_for(survey)}, SHOP, Idempotency_Key="view-3").json["response_id"]
-    r = post(api, path, {"score": 4, "drivers": ["price"], "contact_id": "con-7", "account_id": "acc-7",
-                         "identity": identity_for(survey)}, SHOP, Idempotency_Key="view-3")
+    rid = post(
+        api,
+        path,
+        {"score": 4, "contact_id": "con-7", "account_id": "acc-7", "identity": identity_for(survey)},
+        SHOP,
+        Idempotency_Key="view-3",
+    ).json["response_id"]
+    r = post(
+        api,
+        path,
+        {
+            "score": 4,
+            "drivers": ["price"],
+            "contact_id": "con-7",
+            "account_id": "acc-7",
+            "identity": identity_for(survey),
+        },
+        SHOP,
+        Idempotency_Key="view-3",
+    )
     assert r.status_code == 200 and r.json["updated"] is True
     assert Response.get(rid).drivers == ["price"]
 

@@ -17,9 +17,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set for the in-process tests by tests/conftest.py; `make run` must start the stack from its own defaults.
-TEST_ONLY_ENV = ("NPS_STAGE", "TABLE_PREFIX", "PUBLIC_BASE_URL", "LINK_SIGNING_KEYS", "LINK_SIGNING_KEY_ID",
-                 "LINK_SIGNING_SECRET", "NPS_ALLOW_DEV_KEYS", "DYNAMODB_ENDPOINT", "PORT", "NPS_DEMO",
-                 "NPS_LOCAL_ADMIN_TOKEN", "NPS_ADMIN_TOKEN", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+TEST_ONLY_ENV = (
+    "NPS_STAGE",
+    "TABLE_PREFIX",
+    "PUBLIC_BASE_URL",
+    "LINK_SIGNING_KEYS",
+    "LINK_SIGNING_KEY_ID",
+    "LINK_SIGNING_SECRET",
+    "NPS_ALLOW_DEV_KEYS",
+    "DYNAMODB_ENDPOINT",
+    "PORT",
+    "NPS_DEMO",
+    "NPS_LOCAL_ADMIN_TOKEN",
+    "NPS_ADMIN_TOKEN",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "MAKELEVEL",
+)
 
 
 def _environ() -> dict:
@@ -74,8 +88,13 @@ def _alive(pid: int) -> bool:
 def test_sigterm_to_make_run_stops_the_local_stack(tmp_path):
     port = _free_port()
     log = (tmp_path / "run.log").open("w")
-    make = subprocess.Popen(_make("run", f"PORT={port}", "NPS_DEMO=0"), env=_environ(), stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    make = subprocess.Popen(
+        _make("run", f"PORT={port}", "NPS_DEMO=0"),
+        env=_environ(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     stack_pids: list[int] = []
     try:
         _until(lambda: _healthy(port) or make.poll() is not None, 90, "the local stack to answer /v1/health")
@@ -99,10 +118,19 @@ class _ImportApi(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        cli = [Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-               for p in os.listdir("/proc") if p.isdigit() and Path(f"/proc/{p}/cmdline").exists()]
-        self.seen.append({"authorization": self.headers.get("Authorization"), "path": self.path,
-                          "lines": body.decode().count("\n"), "cmdlines": cli})
+        cli = [
+            Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            for p in os.listdir("/proc")
+            if p.isdigit() and Path(f"/proc/{p}/cmdline").exists()
+        ]
+        self.seen.append(
+            {
+                "authorization": self.headers.get("Authorization"),
+                "path": self.path,
+                "lines": body.decode().count("\n"),
+                "cmdlines": cli,
+            }
+        )
         answer = json.dumps({"accepted": 1, "rejected": []}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -114,8 +142,9 @@ class _ImportApi(BaseHTTPRequestHandler):
         pass
 
 
-def _import_through_make(tmp_path, token_args: list[str], extra_env: dict) -> tuple[subprocess.CompletedProcess,
-                                                                                     list[dict]]:
+def _import_through_make(
+    tmp_path, token_args: list[str], extra_env: dict
+) -> tuple[subprocess.CompletedProcess, list[dict]]:
     rows = tmp_path / "accounts.csv"
     rows.write_text("account_id,name\nacc-1,Acme\n")
     _ImportApi.seen = []
@@ -124,9 +153,18 @@ def _import_through_make(tmp_path, token_args: list[str], extra_env: dict) -> tu
     thread.start()
     try:
         done = subprocess.run(
-            _make("import", "KIND=accounts", f"FILE={rows}", f"URL=http://127.0.0.1:{server.server_address[1]}",
-                  *token_args),
-            env={**_environ(), **extra_env}, capture_output=True, text=True, timeout=120, check=False,
+            _make(
+                "import",
+                "KIND=accounts",
+                f"FILE={rows}",
+                f"URL=http://127.0.0.1:{server.server_address[1]}",
+                *token_args,
+            ),
+            env={**_environ(), **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     finally:
         server.shutdown()

@@ -20,11 +20,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "prod"  # what `make deploy` ships; the dev merge template is checked separately below
 
-PUBLIC_ROUTES = {"/s/{token}", "/u/{token}", "/r/{token}", "/v1/surveys/{survey_id}/responses", "/widget.js",
-                 "/v1/health"}
+PUBLIC_ROUTES = {
+    "/s/{token}",
+    "/u/{token}",
+    "/r/{token}",
+    "/v1/surveys/{survey_id}/responses",
+    "/widget.js",
+    "/v1/health",
+}
 # Chalice's function names by logical id (FunctionName nps-backend-<stage>-<name>).
-CHALICE_NAMES = {"APIHandler": "api_handler", "AdminAuth": "admin_auth", "ResponseStream": "response_stream",
-                 "SlaSweep": "sla_sweep", "MonthlyMetrics": "monthly_metrics", "SettlePending": "settle_pending"}
+CHALICE_NAMES = {
+    "APIHandler": "api_handler",
+    "AdminAuth": "admin_auth",
+    "ResponseStream": "response_stream",
+    "SlaSweep": "sla_sweep",
+    "MonthlyMetrics": "monthly_metrics",
+    "SettlePending": "settle_pending",
+}
 # Invoked asynchronously (schedules; the monthly job also by recompute?wait=false): each needs somewhere for an
 # event that still fails after Lambda's retries.
 ASYNC_FUNCTIONS = {"SlaSweep", "MonthlyMetrics", "SettlePending"}
@@ -51,8 +63,17 @@ AWS_METRICS = {
     },
 }
 DYNAMODB_OPERATIONS = {
-    "GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
-    "TransactWriteItems", "TransactGetItems", "GetRecords",
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "TransactGetItems",
+    "GetRecords",
 }
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
@@ -108,7 +129,9 @@ def functions_of(sam: dict) -> dict:
 def test_cfn_lint_with_informational_checks_reports_nothing(dist):
     done = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--include-checks", "I", "--", str(dist / "sam.json")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert (done.stdout + done.stderr).strip() == ""
     assert done.returncode == 0
@@ -188,10 +211,15 @@ def test_public_routes_need_no_token(sam):
 
 def test_gateway_errors_speak_the_error_contract(sam):
     responses = sam["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
-    expected = {"UNAUTHORIZED": ("401", "unauthorized"), "ACCESS_DENIED": ("401", "unauthorized"),
-                "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"), "THROTTLED": ("429", "throttled"),
-                "REQUEST_TOO_LARGE": ("413", "too_large"), "DEFAULT_4XX": (None, None),
-                "DEFAULT_5XX": (None, None)}
+    expected = {
+        "UNAUTHORIZED": ("401", "unauthorized"),
+        "ACCESS_DENIED": ("401", "unauthorized"),
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),
+        "THROTTLED": ("429", "throttled"),
+        "REQUEST_TOO_LARGE": ("413", "too_large"),
+        "DEFAULT_4XX": (None, None),
+        "DEFAULT_5XX": (None, None),
+    }
     for kind, (status, code) in expected.items():
         response = responses[kind]
         assert response.get("StatusCode") == status, kind
@@ -228,8 +256,13 @@ def test_the_stage_writes_access_logs_without_paths_or_addresses_and_traces(sam,
     assert fields["requestId"] == "$context.requestId" and fields["route"] == "$context.resourcePath"
     assert fields["status"] == "$context.status" and fields["error"] == "$context.error.responseType"
     shown = " ".join(fields.values())
-    for secret_or_personal in ("$context.path", "$context.identity.sourceIp", "$context.identity.userAgent",
-                               "$context.authorizer.principalId", "$input"):
+    for secret_or_personal in (
+        "$context.path",
+        "$context.identity.sourceIp",
+        "$context.identity.userAgent",
+        "$context.authorizer.principalId",
+        "$input",
+    ):
         assert secret_or_personal not in shown  # paths carry signed link tokens
     group = sam["Resources"]["ApiAccessLogGroup"]["Properties"]
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
@@ -248,11 +281,13 @@ def test_api_gateway_gets_its_account_logs_role_only_when_asked_and_keeps_it(sam
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
     assert role["Properties"]["ManagedPolicyArns"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}]
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]
     # The stage can enable access logs only after the account names a role: its log group waits for it.
     tags = sam["Resources"]["ApiAccessLogGroup"]["Properties"]["Tags"]
     assert {"Fn::If": ["CreateApiGatewayLogsRole", {"Ref": "ApiGatewayAccount"}, "existing"]} in [
-        t["Value"] for t in tags]
+        t["Value"] for t in tags
+    ]
 
 
 # --- stream -----------------------------------------------------------------------------------------------------
@@ -293,8 +328,10 @@ def test_local_stack_reads_the_same_stream_settings():
     assert mapping.max_retries == 5 and mapping.batch_size == 100
     assert mapping.starting_position == "TRIM_HORIZON"
     assert mapping.on_failure_queue == "ResponseStreamFailureQueue"
-    assert {q.queue_name for q in cfn.queues(doc, resolver)} == {"nps-dev-response-stream-failures",
-                                                                 "nps-dev-async-failures"}
+    assert {q.queue_name for q in cfn.queues(doc, resolver)} == {
+        "nps-dev-response-stream-failures",
+        "nps-dev-async-failures",
+    }
 
 
 def test_asynchronous_functions_keep_failed_events_and_may_send_them(sam, resolver):
@@ -313,8 +350,10 @@ def test_asynchronous_functions_keep_failed_events_and_may_send_them(sam, resolv
         document = json.loads((ROOT / ".chalice" / policy_file).read_text())
         sends = [r for st in _statements(document) if "sqs:SendMessage" in st["Action"] for r in st["Resource"]]
         assert sends == [f"arn:aws:sqs:*:*:{queue_name}"], logical
-    assert all("Schedule" in {e["Type"] for e in functions_of(sam)[f]["Properties"]["Events"].values()}
-               for f in ASYNC_FUNCTIONS)
+    assert all(
+        "Schedule" in {e["Type"] for e in functions_of(sam)[f]["Properties"]["Events"].values()}
+        for f in ASYNC_FUNCTIONS
+    )
     settle = functions_of(sam)["SettlePending"]["Properties"]["EventInvokeConfig"]
     assert settle["MaximumRetryAttempts"] == 0  # the next minute's run settles the same answers
 
@@ -409,15 +448,19 @@ def test_stage_policies_reach_only_that_stage(stage):
             for resource in resources:
                 assert other not in resource, f"{path.name}: {resource}"
                 if resource == "*":  # only for actions without resource-level permissions
-                    assert set(statement["Action"]) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords",
-                                                        "dynamodb:ListStreams"}, path.name
+                    assert set(statement["Action"]) <= {
+                        "xray:PutTraceSegments",
+                        "xray:PutTelemetryRecords",
+                        "dynamodb:ListStreams",
+                    }, path.name
                 elif ":dynamodb:" in resource:
                     assert f":table/nps-{stage}-" in resource, f"{path.name}: {resource}"
                 elif ":logs:" in resource:
                     assert f"/aws/lambda/nps-backend-{stage}-" in resource, f"{path.name}: {resource}"
                 elif ":sqs:" in resource:
-                    assert resource.endswith((f":nps-{stage}-response-stream-failures",
-                                              f":nps-{stage}-async-failures")), f"{path.name}: {resource}"
+                    assert resource.endswith(
+                        (f":nps-{stage}-response-stream-failures", f":nps-{stage}-async-failures")
+                    ), f"{path.name}: {resource}"
                 elif ":secretsmanager:" in resource:  # only the API signs and verifies links
                     assert path.name == f"policy-{stage}-api.json", path.name
                     assert statement["Action"] == ["secretsmanager:GetSecretValue"], path.name
@@ -436,8 +479,11 @@ def test_the_api_may_start_exactly_the_monthly_function_it_names(stage, sam, mon
     function, under the name the template gives it and the code uses."""
     from chalicelib import config
 
-    (grant,) = [s for s in _statements(json.loads((ROOT / ".chalice" / f"policy-{stage}-api.json").read_text()))
-                if any(a.startswith("lambda:") for a in s["Action"])]
+    (grant,) = [
+        s
+        for s in _statements(json.loads((ROOT / ".chalice" / f"policy-{stage}-api.json").read_text()))
+        if any(a.startswith("lambda:") for a in s["Action"])
+    ]
     assert (grant["Effect"], grant["Action"]) == ("Allow", ["lambda:InvokeFunction"])
     monkeypatch.setenv("NPS_STAGE", stage)
     monkeypatch.delenv("MONTHLY_FUNCTION_NAME", raising=False)
@@ -473,8 +519,9 @@ def test_policies_cover_the_dynamodb_calls_the_code_makes():
 
 def test_each_function_has_log_retention_and_a_chosen_tracing_mode(sam, dist, resolver):
     merge = json.loads((dist / "merge.json").read_text())
-    log_groups = {resolver.resolve(r["Properties"]["LogGroupName"]): r
-                  for r in resources_of(sam, "AWS::Logs::LogGroup").values()}
+    log_groups = {
+        resolver.resolve(r["Properties"]["LogGroupName"]): r for r in resources_of(sam, "AWS::Logs::LogGroup").values()
+    }
     for logical, function in functions_of(sam).items():
         props = function["Properties"]
         name = resolver.resolve(props["FunctionName"])
@@ -503,8 +550,9 @@ def test_link_keys_live_in_secrets_manager_not_in_the_environment(sam):
     props = secret["Properties"]
     assert props["Name"] == {"Fn::Sub": "nps-${Stage}/link-signing-keys"}
     # From the NoEcho parameter when given, else generated once as {"k1": "<random>"}.
-    assert props["SecretString"] == {"Fn::If": ["HasLinkSigningKeys", {"Ref": "LinkSigningKeys"},
-                                                {"Ref": "AWS::NoValue"}]}
+    assert props["SecretString"] == {
+        "Fn::If": ["HasLinkSigningKeys", {"Ref": "LinkSigningKeys"}, {"Ref": "AWS::NoValue"}]
+    }
     generated = props["GenerateSecretString"]["Fn::If"][2]
     assert generated["GenerateStringKey"] == "k1" and generated["PasswordLength"] >= 32
     assert re.fullmatch(params["LinkSigningKeys"]["AllowedPattern"], "")
@@ -524,9 +572,12 @@ def test_only_the_api_may_read_the_link_signing_secret(sam):
     for logical, function in functions_of(sam).items():
         role = sam["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
         (policy,) = role["Properties"]["Policies"]
-        grants = [r for st in _statements(policy["PolicyDocument"]) if any(a.startswith("secretsmanager:")
-                                                                           for a in st["Action"])
-                  for r in st["Resource"]]
+        grants = [
+            r
+            for st in _statements(policy["PolicyDocument"])
+            if any(a.startswith("secretsmanager:") for a in st["Action"])
+            for r in st["Resource"]
+        ]
         if grants:
             readers[logical] = grants
     name = sam["Resources"]["LinkSigningSecret"]["Properties"]["Name"]["Fn::Sub"].replace("${Stage}", STAGE)
@@ -543,10 +594,13 @@ def test_merge_template_is_pinned_to_the_packaged_stage():
 
 
 def test_deploy_uploads_then_deploys_with_capabilities_and_parameters(dist, capsys):
-    environ = {"LINK_SIGNING_KEYS": "k1:0123456789abcdef0123", "ALARM_EMAIL": "ops@example.com",
-               "API_THROTTLE_RATE_LIMIT": "25", "API_THROTTLE_BURST_LIMIT": "50"}
-    shown = packaging.deploy(STAGE, "code-bucket", "eu-west-1", f"nps-{STAGE}", dist, dry_run=True,
-                             environ=environ)
+    environ = {
+        "LINK_SIGNING_KEYS": "k1:0123456789abcdef0123",
+        "ALARM_EMAIL": "ops@example.com",
+        "API_THROTTLE_RATE_LIMIT": "25",
+        "API_THROTTLE_BURST_LIMIT": "50",
+    }
+    shown = packaging.deploy(STAGE, "code-bucket", "eu-west-1", f"nps-{STAGE}", dist, dry_run=True, environ=environ)
     package_cmd = next(c for c in shown if " cloudformation package " in c)
     deploys = [c for c in shown if " cloudformation deploy " in c]
     assert "--s3-bucket code-bucket" in package_cmd and str(dist / "sam.json") in package_cmd
@@ -568,8 +622,10 @@ def _schema_of_table(props: dict) -> dict:
         "keys": {(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]},
         "attributes": {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]},
         "indexes": {
-            g["IndexName"]: ({(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]},
-                             g["Projection"]["ProjectionType"])
+            g["IndexName"]: (
+                {(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]},
+                g["Projection"]["ProjectionType"],
+            )
             for g in props.get("GlobalSecondaryIndexes", [])
         },
         "local_indexes": props.get("LocalSecondaryIndexes", []),
@@ -582,8 +638,10 @@ def _schema_of_model(model) -> dict:
         "keys": {(k["AttributeName"], k["KeyType"]) for k in schema["key_schema"]},
         "attributes": {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]},
         "indexes": {
-            g["index_name"]: ({(k["AttributeName"], k["KeyType"]) for k in g["key_schema"]},
-                              g["projection"]["ProjectionType"])
+            g["index_name"]: (
+                {(k["AttributeName"], k["KeyType"]) for k in g["key_schema"]},
+                g["projection"]["ProjectionType"],
+            )
             for g in schema.get("global_secondary_indexes", [])
         },
         "local_indexes": schema.get("local_secondary_indexes", []),
@@ -593,8 +651,10 @@ def _schema_of_model(model) -> dict:
 def test_tables_match_the_pynamodb_models(sam, resolver):
     from chalicelib.store.models import MODELS
 
-    tables = {resolver.resolve(r["Properties"]["TableName"]): r["Properties"]
-              for r in resources_of(sam, "AWS::DynamoDB::Table").values()}
+    tables = {
+        resolver.resolve(r["Properties"]["TableName"]): r["Properties"]
+        for r in resources_of(sam, "AWS::DynamoDB::Table").values()
+    }
     assert set(tables) == {f"nps-{STAGE}-{key}" for key in MODELS}
     for key, model in MODELS.items():
         props = tables[f"nps-{STAGE}-{key}"]
@@ -651,13 +711,19 @@ def test_every_dashboard_and_alarm_metric_exists(sam, resolver):
     from chalicelib.ops.metric_names import BY_NAME, NAMESPACE, SERVICE
 
     functions = {resolver.resolve(f["Properties"]["FunctionName"]) for f in functions_of(sam).values()}
-    tables = {resolver.resolve(t["Properties"]["TableName"])
-              for t in resources_of(sam, "AWS::DynamoDB::Table").values()}
+    tables = {
+        resolver.resolve(t["Properties"]["TableName"]) for t in resources_of(sam, "AWS::DynamoDB::Table").values()
+    }
     queues = {resolver.queue_name(q) for q in resources_of(sam, "AWS::SQS::Queue")}
     api = sam["Resources"]["RestAPI"]["Properties"]
-    known_values = {"FunctionName": functions, "TableName": tables, "QueueName": queues,
-                    "ApiName": {resolver.resolve(api["Name"])}, "Stage": {api["StageName"]},
-                    "Operation": DYNAMODB_OPERATIONS}
+    known_values = {
+        "FunctionName": functions,
+        "TableName": tables,
+        "QueueName": queues,
+        "ApiName": {resolver.resolve(api["Name"])},
+        "Stage": {api["StageName"]},
+        "Operation": DYNAMODB_OPERATIONS,
+    }
     metrics = _dashboard_metrics(sam) + _alarm_metrics(sam)
     problems = []
     for namespace, name, dims in metrics:
@@ -673,13 +739,28 @@ def test_every_dashboard_and_alarm_metric_exists(sam, resolver):
         elif set(dims) != AWS_METRICS[namespace][name]:
             problems.append(f"{where}: AWS publishes it with {sorted(AWS_METRICS[namespace][name])}")
         else:
-            problems += [f"{where}: no {k} {v!r} in the template" for k, v in dims.items()
-                         if v not in known_values[k]]
+            problems += [f"{where}: no {k} {v!r} in the template" for k, v in dims.items() if v not in known_values[k]]
     assert problems == []
     names = {name for _, name, _ in metrics}
-    for required in ("Responses", "Promoters", "Passives", "Detractors", "TasksOpened", "TasksOverdue",
-                     "TasksEscalated", "Errors", "Throttles", "Duration", "ConcurrentExecutions", "IteratorAge",
-                     "ApproximateNumberOfMessagesVisible", "4XXError", "5XXError", "Latency", "ThrottledRequests"):
+    for required in (
+        "Responses",
+        "Promoters",
+        "Passives",
+        "Detractors",
+        "TasksOpened",
+        "TasksOverdue",
+        "TasksEscalated",
+        "Errors",
+        "Throttles",
+        "Duration",
+        "ConcurrentExecutions",
+        "IteratorAge",
+        "ApproximateNumberOfMessagesVisible",
+        "4XXError",
+        "5XXError",
+        "Latency",
+        "ThrottledRequests",
+    ):
         assert required in names, required
 
 
@@ -687,18 +768,25 @@ def test_alarms_watch_what_ops_must_know(sam):
     alarms = {name: a["Properties"] for name, a in resources_of(sam, "AWS::CloudWatch::Alarm").items()}
     age = alarms["StreamIteratorAgeAlarm"]
     assert (age["MetricName"], age["Threshold"], age["ComparisonOperator"]) == (
-        "IteratorAge", 300000, "GreaterThanThreshold")
+        "IteratorAge",
+        300000,
+        "GreaterThanThreshold",
+    )
     assert alarms["StreamHandlerErrorsAlarm"]["MetricName"] == "Errors"
     monthly = alarms["MonthlyMetricsErrorsAlarm"]
     assert (monthly["MetricName"], monthly["Threshold"], monthly["Dimensions"]) == (
-        "Errors", 0, [{"Name": "FunctionName", "Value": f"nps-backend-{STAGE}-monthly_metrics"}])
+        "Errors",
+        0,
+        [{"Name": "FunctionName", "Value": f"nps-backend-{STAGE}-monthly_metrics"}],
+    )
     queue = alarms["StreamFailureQueueAlarm"]
     assert (queue["MetricName"], queue["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
     rate = alarms["Api5xxRateAlarm"]
     (expression,) = [m for m in rate["Metrics"] if m.get("ReturnData")]
     stats = {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in rate["Metrics"] if "MetricStat" in m}
     assert expression["Expression"].replace(" ", "") == "/".join(
-        next(i for i, n in stats.items() if n == wanted) for wanted in ("5XXError", "Count"))
+        next(i for i, n in stats.items() if n == wanted) for wanted in ("5XXError", "Count")
+    )
     assert rate["Threshold"] == {"Ref": "Api5xxRateThreshold"}
     assert alarms["TasksOverdueAlarm"]["Threshold"] == {"Ref": "TasksOverdueThreshold"}
     subscription = next(iter(resources_of(sam, "AWS::SNS::Subscription").values()))["Properties"]
@@ -712,13 +800,16 @@ def test_dashboard_definition_names_what_the_code_defines(sam):
     assert set(dashboard.TABLES) == set(MODELS)
     names = dashboard.Names(STAGE)
     assert {names.function(f) for f in dashboard.FUNCTIONS} == {
-        f"nps-backend-{STAGE}-{n}" for n in CHALICE_NAMES.values()}
+        f"nps-backend-{STAGE}-{n}" for n in CHALICE_NAMES.values()
+    }
     for widget in dashboard.widgets(names):
         ids = {m.id for m in widget.metrics}
         for expression in widget.expressions:
             assert dashboard.evaluate(expression.expression, dict.fromkeys(ids, 1.0)) is not None, widget.title
-    nps = dashboard.evaluate("100 * (promoters - detractors) / (promoters + passives + detractors)",
-                             {"promoters": 6, "passives": 2, "detractors": 2})
+    nps = dashboard.evaluate(
+        "100 * (promoters - detractors) / (promoters + passives + detractors)",
+        {"promoters": 6, "passives": 2, "detractors": 2},
+    )
     assert nps == 40.0
 
 
@@ -738,8 +829,12 @@ def test_trimmed_zip_has_bytecode_and_no_bundled_botocore(dist, sam):
         # Only the app and its libraries are deployed: the tooling lives outside chalicelib/.
         assert not tops & {"nps_local", "nps_demo", "nps_cli", "tests", "bench", "infra"}
         tag = sys.implementation.cache_tag
-        for module in ("app.py", "chalicelib/api/auth.py", "pynamodb/models.py",
-                       "aws_lambda_powertools/utilities/batch/__init__.py"):
+        for module in (
+            "app.py",
+            "chalicelib/api/auth.py",
+            "pynamodb/models.py",
+            "aws_lambda_powertools/utilities/batch/__init__.py",
+        ):
             folder, _, file = module.rpartition("/")
             pyc = f"{folder + '/' if folder else ''}__pycache__/{file[:-3]}.{tag}.pyc"
             data = z.read(pyc)
@@ -775,6 +870,7 @@ for info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
 import botocore
 assert botocore.__file__.startswith({str(runtime)!r}), botocore.__file__
 """
-    done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr

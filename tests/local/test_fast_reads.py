@@ -33,16 +33,20 @@ def _item(i: int) -> dict:
 
 
 def _by_score(client, score: int, **kw) -> dict:
-    return client.query(TableName=TABLE, IndexName="by_score", KeyConditionExpression="score = :s",
-                        ExpressionAttributeValues={":s": {"N": str(score)}}, **kw)
+    return client.query(
+        TableName=TABLE,
+        IndexName="by_score",
+        KeyConditionExpression="score = :s",
+        ExpressionAttributeValues={":s": {"N": str(score)}},
+        **kw,
+    )
 
 
 def _pages(client, limit: int, **kw) -> list:
     """Every page of a query, `limit` items at a time."""
     pages = [client.query(TableName=TABLE, Limit=limit, **kw)]
     while "LastEvaluatedKey" in pages[-1]:
-        pages.append(client.query(TableName=TABLE, Limit=limit, ExclusiveStartKey=pages[-1]["LastEvaluatedKey"],
-                                  **kw))
+        pages.append(client.query(TableName=TABLE, Limit=limit, ExclusiveStartKey=pages[-1]["LastEvaluatedKey"], **kw))
     return pages
 
 
@@ -59,47 +63,90 @@ def _writes_then_reads(client) -> list:
     def read():
         answers.append(client.scan(TableName=TABLE, Limit=7))
         answers.append(client.scan(TableName=TABLE, ExclusiveStartKey=answers[-1]["LastEvaluatedKey"]))
-        answers.append(client.query(TableName=TABLE, KeyConditionExpression="pk = :p",
-                                    ExpressionAttributeValues={":p": {"S": "p1"}}, Limit=4))
+        answers.append(
+            client.query(
+                TableName=TABLE,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "p1"}},
+                Limit=4,
+            )
+        )
         for score in (3, 4, 5):
             answers.append(_by_score(client, score, ReturnConsumedCapacity="TOTAL"))
         for forward in (True, False):  # a whole index partition a page of one item at a time, both ways
             page = _by_score(client, 3, Limit=1, ScanIndexForward=forward)
             answers.append(page)
             while "LastEvaluatedKey" in page:
-                page = _by_score(client, 3, Limit=1, ScanIndexForward=forward,
-                                 ExclusiveStartKey=page["LastEvaluatedKey"])
+                page = _by_score(
+                    client, 3, Limit=1, ScanIndexForward=forward, ExclusiveStartKey=page["LastEvaluatedKey"]
+                )
                 answers.append(page)
         for forward in (True, False):  # an index with a sort key, items without it left out, both ways
             answers.extend(_pages(client, 2, **_by_group("g0", ScanIndexForward=forward)))
-            answers.extend(_pages(client, 3, **_by_group(
-                "g1", ScanIndexForward=forward, and_=" AND #w BETWEEN :lo AND :hi",
-                values={":lo": {"S": "w05"}, ":hi": {"S": "w30"}}, ExpressionAttributeNames={"#w": "when"})))
+            answers.extend(
+                _pages(
+                    client,
+                    3,
+                    **_by_group(
+                        "g1",
+                        ScanIndexForward=forward,
+                        and_=" AND #w BETWEEN :lo AND :hi",
+                        values={":lo": {"S": "w05"}, ":hi": {"S": "w30"}},
+                        ExpressionAttributeNames={"#w": "when"},
+                    ),
+                )
+            )
         # A page asked for after its start item moved within the index: the key's index value is no longer the
         # item's, and the answer must still be moto's.
         first = client.query(TableName=TABLE, Limit=3, **_by_group("g0"))
         moved = first["LastEvaluatedKey"]
-        client.update_item(TableName=TABLE, Key={"pk": moved["pk"], "sk": moved["sk"]},
-                           UpdateExpression="SET #w = :w", ExpressionAttributeNames={"#w": "when"},
-                           ExpressionAttributeValues={":w": {"S": "w00"}})
+        client.update_item(
+            TableName=TABLE,
+            Key={"pk": moved["pk"], "sk": moved["sk"]},
+            UpdateExpression="SET #w = :w",
+            ExpressionAttributeNames={"#w": "when"},
+            ExpressionAttributeValues={":w": {"S": "w00"}},
+        )
         answers.append(first)
         answers.append(client.query(TableName=TABLE, ExclusiveStartKey=moved, **_by_group("g0")))
-        answers.append(client.batch_get_item(RequestItems={TABLE: {"Keys": [
-            {"pk": {"S": "p0"}, "sk": {"S": "s000"}}, {"pk": {"S": "p2"}, "sk": {"S": "s005"}},
-            {"pk": {"S": "p9"}, "sk": {"S": "missing"}},
-        ]}}))
+        answers.append(
+            client.batch_get_item(
+                RequestItems={
+                    TABLE: {
+                        "Keys": [
+                            {"pk": {"S": "p0"}, "sk": {"S": "s000"}},
+                            {"pk": {"S": "p2"}, "sk": {"S": "s005"}},
+                            {"pk": {"S": "p9"}, "sk": {"S": "missing"}},
+                        ]
+                    }
+                }
+            )
+        )
 
     read()
     client.put_item(TableName=TABLE, Item={**_item(99), "score": {"N": "3"}})
     read()
-    client.update_item(TableName=TABLE, Key={"pk": {"S": "p0"}, "sk": {"S": "s003"}},
-                       UpdateExpression="SET score = :s", ExpressionAttributeValues={":s": {"N": "4"}})
+    client.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": "p0"}, "sk": {"S": "s003"}},
+        UpdateExpression="SET score = :s",
+        ExpressionAttributeValues={":s": {"N": "4"}},
+    )
     read()
     client.delete_item(TableName=TABLE, Key={"pk": {"S": "p1"}, "sk": {"S": "s025"}})
     client.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {**_item(77), "score": {"N": "5"}}}}]})
-    client.transact_write_items(TransactItems=[{"Update": {
-        "TableName": TABLE, "Key": {"pk": {"S": "p2"}, "sk": {"S": "s014"}},
-        "UpdateExpression": "SET score = :s", "ExpressionAttributeValues": {":s": {"N": "5"}}}}])
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"pk": {"S": "p2"}, "sk": {"S": "s014"}},
+                    "UpdateExpression": "SET score = :s",
+                    "ExpressionAttributeValues": {":s": {"N": "5"}},
+                }
+            }
+        ]
+    )
     read()
     for answer in answers:
         answer.pop("ResponseMetadata", None)
@@ -112,16 +159,25 @@ def _run() -> list:
         client.create_table(
             TableName=TABLE,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
-                                  for n, t in (("pk", "S"), ("sk", "S"), ("score", "N"), ("grp", "S"),
-                                               ("when", "S"))],
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": t}
+                for n, t in (("pk", "S"), ("sk", "S"), ("score", "N"), ("grp", "S"), ("when", "S"))
+            ],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             GlobalSecondaryIndexes=[
-                {"IndexName": "by_score", "Projection": {"ProjectionType": "ALL"},
-                 "KeySchema": [{"AttributeName": "score", "KeyType": "HASH"}]},
-                {"IndexName": "by_group", "Projection": {"ProjectionType": "ALL"},
-                 "KeySchema": [{"AttributeName": "grp", "KeyType": "HASH"},
-                               {"AttributeName": "when", "KeyType": "RANGE"}]},
+                {
+                    "IndexName": "by_score",
+                    "Projection": {"ProjectionType": "ALL"},
+                    "KeySchema": [{"AttributeName": "score", "KeyType": "HASH"}],
+                },
+                {
+                    "IndexName": "by_group",
+                    "Projection": {"ProjectionType": "ALL"},
+                    "KeySchema": [
+                        {"AttributeName": "grp", "KeyType": "HASH"},
+                        {"AttributeName": "when", "KeyType": "RANGE"},
+                    ],
+                },
             ],
         )
         for i in range(33):
@@ -156,7 +212,8 @@ def test_read_answers_are_the_same_with_and_without_the_fast_path(plain_moto):
     # The script did what it says: the writes moved items between the index's partitions.
     counts = [len(a["Items"]) for a in fast if "Items" in a]
     assert counts[:6] == [7, 26, 4, 3, 3, 3]
-    partition_3 = [a["Count"] for a in fast
-                   if "ConsumedCapacity" in a and a.get("Items") and a["Items"][0]["score"] == {"N": "3"}]
+    partition_3 = [
+        a["Count"] for a in fast if "ConsumedCapacity" in a and a.get("Items") and a["Items"][0]["score"] == {"N": "3"}
+    ]
     assert partition_3 == [3, 4, 3, 1], "put, update, delete and transaction moved items in and out of it"
     assert fast[-1]["Responses"][TABLE] and fast[0]["Items"][0]["revenue"]["M"]["2026-01"] == {"N": "100.5"}

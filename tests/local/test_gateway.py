@@ -100,8 +100,8 @@ def test_a_default_4xx_template_gets_api_gateways_message(tmp_path):
         "      GatewayResponses:\n"
         "        DEFAULT_4XX:\n"
         "          ResponseTemplates:\n"
-        "            application/json: '{\"error\": {\"code\": \"bad_request\", "
-        "\"message\": $context.error.messageString, \"fields\": {}}}'\n"
+        '            application/json: \'{"error": {"code": "bad_request", '
+        '"message": $context.error.messageString, "fields": {}}}\'\n'
     )
     answer = gateway.ContractGateway(app, _config(), template_path=path).gateway_answer("UNAUTHORIZED")
     assert answer["statusCode"] == 401

@@ -24,16 +24,25 @@ T0 = 1_700_000_040.0  # the start of a minute
 NAMES = dashboard.Names("dev")
 
 
-def emf(values: dict, dimension_sets=(("service",),), *, at: float = T0, namespace: str = NAMESPACE,
-        units: dict | None = None, **dimensions) -> str:
+def emf(
+    values: dict,
+    dimension_sets=(("service",),),
+    *,
+    at: float = T0,
+    namespace: str = NAMESPACE,
+    units: dict | None = None,
+    **dimensions,
+) -> str:
     doc = {
         "_aws": {
             "Timestamp": int(at * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [list(s) for s in dimension_sets],
-                "Metrics": [{"Name": n, "Unit": (units or {}).get(n, "Count")} for n in values],
-            }],
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [list(s) for s in dimension_sets],
+                    "Metrics": [{"Name": n, "Unit": (units or {}).get(n, "Count")} for n in values],
+                }
+            ],
         },
         "service": SERVICE,
         **dimensions,
@@ -87,17 +96,20 @@ def test_powertools_single_metric_output_is_understood(capsys):
     assert dict(sample.dimensions) == {"service": SERVICE, "kind": "recovery"}
 
 
-@pytest.mark.parametrize("line", [
-    "",
-    "plain text",
-    '{"level": "INFO", "message": "request"}',
-    '{"_aws": "not a directive"}',
-    '{"_aws": {"CloudWatchMetrics": "nope"}}',
-    '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [["missing"]],'
-    ' "Metrics": [{"Name": "M"}]}]}, "M": 1}',
-    '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N", "Metrics": [{"Name": "M"}]}]}, "M": "x"}',
-    '{"_aws": {broken json',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "plain text",
+        '{"level": "INFO", "message": "request"}',
+        '{"_aws": "not a directive"}',
+        '{"_aws": {"CloudWatchMetrics": "nope"}}',
+        '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [["missing"]],'
+        ' "Metrics": [{"Name": "M"}]}]}, "M": 1}',
+        '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N", "Metrics": [{"Name": "M"}]}]}, "M": "x"}',
+        '{"_aws": {broken json',
+    ],
+)
 def test_lines_that_are_not_valid_emf_give_nothing(line):
     assert parse_emf(line) == []
 
@@ -178,8 +190,9 @@ def test_threads_printing_at_once_never_mix_their_lines():
 
     assert store.emf_lines == threads * per_thread
     for n in range(threads):
-        total = store.aggregate(NAMESPACE, "Responses", {"service": SERVICE, "channel": f"c{n}"}, "Sum",
-                                start=T0, end=T0 + 60)
+        total = store.aggregate(
+            NAMESPACE, "Responses", {"service": SERVICE, "channel": f"c{n}"}, "Sum", start=T0, end=T0 + 60
+        )
         assert total == per_thread
 
 
@@ -203,7 +216,8 @@ def test_samples_are_aggregated_per_minute_with_each_statistic():
     assert [v for _, v in points("SampleCount")] == [3.0, 1.0, None, 1.0]
     assert [v for _, v in points("p50")] == [20.0, 7.0, None, 1.0]
     assert store.datapoints("AWS/Lambda", "Duration", dims, "Sum", start=T0, end=T0 + 240, period=120) == [
-        (T0, 67.0), (T0 + 120, 1.0)
+        (T0, 67.0),
+        (T0 + 120, 1.0),
     ]
     assert store.aggregate("AWS/Lambda", "Duration", dims, "p95", start=T0, end=T0 + 240) == 30.0
     assert store.aggregate("AWS/Lambda", "Duration", dims, "Sum", start=T0 + 60, end=T0 + 120) == 7.0
@@ -259,13 +273,17 @@ def test_invocations_are_measured_like_lambda_and_requests_like_api_gateway():
     stream = {"FunctionName": NAMES.function("response_stream")}
 
     assert aws.invoke("response_stream", lambda: {"batchItemFailures": []}) == {"batchItemFailures": []}
+
     def crash():
         raise RuntimeError("the handler crashed")
 
     with pytest.raises(RuntimeError):
         aws.invoke("response_stream", crash)
-    aws.iterator_age("response_stream", [{"dynamodb": {"ApproximateCreationDateTime": T0 - 2}},
-                                         {"dynamodb": {"ApproximateCreationDateTime": T0 - 1}}], now=T0)
+    aws.iterator_age(
+        "response_stream",
+        [{"dynamodb": {"ApproximateCreationDateTime": T0 - 2}}, {"dynamodb": {"ApproximateCreationDateTime": T0 - 1}}],
+        now=T0,
+    )
     for status in (200, 201, 404, 401, 502):
         aws.api_request(status, 12.5)
     aws.queue_depth(NAMES.failure_queue, 2)
@@ -281,8 +299,12 @@ def test_invocations_are_measured_like_lambda_and_requests_like_api_gateway():
     assert store.aggregate("AWS/ApiGateway", "4XXError", api, "Sum", **window) == 2
     assert store.aggregate("AWS/ApiGateway", "5XXError", api, "Sum", **window) == 1
     assert store.aggregate("AWS/ApiGateway", "Latency", api, "p95", **window) == 12.5
-    assert store.aggregate("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": NAMES.failure_queue},
-                           "Maximum", **window) == 2
+    assert (
+        store.aggregate(
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": NAMES.failure_queue}, "Maximum", **window
+        )
+        == 2
+    )
 
 
 # ---- the dashboard drawn with the store -------------------------------------------------------------------------
@@ -347,7 +369,7 @@ def test_a_chart_titled_per_hour_shows_hours():
         if "hour" in w["title"].lower():
             assert w["period"] == 3600, w["title"]
         start = page.index(f'data-widget="{w["id"]}"')
-        svg_text = page[page.index("<svg", start): page.index("</svg>", start)]
+        svg_text = page[page.index("<svg", start) : page.index("</svg>", start)]
         labels = re.findall(r'<text [^>]*class="x-label"[^>]*>([^<]*)</text>', svg_text)
         if w["period"] != 3600 or not w["has_data"]:
             continue
@@ -355,8 +377,8 @@ def test_a_chart_titled_per_hour_shows_hours():
         hours = [int(label[:2]) for label in labels]
         steps = {(b - a) % 24 for a, b in zip(hours, hours[1:], strict=False)}
         assert len(steps) == 1 and steps.pop() >= 1, labels
-        assert "one datapoint per hour here" in page[start: page.index("</section>", start)]
-        assert "last 24 hours" in page[start: page.index("</section>", start)]
+        assert "one datapoint per hour here" in page[start : page.index("</section>", start)]
+        assert "last 24 hours" in page[start : page.index("</section>", start)]
 
 
 def test_every_widget_is_a_section_and_what_has_no_local_source_says_so():
@@ -411,8 +433,12 @@ class SlowGateway:
         with self.guard:
             self.running -= 1
         status = 404 if path == "/v1/nope" else 200
-        return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {},
-                "body": json.dumps({"path": path})}
+        return {
+            "statusCode": status,
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {},
+            "body": json.dumps({"path": path}),
+        }
 
 
 @pytest.fixture
@@ -420,8 +446,14 @@ def served():
     from nps_local.gateway import ContractRequestHandler, LocalHTTPServer
 
     gateway, seen, lock = SlowGateway(), [], threading.RLock()
-    handler = functools.partial(ContractRequestHandler, app_object=None, config=None, gateway=gateway, lock=lock,
-                                observe=lambda method, path, status, ms: seen.append((method, path, status)))
+    handler = functools.partial(
+        ContractRequestHandler,
+        app_object=None,
+        config=None,
+        gateway=gateway,
+        lock=lock,
+        observe=lambda method, path, status, ms: seen.append((method, path, status)),
+    )
     server = LocalHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

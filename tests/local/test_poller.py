@@ -12,9 +12,7 @@ from nps_local.poller import UNBOUNDED_RETRIES_PER_POLL
 
 
 def sequence_numbers(handler: RecordingHandler) -> dict[str, str]:
-    return {
-        handler.item_id(r): r["dynamodb"]["SequenceNumber"] for event in handler.events for r in event["Records"]
-    }
+    return {handler.item_id(r): r["dynamodb"]["SequenceNumber"] for event in handler.events for r in event["Records"]}
 
 
 def assert_in_stream_order(handler: RecordingHandler, ids: list[str]) -> None:
@@ -120,15 +118,21 @@ def test_bisecting_on_errors_isolates_the_poison_record(stream):
 
     stats = poller.poll_once()
 
-    assert handler.invocations == [
-        ids[0:8],
-        ids[0:4],  # first half: fine
-        ids[4:8],  # second half fails: split again
-        ids[4:6],
-        ids[4:5],
-        ids[5:6], ids[5:6], ids[5:6], ids[5:6],  # the poison record alone, until its retries run out
-        ids[6:8],
-    ]
+    assert (
+        handler.invocations
+        == [
+            ids[0:8],
+            ids[0:4],  # first half: fine
+            ids[4:8],  # second half fails: split again
+            ids[4:6],
+            ids[4:5],
+            ids[5:6],
+            ids[5:6],
+            ids[5:6],
+            ids[5:6],  # the poison record alone, until its retries run out
+            ids[6:8],
+        ]
+    )
     assert set(handler.processed) == set(ids) - {"item-005"}
     assert stats["bisections"] == 3 and stats["on_failure_messages"] == 1
     info = stream.failure_messages()[0]["DDBStreamBatchInfo"]
