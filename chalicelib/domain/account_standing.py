@@ -1,18 +1,20 @@
 """An account's standing today: its latest score, and its category and health by the monthly job's rules.
 
-The rules are the monthly job's (`domain/monthly.py`: `category_of_mean`, `health_of`), taken "at the end of
-the running month": the latest response of each of the account's contacts among those submitted from the
-start of the month 11 months back up to now. Pure Python, no AWS import.
+The rules are the monthly job's (`category_of_mean` in `domain/nps.py`, `health_of` in `domain/monthly.py`),
+taken "at the end of the running month": the latest response of each of the account's contacts among those
+submitted from the start of the month 11 months back up to now. Pure Python, no AWS import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from chalicelib.domain.monthly import DEFAULT_HEALTH_THRESHOLDS, category_of_mean, health_of
-from chalicelib.domain.validation import classify
+from chalicelib.domain.clock import timestamp
+from chalicelib.domain.monthly import DEFAULT_HEALTH_THRESHOLDS, health_of
+from chalicelib.domain.months import Month
+from chalicelib.domain.nps import category_of_mean, classify, counts_of
 
 WINDOW_MONTHS = 12
 
@@ -29,8 +31,7 @@ class Rated:
 
 def window_start(now: datetime) -> datetime:
     """The start of the month 11 months before `now`'s month: with the running month, 12 calendar months."""
-    index = now.year * 12 + now.month - 1 - (WINDOW_MONTHS - 1)
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+    return Month.of(now).shift(1 - WINDOW_MONTHS).start()
 
 
 def standing(rated: Iterable[Rated], latest: Rated | None, now: datetime, thresholds=DEFAULT_HEALTH_THRESHOLDS) -> dict:
@@ -50,16 +51,15 @@ def standing(rated: Iterable[Rated], latest: Rated | None, now: datetime, thresh
             per_contact[key] = r
     scores = [r.score for r in per_contact.values()]
     n = len(scores)
-    promoters = sum(1 for s in scores if s >= 9)
-    detractors = sum(1 for s in scores if s <= 6)
+    promoters, _, detractors = counts_of(scores)
     return {
         "latest_score": latest.score if latest else None,
         "latest_category": classify(latest.score) if latest else None,
         "latest_response_id": latest.response_id if latest else None,
-        "latest_submitted_at": latest.first_submitted_at.isoformat().replace("+00:00", "Z") if latest else None,
+        "latest_submitted_at": timestamp(latest.first_submitted_at) if latest else None,
         "category": category_of_mean(sum(scores), n) if n else "unrated",
         "nps": round(100 * (promoters - detractors) / n, 2) if n else None,
         "rated_contacts": n,
         "health": health_of(promoters, detractors, n, thresholds),
-        "since": start.strftime("%Y-%m"),
+        "since": str(Month.of(start)),
     }

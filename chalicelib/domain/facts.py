@@ -4,8 +4,8 @@ state can be recomputed from scratch."""
 
 from __future__ import annotations
 
+from chalicelib.domain.nps import classify
 from chalicelib.domain.themes import themes_of
-from chalicelib.domain.validation import classify
 
 FACT_FIELDS = (
     "response_id",

@@ -32,8 +32,9 @@ from datetime import UTC, datetime
 from itertools import chain, islice
 from operator import itemgetter
 
-from chalicelib.domain.nps import nps_summary
-from chalicelib.domain.validation import CATEGORIES, MONTH_RE
+from chalicelib.domain.clock import timestamp, utc
+from chalicelib.domain.months import Month
+from chalicelib.domain.nps import CATEGORIES, PASSIVE_MIN, PROMOTER_MIN, category_of_mean, nps_summary
 
 NO_KEY = "none"
 GROUPS = (*CATEGORIES, "unrated")
@@ -108,52 +109,7 @@ class PoolSums:
 _WORD32 = next(code for code in "IL" if array(code).itemsize == 4)
 
 
-# ---- months ----------------------------------------------------------------------------------------------
-
-
-def month_index(month: str) -> int:
-    """'YYYY-MM' as a count of months, so month arithmetic is integer arithmetic."""
-    if not isinstance(month, str) or not MONTH_RE.fullmatch(month):
-        raise ValueError(f"not a month like 2026-01: {month!r}")
-    return int(month[:4]) * 12 + int(month[5:7]) - 1
-
-
-def month_name(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_start(index: int) -> datetime:
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
-
-
-def is_partial(index: int, moment: datetime) -> bool:
-    """Whether month `index` is still running at `moment` (so its figures are "so far")."""
-    return _utc(moment) < month_start(index + 1)
-
-
-def is_future(month: str, moment: datetime) -> bool:
-    """Whether `month` has not begun at `moment`: it has no figures to compute yet."""
-    return _utc(moment) < month_start(month_index(month))
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is UTC:
-        return moment
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 # ---- small rules -----------------------------------------------------------------------------------------
-
-
-def category_of_mean(total: int, count: int) -> str:
-    """The band of the mean score total/count (>= 9 promoter, >= 7 passive, else detractor), compared exactly."""
-    if total >= 9 * count:
-        return "promoter"
-    if total >= 7 * count:
-        return "passive"
-    return "detractor"
 
 
 def health_of(promoters: int, detractors: int, n: int, thresholds=DEFAULT_HEALTH_THRESHOLDS) -> str:
@@ -182,7 +138,7 @@ def _money(value: float) -> float:
 
 def _read_accounts(accounts: Iterable[AccountRow], first: int) -> tuple[dict, dict]:
     """Segment of every account and its revenue for the months first..first+15 (only accounts with any)."""
-    names = [month_name(first + j) for j in range(_REVENUE_MONTHS)]
+    names = [str(Month(first + j)) for j in range(_REVENUE_MONTHS)]
     segments: dict[str, str | None] = {}
     revenue: dict[str, list[float]] = {}
     for account in accounts:
@@ -207,7 +163,7 @@ class _MonthResponses:
 
     def add(self, row: ResponseRow, segment: str | None) -> None:
         score = row.score
-        slot = 0 if score >= 9 else 1 if score >= 7 else 2
+        slot = 0 if score >= PROMOTER_MIN else 1 if score >= PASSIVE_MIN else 2
         self.all[slot] += 1
         for scope, key in (
             (self.by_survey, row.survey_id),
@@ -250,7 +206,7 @@ def _read_responses(responses: Iterable[ResponseRow], m: int, segments: dict) ->
             raise ValueError(f"response {row.response_id} has a score that is not an integer from 0 to 10")
         submitted = row.first_submitted_at
         if submitted.tzinfo is not UTC:
-            submitted = _utc(submitted)
+            submitted = utc(submitted)
         offset = submitted.year * 12 + submitted.month - 1 - first
         if not 0 <= offset <= 23:
             continue
@@ -300,9 +256,9 @@ def _account_states(latest: dict, thresholds) -> dict[str, tuple[tuple, str]]:
                 for e in range(lo, hi + 1):
                     count[e] += 1
                     total[e] += score
-                    if score >= 9:
+                    if score >= PROMOTER_MIN:
                         promoters[e] += 1
-                    elif score <= 6:
+                    elif score < PASSIVE_MIN:
                         detractors[e] += 1
         categories = tuple(category_of_mean(total[e], count[e]) if count[e] else None for e in range(_EVALS))
         health = health_of(promoters[-1], detractors[-1], count[-1], thresholds)
@@ -443,10 +399,10 @@ def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict:
     nothing is late before its due time."""
     end = min(end, now)
     closed = [t for t in tasks if t.closed_at is not None]
-    hours = [(_utc(t.closed_at) - _utc(t.created_at)).total_seconds() / 3600 for t in closed]
-    in_time = sum(1 for t in closed if _utc(t.closed_at) <= _utc(t.due_at))
-    decided = len(closed) + sum(1 for t in tasks if t.closed_at is None and _utc(t.due_at) < now)
-    overdue = sum(1 for t in tasks if _utc(t.due_at) < end and (t.closed_at is None or _utc(t.closed_at) > end))
+    hours = [(utc(t.closed_at) - utc(t.created_at)).total_seconds() / 3600 for t in closed]
+    in_time = sum(1 for t in closed if utc(t.closed_at) <= utc(t.due_at))
+    decided = len(closed) + sum(1 for t in tasks if t.closed_at is None and utc(t.due_at) < now)
+    overdue = sum(1 for t in tasks if utc(t.due_at) < end and (t.closed_at is None or utc(t.closed_at) > end))
     return {
         "opened": len(tasks),
         "closed": len(closed),
@@ -467,8 +423,8 @@ def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dic
     taken as known only once M+3 has ended (computed_at at or after the start of M+4): before that
     `logo_retention` is null for both groups, the counts are provisional, and `pending_until` says when to
     recompute. Missing revenue for M+3 after that is, as everywhere, "not a customer"."""
-    start, end = month_start(m), month_start(m + 1)
-    created: list[TaskRow] = [t for t in tasks if start <= _utc(t.created_at) < end]
+    start, end = Month(m).start(), Month(m + 1).start()
+    created: list[TaskRow] = [t for t in tasks if start <= utc(t.created_at) < end]
     out = _task_stats(created, end, now)
     kinds: dict[str, list[TaskRow]] = {}
     for task in created:
@@ -480,10 +436,10 @@ def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dic
         rev = revenue.get(task.account_id) if task.account_id is not None else None
         if rev is None or rev[12] <= 0:
             continue
-        ok = task.closed_at is not None and _utc(task.closed_at) <= _utc(task.due_at)
+        ok = task.closed_at is not None and utc(task.closed_at) <= utc(task.due_at)
         on_time[task.account_id] = on_time.get(task.account_id, True) and ok
     horizon = m + EFFECTIVENESS_MONTHS
-    known = now >= month_start(horizon + 1)
+    known = now >= Month(horizon + 1).start()
     groups = {"within_sla": [0, 0], "late": [0, 0]}
     for account_id, ok in on_time.items():
         group = groups["within_sla" if ok else "late"]
@@ -493,8 +449,8 @@ def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dic
         name: {"accounts": accounts, "logo_retention": _ratio(retained, accounts) if known else None}
         for name, (accounts, retained) in groups.items()
     }
-    effectiveness["horizon"] = month_name(horizon)
-    effectiveness["pending_until"] = None if known else month_start(horizon + 1).isoformat().replace("+00:00", "Z")
+    effectiveness["horizon"] = str(Month(horizon))
+    effectiveness["pending_until"] = None if known else timestamp(Month(horizon + 1).start())
     out["effectiveness"] = effectiveness
     return out
 
@@ -537,9 +493,9 @@ def compute_month(
     responded) for invitations sent in M, `tasks` are the loop tasks (those created in M are used); every money
     figure is in `currency` (ISO 4217). `partial` is true when `computed_at` falls inside the month. Raises
     ValueError for a month that has not begun at `computed_at`. See the module docstring for the choices."""
-    m = month_index(month)
-    now = _utc(computed_at)
-    if now < month_start(m):
+    m = Month.parse(month).index
+    now = utc(computed_at)
+    if now < Month(m).start():
         raise ValueError(f"{month} has not begun at {now.isoformat()}: a future month has no figures")
     segments, revenue = _read_accounts(accounts, m - 12)
     current, latest = _read_responses(responses, m, segments)
@@ -585,9 +541,9 @@ def compute_month(
                 at_risk_accounts += 1
 
     return {
-        "month": month_name(m),
-        "computed_at": now.isoformat().replace("+00:00", "Z"),
-        "partial": is_partial(m, now),
+        "month": str(Month(m)),
+        "computed_at": timestamp(now),
+        "partial": Month(m).is_running(now),
         "currency": currency,
         "nps": current.nps(),
         "response_rate": {
@@ -605,3 +561,8 @@ def compute_month(
         "loop": _loop(tasks, m, revenue, now),
         "themes": _themes(current, revenue),
     }
+
+
+def is_future(month: str, moment: datetime) -> bool:
+    """Whether `month` has not begun at `moment`: it has no figures to compute yet."""
+    return Month.parse(month).is_future(moment)

@@ -1,12 +1,46 @@
-"""NPS of a set of responses with its 95% margin of error, exactly as docs/metrics.md defines them."""
+"""NPS: a score's category and the NPS of a set of responses with its 95% margin of error, exactly as
+docs/metrics.md defines them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
 from math import sqrt
 
-from chalicelib.domain.validation import classify
-
+CATEGORIES = ("promoter", "passive", "detractor")
+PROMOTER_MIN = 9  # 9-10
+PASSIVE_MIN = 7  # 7-8; 0-6 is a detractor
 LOW_SAMPLE = 30
+_SCORES = frozenset(range(11))
+
+
+def classify(score: int | Decimal) -> str:
+    """Promoter 9-10, passive 7-8, detractor 0-6; ValueError for anything that is not a score (a whole number
+    from 0 to 10; DynamoDB gives numbers as Decimal)."""
+    if isinstance(score, bool) or not isinstance(score, int | Decimal) or score not in _SCORES:
+        raise ValueError(f"not a score from 0 to 10: {score!r}")
+    if score >= PROMOTER_MIN:
+        return "promoter"
+    if score >= PASSIVE_MIN:
+        return "passive"
+    return "detractor"
+
+
+def category_of_mean(total: int, count: int) -> str:
+    """The category of the mean score total/count, compared exactly (in integers)."""
+    if total >= PROMOTER_MIN * count:
+        return "promoter"
+    if total >= PASSIVE_MIN * count:
+        return "passive"
+    return "detractor"
+
+
+def counts_of(scores: Iterable[int]) -> tuple[int, int, int]:
+    """(promoters, passives, detractors) of these scores."""
+    counts = dict.fromkeys(CATEGORIES, 0)
+    for score in scores:
+        counts[classify(score)] += 1
+    return counts["promoter"], counts["passive"], counts["detractor"]
 
 
 def nps_summary(promoters: int, passives: int, detractors: int) -> dict:
@@ -29,47 +63,3 @@ def nps_summary(promoters: int, passives: int, detractors: int) -> dict:
         "detractors": detractors,
         "low_sample": n < LOW_SAMPLE,
     }
-
-
-class NpsTally:
-    """Counts promoters, passives and detractors as scores arrive; summary() gives the NPS fields."""
-
-    __slots__ = ("promoters", "passives", "detractors")
-
-    def __init__(self, promoters: int = 0, passives: int = 0, detractors: int = 0) -> None:
-        self.promoters = promoters
-        self.passives = passives
-        self.detractors = detractors
-
-    def add(self, score: int) -> str:
-        """Count one score (an integer 0-10) and return its category."""
-        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
-            raise ValueError(f"not a score from 0 to 10: {score!r}")
-        category = classify(score)
-        self.add_category(category)
-        return category
-
-    def add_category(self, category: str, count: int = 1) -> None:
-        if category == "promoter":
-            self.promoters += count
-        elif category == "passive":
-            self.passives += count
-        elif category == "detractor":
-            self.detractors += count
-        else:
-            raise ValueError(f"not a category: {category!r}")
-
-    @property
-    def n(self) -> int:
-        return self.promoters + self.passives + self.detractors
-
-    @property
-    def counts(self) -> tuple[int, int, int]:
-        """(promoters, passives, detractors)."""
-        return self.promoters, self.passives, self.detractors
-
-    def summary(self) -> dict:
-        return nps_summary(self.promoters, self.passives, self.detractors)
-
-    def __repr__(self) -> str:
-        return f"NpsTally(promoters={self.promoters}, passives={self.passives}, detractors={self.detractors})"

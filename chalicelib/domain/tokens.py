@@ -14,8 +14,9 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
+from chalicelib.domain.clock import new_id, stable_id, utcnow  # noqa: F401  (their home is clock; callers move)
 from chalicelib.errors import Forbidden, Gone
 
 PURPOSE_SURVEY = "s"
@@ -116,10 +117,6 @@ def verify_link(keys: dict[str, bytes], token: str, purpose: str, now: datetime)
     return claims
 
 
-def default_expiry(now: datetime, days: int) -> datetime:
-    return now + timedelta(days=days)
-
-
 def identity_signature(secret: str, contact_id: str, account_id: str | None) -> str:
     """The widget's ``identity``: hex HMAC-SHA256 of ``contact_id + "\n" + account_id`` (an empty account
     when there is none) under the survey's identity secret. Both are signed because both are attributed; ids
@@ -164,17 +161,3 @@ def hash_admin_token(token: str) -> str:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
-
-
-def stable_id(prefix: str, *parts: str) -> str:
-    """A deterministic id from its parts, so a retried write lands on the same item."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
-    return f"{prefix}_{digest}"
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

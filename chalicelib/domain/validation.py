@@ -4,20 +4,21 @@ with a message per field; unknown fields are refused, never ignored."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from chalicelib.domain import page_text
+from chalicelib.domain.clock import parse_timestamp
+from chalicelib.domain.months import MONTH_RE, is_month
+from chalicelib.domain.nps import CATEGORIES, classify  # noqa: F401  (classify: the stream still imports it here)
 from chalicelib.errors import Invalid
 
-CATEGORIES = ("promoter", "passive", "detractor")
 SURVEY_KINDS = ("relationship", "transactional")
 DEFAULT_QUESTION = "How likely are you to recommend us to a friend or colleague?"
 MAX_COMMENT = 2000
 MAX_SLA_HOURS = 14 * 24
 DEFAULT_SLA_HOURS = 48
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}\Z")
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}\Z")
 ACCOUNT_STATUSES = ("active", "churned", "trial", "paused")
 # A DNS name (letters, digits, hyphens, dots) or an IPv4 address; IPv6 literals are checked apart.
@@ -146,15 +147,6 @@ def origin(value: str) -> str | None:
     elif not HOST_RE.match(host):
         return None
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default_port else "")
-
-
-def classify(score: int) -> str:
-    """Promoter 9-10, passive 7-8, detractor 0-6."""
-    if score >= 9:
-        return "promoter"
-    if score >= 7:
-        return "passive"
-    return "detractor"
 
 
 # ---- surveys ---------------------------------------------------------------------------------------------
@@ -476,19 +468,11 @@ def account(body, *, allow_id: bool = False) -> dict:
 
 
 def month(value: str) -> str:
-    if not isinstance(value, str) or not MONTH_RE.match(value):
+    if not is_month(value):
         raise Invalid("Months are written YYYY-MM.", fields={"month": "must be YYYY-MM"})
     return value
 
 
 def iso_datetime(value) -> datetime | None:
     """Parse ISO 8601 with a zone (or Z); naive times are taken as UTC. None when not a date-time."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parse_timestamp(value)

@@ -9,10 +9,11 @@ shown with its currency; the running month is said to be partial; the page says 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from html import escape
 
+from chalicelib.domain import months
+from chalicelib.domain.months import NAMES, Month, is_month
 from chalicelib.reports import svg
 from chalicelib.reports.money import format_money
 from chalicelib.reports.svg import finite
@@ -30,22 +31,6 @@ NO_KEY = "none"  # the document's key for responses without a segment or touchpo
 DEFINITIONS = "docs/metrics.md"
 TREND_MONTHS = 12
 SMALL_GROUP = 10
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 STYLE = """
 *{box-sizing:border-box}
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2433}
@@ -102,7 +87,7 @@ def fmt_time(value) -> str:
         return value
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return f"{moment.day} {_MONTH_NAMES[moment.month - 1][:3]} {moment.year}, {moment:%H:%M} UTC"
+    return f"{moment.day} {NAMES[moment.month - 1][:3]} {moment.year}, {moment:%H:%M} UTC"
 
 
 def fmt_pct(ratio) -> str:
@@ -139,27 +124,16 @@ def _mapping(value) -> Mapping:
     return value if isinstance(value, Mapping) else {}
 
 
-def _parse_month(month) -> tuple[int, int] | None:
-    found = _MONTH.match(month) if isinstance(month, str) else None
-    return (int(found.group(1)), int(found.group(2))) if found else None
-
-
 def month_title(month) -> str:
     """ "2026-10" -> "October 2026"; anything else as given."""
-    parsed = _parse_month(month)
-    return f"{_MONTH_NAMES[parsed[1] - 1]} {parsed[0]}" if parsed else str(month)
-
-
-def months_ending(month: str, count: int = TREND_MONTHS) -> list[str]:
-    """The `count` months ending with `month`, oldest first."""
-    year, mon = _parse_month(month) or (0, 0)
-    index = year * 12 + mon - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+    return Month.parse(month).title() if is_month(month) else str(month)
 
 
 def _short_label(month: str) -> str:
-    parsed = _parse_month(month)
-    return f"{_MONTH_NAMES[parsed[1] - 1][:3]}\n{parsed[0]}" if parsed else str(month)
+    if not is_month(month):
+        return str(month)
+    parsed = Month.parse(month)
+    return f"{NAMES[parsed.number - 1][:3]}\n{parsed.year}"
 
 
 # ---- page -----------------------------------------------------------------------------------------------------
@@ -316,10 +290,10 @@ def _interval(value) -> tuple[float | None, float | None]:
 
 def _trend(month: str, current: Mapping, history: list[Mapping]) -> str:
     by_month = {doc.get("month"): doc for doc in history if isinstance(doc.get("month"), str)}
-    if _parse_month(month):
-        window = months_ending(month)
+    if is_month(month):
+        window = months.ending(month, TREND_MONTHS)
     else:
-        window = sorted(m for m in by_month if _parse_month(m))[-TREND_MONTHS:]
+        window = sorted(m for m in by_month if is_month(m))[-TREND_MONTHS:]
     if current:
         by_month[month] = current
     series, sublabels, hollow, rows = [], [], [], []

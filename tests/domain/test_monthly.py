@@ -16,8 +16,6 @@ from chalicelib.domain.monthly import (
     ResponseRow,
     TaskRow,
     compute_month,
-    month_index,
-    month_name,
     revenue_per_nps_point,
 )
 
@@ -61,17 +59,6 @@ def run(responses=(), accounts=(), *, invitations=None, tasks=(), computed_at=No
 
 def counts(summary: dict) -> tuple:
     return summary["n"], summary["promoters"], summary["passives"], summary["detractors"], summary["nps"]
-
-
-# ---- months ----------------------------------------------------------------------------------------------
-
-
-def test_month_arithmetic():
-    assert month_name(month_index("2026-01") - 1) == "2025-12"
-    assert month_name(month_index("2026-12") + 1) == "2027-01"
-    for bad in ("2026-13", "2026-1", "26-01", None):
-        with pytest.raises(ValueError):
-            month_index(bad)
 
 
 def test_document_shape_with_no_data():

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.monthly import TaskRow, compute_month, is_future, is_partial, month_index
+from chalicelib.domain.monthly import TaskRow, compute_month, is_future
+from chalicelib.domain.months import Month
 
 M = "2026-10"
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -30,9 +31,9 @@ def loop(tasks, computed_at: datetime) -> dict:
 
 
 def test_partial_is_true_only_while_the_month_runs():
-    index = month_index(M)
-    assert is_partial(index, END - timedelta(seconds=1))
-    assert not is_partial(index, END)
+    month = Month.parse(M)
+    assert month.is_running(END - timedelta(seconds=1)) and month.is_running(START)
+    assert not month.is_running(END) and not month.is_running(START - timedelta(seconds=1))
     assert not is_future(M, START) and is_future(M, START - timedelta(seconds=1))
     doc = compute_month(M, responses=[], accounts=[], invitations={}, tasks=[], computed_at=START)
     assert doc["partial"] is True

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.nps import NpsTally, nps_summary
+from chalicelib.domain.nps import category_of_mean, classify, counts_of, nps_summary
 
 
 def test_worked_example_of_metrics_md():
@@ -62,30 +62,28 @@ def test_negative_counts_are_refused():
         nps_summary(-1, 0, 0)
 
 
-def test_tally_counts_by_category():
-    tally = NpsTally()
-    categories = [tally.add(score) for score in (10, 9, 8, 7, 6, 0, 10)]
+def test_classify_by_category():
+    categories = [classify(score) for score in (10, 9, 8, 7, 6, 0, 10)]
     assert categories == ["promoter", "promoter", "passive", "passive", "detractor", "detractor", "promoter"]
-    assert tally.counts == (3, 2, 2)
-    assert tally.n == 7
-    assert tally.summary() == nps_summary(3, 2, 2)
+    assert counts_of((10, 9, 8, 7, 6, 0, 10)) == (3, 2, 2)
+    assert [classify(s) for s in range(11)] == ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2
 
 
 @pytest.mark.parametrize("bad", [-1, 11, 3.5, "9", None, True])
-def test_tally_refuses_what_is_not_a_score(bad):
-    tally = NpsTally()
+def test_classify_refuses_what_is_not_a_score(bad):
     with pytest.raises(ValueError):
-        tally.add(bad)
-    assert tally.counts == (0, 0, 0)
+        classify(bad)
+    with pytest.raises(ValueError):
+        counts_of([9, bad])
 
 
-def test_tally_add_category_and_unknown_category():
-    tally = NpsTally()
-    tally.add_category("detractor", 3)
-    tally.add_category("passive")
-    assert tally.counts == (0, 1, 3)
-    with pytest.raises(ValueError):
-        tally.add_category("fan")
+@pytest.mark.parametrize(
+    ("total", "count", "expected"),
+    [(18, 2, "promoter"), (17, 2, "passive"), (14, 2, "passive"), (13, 2, "detractor"), (0, 1, "detractor")],
+)
+def test_the_category_of_a_mean_is_compared_exactly(total, count, expected):
+    # 17 / 2 = 8.5 is below 9; 14 / 2 = 7 is the passive floor; 13 / 2 = 6.5 is a detractor.
+    assert category_of_mean(total, count) == expected
 
 
 def reference(scores: list[int]) -> tuple[float | None, float | None]:
@@ -102,10 +100,7 @@ def reference(scores: list[int]) -> tuple[float | None, float | None]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 10), max_size=400))
 def test_summary_matches_the_definition(scores):
-    tally = NpsTally()
-    for score in scores:
-        tally.add(score)
-    summary = tally.summary()
+    summary = nps_summary(*counts_of(scores))
     nps, moe = reference(scores)
     assert summary["n"] == len(scores)
     assert summary["promoters"] + summary["passives"] + summary["detractors"] == len(scores)
