@@ -15,11 +15,12 @@ from chalicelib.api import (
     tasks,
 )
 from chalicelib.api.observability import correlate_requests
+from chalicelib.api.routing import answer_errors
 from chalicelib.events import schedules, stream
 
 app = Chalice(app_name="nps-backend")
-app.experimental_feature_flags.update({"BLUEPRINTS"})
 app.register_middleware(correlate_requests, "http")
+app.register_middleware(answer_errors, "http")  # inside correlate_requests: its headers reach every error
 
 BLUEPRINTS = (
     auth,

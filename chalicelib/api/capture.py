@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import config
 from chalicelib.api import pages
-from chalicelib.api.http import header, html_response, json_response, parse_body
+from chalicelib.api.http import header, html_response, json_response, parse_body, status_of
 from chalicelib.api.routing import api_route
 from chalicelib.domain import presence, tokens, validation
 from chalicelib.errors import ApiError, Forbidden, Gone, Invalid, NotFound
@@ -55,7 +55,7 @@ def survey_page(token):
         claims = _claims(token, tokens.PURPOSE_SURVEY)
         survey = _open_survey(claims.survey_id)
     except ApiError as error:
-        return _page(request, pages.error_page(error.message), error.status)
+        return _page(request, pages.error_page(error.message), status_of(error))
     params = request.query_params or {}
     chosen = _chosen_score(params.get("score"))
     html = pages.survey_page(
@@ -91,7 +91,7 @@ def answer_invitation(token):
         if form_post:
             return html_response(
                 pages.error_page(error.message, survey=survey, token=token, error=error),
-                error.status,
+                status_of(error),
                 {"Content-Security-Policy": pages.PAGE_CSP},
             )
         raise
@@ -213,7 +213,7 @@ def unsubscribe_page(token):
     try:
         _claims(token, tokens.PURPOSE_UNSUBSCRIBE)
     except ApiError as error:
-        return _page(request, pages.error_page(error.message), error.status)
+        return _page(request, pages.error_page(error.message), status_of(error))
     return _page(request, pages.unsubscribe_page(token, done=False))
 
 

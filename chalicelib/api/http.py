@@ -8,7 +8,20 @@ from urllib.parse import parse_qs
 
 from chalice import Response
 
-from chalicelib.errors import ApiError, Invalid, Malformed, TooLarge, UnsupportedMediaType
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    Malformed,
+    NotFound,
+    Throttled,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+)
 
 MAX_BODY = 16 * 1024
 JSON_TYPES = ("application/json",)
@@ -19,6 +32,22 @@ FORM_TYPES = ("application/x-www-form-urlencoded",)
 ANY_TYPES = ["*/*"]
 
 log = logging.getLogger("nps.api")
+
+# Each kind of domain error and its HTTP status: the only place that knows (a subclass takes its base's).
+HTTP_STATUS: dict[type[DomainError], int] = {
+    DomainError: 400,
+    Malformed: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    TooLarge: 413,
+    UnsupportedMediaType: 415,
+    Invalid: 422,
+    Throttled: 429,
+    Unavailable: 503,
+}
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -40,8 +69,18 @@ def html_response(html: str, status: int = 200, headers: dict | None = None) -> 
     return Response(body=html, status_code=status, headers=h)
 
 
-def error_response(error: ApiError, headers: dict | None = None) -> Response:
-    return json_response(error.body(), error.status, headers)
+def status_of(error: DomainError) -> int:
+    return next(HTTP_STATUS[kind] for kind in type(error).__mro__ if kind in HTTP_STATUS)
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """The contract's error envelope, the one shape of every refusal."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(error: DomainError, headers: dict | None = None) -> Response:
+    body = error_body(error.code, error.message, error.fields)
+    return json_response(body, status_of(error), {**getattr(error, "headers", {}), **(headers or {})})
 
 
 def header(request, name: str) -> str | None:

@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from chalicelib.domain import page_text
+from chalicelib.domain.errors import Invalid
 
 STYLE = """
 *{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -190,7 +191,7 @@ def error_page(message: str, *, survey=None, token: str | None = None, error=Non
     """An error as a page. For a form that did not validate, what was wrong and a link back to the survey."""
     strings = _strings(survey)
     fields = getattr(error, "fields", None) or {}
-    if survey is not None and token and getattr(error, "status", None) == 422 and fields:
+    if survey is not None and token and isinstance(error, Invalid) and fields:
         items = "".join(f"<li>{escape(p)}</li>" for p in _problems(strings, fields))
         body = (
             f"<h1>{escape(strings['error_heading'])}</h1>"
