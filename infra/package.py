@@ -1,6 +1,8 @@
 """Build what a stage deploys, and deploy it.
 
 python infra/package.py [--stage dev] [--out dist] [--no-lint] [--checkov .venv-checkov/bin/checkov]
+    0. .chalice/policy-<stage>-<function>.json: each function's IAM policy, generated from infra/iam.py (and
+       checked against the file names .chalice/config.json gives the stage's functions);
     1. dist/merge.json: infra/template.yaml with the Stage parameter pinned to the stage, plus the dashboard
        body and the alarms generated from chalicelib/ops/dashboard.py;
     2. `chalice package --merge-template dist/merge.json`: dist/sam.json and dist/deployment.zip;
@@ -81,6 +83,31 @@ def stage_config(stage: str) -> dict:
     if stage not in config.get("stages", {}):
         raise PackageError(f"stage {stage!r} is not in {CHALICE_CONFIG}")
     return config["stages"][stage]
+
+
+def _iam():
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from infra import iam
+
+    return iam
+
+
+def write_policies(stage: str) -> list[Path]:
+    """Generate the stage's policy files from infra/iam.py where .chalice/config.json points Chalice at them.
+
+    The files are not committed (.chalice/.gitignore): infra/iam.py is the only definition. Every function of
+    the definition must have its file named in the stage's config, and nothing else may be named there."""
+    iam = _iam()
+    functions = stage_config(stage).get("lambda_functions", {})
+    named = {name: cfg.get("iam_policy_file") for name, cfg in functions.items() if cfg.get("iam_policy_file")}
+    expected = {function: iam.policy_file(function, stage) for function in iam.FUNCTIONS}
+    if named != expected:
+        raise PackageError(
+            f"{CHALICE_CONFIG} stages.{stage}.lambda_functions must give exactly these iam_policy_file names "
+            f"(generated from infra/iam.py): {expected}; it gives {named}"
+        )
+    return iam.write(stage, CHALICE_CONFIG.parent)
 
 
 def _kebab(name: str) -> str:
@@ -182,6 +209,7 @@ def chalice_package(stage: str, merge_path: Path, out: Path) -> None:
     env = dict(os.environ)
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))  # chalice insists on a region
     with tempfile.TemporaryDirectory(dir=out) as tmp, _chalice_lock():
+        write_policies(stage)  # what chalice reads as each function's role policy
         target = Path(tmp) / "chalice"
         cmd = [
             str(BIN / "chalice"),

@@ -1,5 +1,5 @@
 """The deployable template and package (`make package`), checked as AWS would see them: dist/sam.json built once
-per session by infra/package.py into a temporary directory, and the hand-written IAM policies in .chalice/."""
+per session by infra/package.py into a temporary directory, and the IAM policies generated from infra/iam.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from infra import iam
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "prod"  # what `make deploy` ships; the dev merge template is checked separately below
@@ -339,15 +341,13 @@ def test_asynchronous_functions_keep_failed_events_and_may_send_them(sam, resolv
     assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     queue_name = resolver.queue_name("AsyncFailureQueue")
     assert queue_name == f"nps-{STAGE}-async-failures"
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     for logical, function in functions_of(sam).items():
         props = function["Properties"]
         if logical not in ASYNC_FUNCTIONS:
             assert "DeadLetterQueue" not in props, logical  # only asynchronous invocations reach one
             continue
         assert props["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["AsyncFailureQueue", "Arn"]}}
-        policy_file = config["stages"][STAGE]["lambda_functions"][CHALICE_NAMES[logical]]["iam_policy_file"]
-        document = json.loads((ROOT / ".chalice" / policy_file).read_text())
+        document = _role_policy(sam, logical)
         sends = [r for st in _statements(document) if "sqs:SendMessage" in st["Action"] for r in st["Resource"]]
         assert sends == [f"arn:aws:sqs:*:*:{queue_name}"], logical
     assert all(
@@ -358,12 +358,13 @@ def test_asynchronous_functions_keep_failed_events_and_may_send_them(sam, resolv
     assert settle["MaximumRetryAttempts"] == 0  # the next minute's run settles the same answers
 
 
-def test_the_settle_job_reaches_only_the_responses_table_and_its_pending_index():
+def test_the_settle_job_reaches_only_the_responses_table_and_its_indexes():
     for stage in ("dev", "prod"):
-        document = json.loads((ROOT / ".chalice" / f"policy-{stage}-settle.json").read_text())
+        document = iam.policy("settle_pending", stage)
         grants = {(a, r) for st in _statements(document) for a in st["Action"] for r in st["Resource"]}
         assert grants == {
-            ("dynamodb:Query", f"arn:aws:dynamodb:*:*:table/nps-{stage}-responses/index/by_pending"),
+            # by_pending; any index of the table, so that renaming one needs no policy change
+            ("dynamodb:Query", f"arn:aws:dynamodb:*:*:table/nps-{stage}-responses/index/*"),
             # read_consistent: BatchGetItem with consistent reads (the index lags the table)
             ("dynamodb:BatchGetItem", f"arn:aws:dynamodb:*:*:table/nps-{stage}-responses"),
             ("dynamodb:UpdateItem", f"arn:aws:dynamodb:*:*:table/nps-{stage}-responses"),
@@ -408,13 +409,22 @@ def _template_policies(sam: dict):
                     yield f"{name}/Policies", policy
 
 
-def _policy_files():
-    for path in sorted((ROOT / ".chalice").glob("policy*.json")):
-        yield path.name, json.loads(path.read_text())
+def _role_policy(sam: dict, logical: str) -> dict:
+    """The one policy document of a function's role, as packaged."""
+    role = sam["Resources"][functions_of(sam)[logical]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    (policy,) = role["Properties"]["Policies"]
+    return policy["PolicyDocument"]
+
+
+def _generated_policies():
+    """Every function's policy for both stages, as infra/iam.py generates them."""
+    for stage in ("dev", "prod"):
+        for function in iam.FUNCTIONS:
+            yield iam.policy_file(function, stage), iam.policy(function, stage)
 
 
 def test_no_iam_statement_grants_wildcard_actions(sam):
-    documents = [*_template_policies(sam), *_policy_files()]
+    documents = [*_template_policies(sam), *_generated_policies()]
     assert len(documents) >= 5
     bad = []
     for where, document in documents:
@@ -426,24 +436,29 @@ def test_no_iam_statement_grants_wildcard_actions(sam):
 
 
 def test_each_function_runs_with_its_stage_policy(sam):
+    """Each function's role holds exactly what infra/iam.py generates for it and this stage, and no two functions
+    share a role."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert config["autogen_policy"] is False
+    assert "iam_policy_file" not in config  # no shared fallback: a function without its own policy fails to package
     assert set(functions_of(sam)) == set(CHALICE_NAMES)
+    assert set(iam.FUNCTIONS) == set(CHALICE_NAMES.values())
+    roles = set()
     for logical, function in functions_of(sam).items():
-        policy_file = config["stages"][STAGE]["lambda_functions"][CHALICE_NAMES[logical]]["iam_policy_file"]
-        assert policy_file.startswith(f"policy-{STAGE}-")
-        role = sam["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
-        (policy,) = role["Properties"]["Policies"]
-        assert policy["PolicyDocument"] == json.loads((ROOT / ".chalice" / policy_file).read_text())
+        name = CHALICE_NAMES[logical]
+        policy_file = config["stages"][STAGE]["lambda_functions"][name]["iam_policy_file"]
+        assert policy_file == iam.policy_file(name, STAGE)
+        assert _role_policy(sam, logical) == iam.policy(name, STAGE), logical
+        roles.add(function["Properties"]["Role"]["Fn::GetAtt"][0])
+    assert len(roles) == len(CHALICE_NAMES)
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_stage_policies_reach_only_that_stage(stage):
     other = {"dev": "prod", "prod": "dev"}[stage]
-    files = sorted((ROOT / ".chalice").glob(f"policy-{stage}-*.json"))
-    assert len(files) >= 4
-    for path in files:
-        for statement in _statements(json.loads(path.read_text())):
+    for function in iam.FUNCTIONS:
+        path = Path(iam.policy_file(function, stage))  # named for the messages
+        for statement in _statements(iam.policy(function, stage)):
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             for resource in resources:
                 assert other not in resource, f"{path.name}: {resource}"
@@ -462,11 +477,11 @@ def test_stage_policies_reach_only_that_stage(stage):
                         (f":nps-{stage}-response-stream-failures", f":nps-{stage}-async-failures")
                     ), f"{path.name}: {resource}"
                 elif ":secretsmanager:" in resource:  # only the API signs and verifies links
-                    assert path.name == f"policy-{stage}-api.json", path.name
+                    assert function == "api_handler", path.name
                     assert statement["Action"] == ["secretsmanager:GetSecretValue"], path.name
                     assert resource == f"arn:aws:secretsmanager:*:*:secret:nps-{stage}/link-signing-keys-*"
                 elif ":lambda:" in resource:  # the API starts the monthly job (recompute?wait=false), nothing else
-                    assert path.name == f"policy-{stage}-api.json", path.name
+                    assert function == "api_handler", path.name
                     assert statement["Action"] == ["lambda:InvokeFunction"], path.name
                     assert resource == f"arn:aws:lambda:*:*:function:nps-backend-{stage}-monthly_metrics"
                 else:
@@ -480,9 +495,7 @@ def test_the_api_may_start_exactly_the_monthly_function_it_names(stage, sam, mon
     from chalicelib import config
 
     (grant,) = [
-        s
-        for s in _statements(json.loads((ROOT / ".chalice" / f"policy-{stage}-api.json").read_text()))
-        if any(a.startswith("lambda:") for a in s["Action"])
+        s for s in _statements(iam.policy("api_handler", stage)) if any(a.startswith("lambda:") for a in s["Action"])
     ]
     assert (grant["Effect"], grant["Action"]) == ("Allow", ["lambda:InvokeFunction"])
     monkeypatch.setenv("NPS_STAGE", stage)
@@ -496,22 +509,71 @@ def test_the_api_may_start_exactly_the_monthly_function_it_names(stage, sam, mon
     assert grant["Resource"] == [f"arn:aws:lambda:*:*:function:{name}"]
     deployed = sam["Resources"]["MonthlyMetrics"]["Properties"]["FunctionName"]["Fn::Sub"]
     assert deployed.replace("${Stage}", stage) == name
-    for other in ("authorizer", "stream", "schedules", "settle"):
-        document = json.loads((ROOT / ".chalice" / f"policy-{stage}-{other}.json").read_text())
+    for other in set(iam.FUNCTIONS) - {"api_handler"}:
+        document = iam.policy(other, stage)
         assert not any(a.startswith("lambda:") for s in _statements(document) for a in s["Action"]), other
+
+
+def test_what_lambda_does_with_each_role_is_granted_as_the_template_configures_the_function(sam, resolver):
+    """The grants for the Lambda service itself (iam.LAMBDA) follow the function's configuration here: its own
+    log group; X-Ray only when tracing is Active; the dead-letter queue it is given; the stream and on-failure
+    queue of its event-source mapping. Nothing else is granted to the service."""
+    log_groups = {
+        resolver.resolve(r["Properties"]["LogGroupName"]) for r in resources_of(sam, "AWS::Logs::LogGroup").values()
+    }
+    mappings = {
+        m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
+        for m in resources_of(sam, "AWS::Lambda::EventSourceMapping").values()
+    }
+    tables = {
+        name: resolver.resolve(t["Properties"]["TableName"])
+        for name, t in resources_of(sam, "AWS::DynamoDB::Table").items()
+    }
+    for logical, function in functions_of(sam).items():
+        props = function["Properties"]
+        name = CHALICE_NAMES[logical]
+        expected = {}
+        group = f"/aws/lambda/{resolver.resolve(props['FunctionName'])}"
+        assert group in log_groups, logical
+        expected["WriteOwnLogs"] = (
+            {"logs:CreateLogStream", "logs:PutLogEvents"},
+            [f"arn:aws:logs:*:*:log-group:{group}:*"],
+        )
+        if props["Tracing"] == "Active":
+            expected["SendTraces"] = ({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, ["*"])
+        if "DeadLetterQueue" in props:
+            queue = resolver.queue_name(props["DeadLetterQueue"]["TargetArn"]["Fn::GetAtt"][0])
+            expected["SendFailedInvocationsToDeadLetterQueue"] = ({"sqs:SendMessage"}, [f"arn:aws:sqs:*:*:{queue}"])
+        if logical in mappings:
+            mapping = mappings[logical]
+            table = tables[mapping["EventSourceArn"]["Fn::GetAtt"][0]]
+            expected["ReadResponsesStream"] = (
+                {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
+                [f"arn:aws:dynamodb:*:*:table/{table}/stream/*"],
+            )
+            expected["ListStreamsHasNoResourceLevelPermission"] = ({"dynamodb:ListStreams"}, ["*"])
+            queue = resolver.queue_name(mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0])
+            expected["SendSkippedBatchesToOnFailureQueue"] = ({"sqs:SendMessage"}, [f"arn:aws:sqs:*:*:{queue}"])
+        granted = {
+            g.sid: (set(g.actions), g.statement(STAGE)["Resource"])
+            for g in iam.POLICIES[name]
+            if g.caller == iam.LAMBDA
+        }
+        assert granted == expected, logical
 
 
 def test_policies_cover_the_dynamodb_calls_the_code_makes():
     """Policies grant PynamoDB's item, batch and query calls. Transactions are authorised per item, with
-    ConditionCheckItem for condition checks, and Model.describe_table needs DescribeTable: add them when used."""
-    code = "\n".join(p.read_text() for p in (ROOT / "chalicelib").rglob("*.py") if "local" not in p.parts)
-    for path in (ROOT / ".chalice").glob("policy-*-api.json"):
-        actions = {a for s in _statements(json.loads(path.read_text())) for a in s["Action"]}
+    ConditionCheckItem for condition checks, and Model.describe_table (Model.exists) needs DescribeTable: add
+    them when used. (tests/infra/test_iam_calls.py checks every call the functions make, in both directions.)"""
+    code = "\n".join(p.read_text() for p in (ROOT / "chalicelib").rglob("*.py"))
+    for stage in ("dev", "prod"):
+        actions = {a for s in _statements(iam.policy("api_handler", stage)) for a in s["Action"]}
         assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"} <= actions
         if "TransactWrite" in code:
-            assert "dynamodb:ConditionCheckItem" in actions, path.name
-        if ".describe_table(" in code:
-            assert "dynamodb:DescribeTable" in actions, path.name
+            assert "dynamodb:ConditionCheckItem" in actions, stage
+        if ".describe_table(" in code or ".exists()" in code:
+            assert "dynamodb:DescribeTable" in actions, stage
 
 
 # --- functions --------------------------------------------------------------------------------------------------
