@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain import validation
-from chalicelib.errors import ApiError, Invalid, Malformed, UnsupportedMediaType
+from chalicelib.domain.errors import DomainError, Invalid, Malformed, UnsupportedMediaType
 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"
@@ -142,7 +142,7 @@ def account_row(row: dict) -> dict:
         row["revenue"] = revenue
     try:
         return validation.account(row, allow_id=True)
-    except ApiError as error:
+    except DomainError as error:
         raise RowError(_describe(error)) from None
 
 
@@ -177,7 +177,7 @@ def response_row(row: dict, now: datetime) -> dict:
     return out
 
 
-def _describe(error: ApiError) -> str:
+def _describe(error: DomainError) -> str:
     if error.fields:
         return "; ".join(f"{k}: {v}" for k, v in error.fields.items())
     return error.message

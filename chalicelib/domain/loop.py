@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from chalicelib.domain.errors import Conflict, Malformed
 from chalicelib.domain.validation import DEFAULT_SLA_HOURS, MAX_SLA_HOURS, FieldErrors, require_object, text
-from chalicelib.errors import Conflict, Malformed
 
 TASK_KIND = {"detractor": "recovery", "passive": "follow_up", "promoter": "advocacy"}
 STATUSES = ("open", "in_progress", "escalated", "resolved")

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.domain.errors import Forbidden, Gone
 from chalicelib.domain.validation import MONTH_RE
-from chalicelib.errors import Forbidden, Gone
 
 PURPOSE = "report"
 MAX_TOKEN = 512

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.clock import new_id, stable_id, utcnow  # noqa: F401  (their home is clock; callers move)
-from chalicelib.errors import Forbidden, Gone
+from chalicelib.domain.errors import Forbidden, Gone
 
 PURPOSE_SURVEY = "s"
 PURPOSE_UNSUBSCRIBE = "u"

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from chalicelib.domain import page_text
 from chalicelib.domain.clock import parse_timestamp
+from chalicelib.domain.errors import Invalid
 from chalicelib.domain.months import MONTH_RE, is_month
 from chalicelib.domain.nps import CATEGORIES, classify  # noqa: F401  (classify: the stream still imports it here)
-from chalicelib.errors import Invalid
 
 SURVEY_KINDS = ("relationship", "transactional")
 DEFAULT_QUESTION = "How likely are you to recommend us to a friend or colleague?"

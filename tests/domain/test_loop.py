@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.domain import loop
+from chalicelib.domain.errors import Malformed
 from chalicelib.domain.facts import fact_of
-from chalicelib.errors import Malformed
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

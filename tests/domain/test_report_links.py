@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.domain import report_links, tokens
-from chalicelib.errors import Forbidden, Gone
+from chalicelib.domain.errors import Forbidden, Gone
 
 KEYS = {"k1": b"first", "k2": b"second"}
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

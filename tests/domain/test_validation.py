@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain import validation
-from chalicelib.errors import Invalid
+from chalicelib.domain.errors import Invalid
 
 DRIVERS = ["price", "support", "product"]
 
@@ -13,7 +13,7 @@ DRIVERS = ["price", "support", "product"]
 def invalid_fields(fn, *args, **kwargs) -> dict:
     with pytest.raises(Invalid) as info:
         fn(*args, **kwargs)
-    assert info.value.status == 422
+    assert info.value.code == "invalid"
     return info.value.fields
 
 

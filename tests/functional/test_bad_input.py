@@ -202,3 +202,22 @@ def test_bad_account_list_parameters_are_4xx(api, params):
     r = api.get(f"/v1/accounts?{params}")
     assert r.status_code in (400, 422), (params, r.status_code, r.body)
     assert_error(r, r.status_code)
+
+
+def test_every_kind_of_domain_error_has_its_status_and_the_one_envelope():
+    """api/http.py is the only place that knows statuses: each kind maps, a subclass takes its base's."""
+    from chalicelib.api.http import HTTP_STATUS, error_response, status_of
+    from chalicelib.domain import errors
+
+    kinds = {k for k in vars(errors).values() if isinstance(k, type) and issubclass(k, errors.DomainError)}
+    assert kinds == set(HTTP_STATUS)
+
+    class Stale(errors.Conflict):
+        code = "stale"
+
+    assert (status_of(errors.Gone("x")), status_of(errors.Invalid("x")), status_of(Stale("x"))) == (410, 422, 409)
+    answer = error_response(Stale("Changed meanwhile.", fields={"revision": "old"}))
+    assert answer.status_code == 409
+    assert json.loads(answer.body) == {
+        "error": {"code": "stale", "message": "Changed meanwhile.", "fields": {"revision": "old"}}
+    }
