@@ -8,6 +8,7 @@ from chalicelib.api import (
     auth,
     capture,
     contacts,
+    docs,
     imports,
     metrics,
     responses,
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     contacts,
     metrics,
     admin_tokens,
+    docs,
     stream,
     schedules,
 )
