@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.domain import importing, validation
 from chalicelib.domain.themes import themes_of
-from nps_demo import generator
+from nps_demo import generator, vocabulary
 from nps_demo.generator import generate, last_full_month, write_csv, write_ndjson
 
 END = "2026-03"
@@ -232,15 +232,15 @@ def test_comments_follow_the_score_and_carry_themes(responses):
     with_comment = [r for r in responses if r["comment"]]
     assert 0.25 < len(with_comment) / len(responses) < 0.7, "comments are often empty"
     assert all(themes_of(r["comment"]) for r in with_comment)
-    praise = {p for phrases in generator.PRAISE.values() for p in phrases}
-    complaints = {p for phrases in generator.COMPLAINTS.values() for p in phrases}
+    praise = {p for phrases in vocabulary.PRAISE.values() for p in phrases}
+    complaints = {p for phrases in vocabulary.COMPLAINTS.values() for p in phrases}
     for r in with_comment:
         if r["score"] >= 9:
             assert any(p in r["comment"] for p in praise) and not any(c[1:] in r["comment"] for c in complaints)
         elif r["score"] <= 6:
             assert any(c[1:] in r["comment"] for c in complaints) and not any(p in r["comment"] for p in praise)
     themes = {theme for r in with_comment for theme in themes_of(r["comment"])}
-    assert themes == set(generator.THEMES)
+    assert themes == set(vocabulary.THEMES)
 
 
 def test_chronological_order(data):
