@@ -2,7 +2,8 @@
 
 Every function gets its own role (Chalice's per-function `iam_policy_file`). This module says what each one
 may do; `infra/package.py` writes the documents to `.chalice/policy-<stage>-<function>.json` (generated, not
-committed) just before `chalice package` reads them, and `python infra/iam.py --stage dev` prints them.
+committed) just before `chalice package` reads them; `python infra/iam.py --stage dev` prints them, and with
+`--write` writes them for Chalice run by hand.
 
 A grant is made for one of two callers:
 - CODE: the function's own code, through boto3 or PynamoDB. tests/infra/test_iam_calls.py runs every handler
@@ -235,9 +236,16 @@ def write(stage: str, directory: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Print every function's IAM policy for a stage.")
+    parser = argparse.ArgumentParser(
+        description="Print (or write to .chalice/) every function's IAM policy for a stage."
+    )
     parser.add_argument("--stage", default="dev")
+    parser.add_argument("--write", action="store_true", help="write .chalice/policy-<stage>-<function>.json instead")
     args = parser.parse_args(argv)
+    if args.write:
+        for path in write(args.stage, Path(__file__).resolve().parents[1] / ".chalice"):
+            print(path)
+        return 0
     sys.stdout.write(render({f: policy(f, args.stage) for f in FUNCTIONS}))
     return 0
 

@@ -251,7 +251,7 @@ def run_journey(j: Journey) -> None:
     month = now.strftime("%Y-%m")
     reader = StreamReader()
 
-    # Public routes that touch nothing, and the authorizer refusing.
+    # Public routes (health asks whether the surveys table exists), and the authorizer refusing.
     j.ok("GET", "/v1/health")
     j.ok("GET", "/widget.js", token=None)
     assert j.http("GET", "/v1/surveys", token=None).status_code == 401
