@@ -48,16 +48,15 @@ def get_metrics(month):
 
 @api_route(bp, "/v1/metrics/{month}/recompute", methods=["POST"], authorizer=admin_auth)
 def recompute_metrics(month):
-    """Compute a month now and answer its document, or with ?wait=false queue the monthly function and answer 202.
-    While a run of the month is going, either answers 202 with that run and starts nothing.
-
-    The API function has 28 seconds; past a few thousand accounts use wait=false (see the README)."""
+    """Queue the monthly function for a month and wait (up to recompute.WAIT_SECONDS) for its document, or with
+    ?wait=false answer 202 at once. While a run of the month is going, starts nothing and waits for that run
+    (or answers 202 with it). A run not done in time answers 202 as wait=false does. Nothing is computed here."""
     require_scope(bp.current_request, "write")
     wait = flag_param(query(bp.current_request, {"wait"}), "wait", True)
     month = _month(month)
-    from chalicelib.domain.monthly import is_future
+    from chalicelib.domain.months import Month
 
-    if is_future(month, tokens.utcnow()):
+    if Month.parse(month).is_future(tokens.utcnow()):
         raise Invalid(
             f"{month} has not begun yet; a month can be computed from its first day (the running month "
             "gives partial figures).",
@@ -66,10 +65,8 @@ def recompute_metrics(month):
         )
     from chalicelib.events import recompute
 
-    if not wait:
-        return _running(recompute.start_month(month))
-    answer, computed = recompute.run_now(month)
-    return json_response(answer, 200) if computed else _running(answer)
+    answer, document = recompute.recompute(month, wait=wait)
+    return json_response(document, 200) if document is not None else _running(answer)
 
 
 def _report_html(month: str) -> str:

@@ -1,8 +1,9 @@
 """The monthly metrics job: compute a month's figures (docs/metrics.md), store them, publish the headlines.
 
 Scheduled for the 1st of each month at 03:00 UTC for the month just ended, and run on demand for any month that
-has begun (`POST /v1/metrics/{month}/recompute`, or invoking the function with `recompute.event_for(month)`: an
-EventBridge-shaped event whose `detail` is {"month": "YYYY-MM"}). A rerun gives the
+has begun: `POST /v1/metrics/{month}/recompute` queues this function with `recompute.event_for(month)` (an
+EventBridge-shaped event whose `detail` is {"month": "YYYY-MM"}), which can also be invoked by hand. Only this
+function imports this module and the monthly statistics; the API never computes. A rerun gives the
 same document (only `computed_at` moves); responses that arrived late are simply included. The running month
 gives a `partial` document. Each invocation holds the month's run lock while it computes (see recompute.py): one
 that finds another run going does nothing.

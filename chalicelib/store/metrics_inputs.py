@@ -19,11 +19,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import tokens
-from chalicelib.domain.monthly import AccountRow, ResponseRow, TaskRow
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import (
     Account,
@@ -36,6 +36,9 @@ from chalicelib.store.models import (
     bind,
 )
 from chalicelib.store.responses import month_shards
+
+if TYPE_CHECKING:  # the readers import them when they run: the API reads documents and locks without them
+    from chalicelib.domain.monthly import AccountRow, ResponseRow, TaskRow
 
 PAGE = 500
 _DONE = object()
@@ -93,6 +96,8 @@ def months_back(month: str, count: int) -> list[str]:
 
 def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
     """The facts first submitted in M-23..M, as the computation's rows."""
+    from chalicelib.domain.monthly import ResponseRow
+
     bind()
     sources = [
         (lambda shard=shard: ResponseFact.by_month.query(shard, page_size=PAGE))
@@ -113,6 +118,8 @@ def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
 
 
 def accounts(segments: int = 1) -> Iterator[AccountRow]:
+    from chalicelib.domain.monthly import AccountRow
+
     bind()
     sources = [
         (lambda s=s: Account.scan(segment=s, total_segments=segments, page_size=PAGE))
@@ -144,6 +151,8 @@ def invitations(month: str) -> dict[str, tuple[int, int]]:
 
 
 def tasks(month: str) -> Iterator[TaskRow]:
+    from chalicelib.domain.monthly import TaskRow
+
     bind()
     for t in LoopTask.by_month.query(month, page_size=PAGE):
         yield TaskRow(
@@ -171,24 +180,18 @@ def take_run(
     now: datetime,
     *,
     stale_before: datetime,
-    short_prefix: str = "",
-    short_stale_before: datetime | None = None,
 ) -> Run | None:
     """Take the month's run lock for `run_id` (None), or the live run that holds it.
 
     The lock is free when no run holds it, when `run_id` already holds it (a retried invocation of the same
-    run), or when it was taken before `stale_before` (its function has timed out); runs whose id starts with
-    `short_prefix` go stale at `short_stale_before` instead. The document, if any, is left as it is."""
+    run), or when it was taken before `stale_before` (its function has timed out). The document, if any, is left
+    as it is."""
     bind()
     free = (
         MonthlyMetrics.run_id.does_not_exist()
         | (MonthlyMetrics.run_id == run_id)
         | (MonthlyMetrics.run_started_at < stale_before)
     )
-    if short_prefix and short_stale_before is not None:
-        free = free | (
-            MonthlyMetrics.run_id.startswith(short_prefix) & (MonthlyMetrics.run_started_at < short_stale_before)
-        )
     for _ in range(3):  # the holder may release between the refused write and the read
         try:
             MonthlyMetrics(month).update(
@@ -214,6 +217,38 @@ def current_run(month: str) -> Run | None:
     if not item.run_id or item.run_started_at is None:
         return None
     return Run(item.run_id, item.run_started_at)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a month stands: the run holding its lock (stale or not) and when its document was computed."""
+
+    run: Run | None
+    computed_at: datetime | None
+
+
+def progress(month: str) -> Progress:
+    """The month's lock and document time in one consistent read, without the document (what a request waiting
+    for a run looks at)."""
+    bind()
+    try:
+        item = MonthlyMetrics.get(
+            month, consistent_read=True, attributes_to_get=["run_id", "run_started_at", "computed_at"]
+        )
+    except MonthlyMetrics.DoesNotExist:
+        return Progress(None, None)
+    run = Run(item.run_id, item.run_started_at) if item.run_id and item.run_started_at is not None else None
+    return Progress(run, item.computed_at)
+
+
+def document(month: str) -> dict | None:
+    """The month's stored document, read consistently (None if it has none)."""
+    bind()
+    try:
+        item = MonthlyMetrics.get(month, consistent_read=True, attributes_to_get=["month", "body"])
+    except MonthlyMetrics.DoesNotExist:
+        return None
+    return json.loads(item.body) if item.body else None
 
 
 def release_run(month: str, run_id: str) -> bool:

@@ -24,6 +24,8 @@ from chalicelib.domain import tokens
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
 
+pytest_plugins = ["support_runs"]  # queued_runs: recompute's queued run goes to the monthly function
+
 SHOP = "https://shop.example.com"
 ZELDA = {
     "contact_id": "pii-c1",
@@ -134,7 +136,7 @@ def logs(aws, caplog, capfd):
     capture.stop()
 
 
-def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs):
+def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs, queued_runs):
     logs.start()
     correlation_ids: list[str] = []
     event_ids: set[str] = set()

@@ -1,6 +1,7 @@
 """The monthly job end to end on real tables: demo data imported through the API, processed by the stream,
 computed by the job; the stored document equals the computation on the generator's own rows (so nothing is
-lost or doubled between import, stream and job), and the routes serve it."""
+lost or doubled between import, stream and job), and the routes serve it. Recompute queues the job: the
+monthly function runs the queued event (through `support_runs`) while the request waits for its document."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from chalicelib.events.processing import handle_stream_event
 from nps_demo.generator import generate, write_csv, write_ndjson
 
 END = "2026-09"
+
+pytest_plugins = ["support_runs"]  # queued_runs
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def expected_document(data, keys, rows, month, computed_at):
     )
 
 
-def test_job_document_equals_the_computation_on_the_source_rows(api, demo):
+def test_job_document_equals_the_computation_on_the_source_rows(api, demo, queued_runs):
     data, keys, rows = demo
     document = run_month(END, workers=3)
     expected = expected_document(data, keys, rows, END, datetime.fromisoformat(document["computed_at"]))
@@ -88,6 +91,7 @@ def test_job_document_equals_the_computation_on_the_source_rows(api, demo):
     assert served.status_code == 200 and served.json == document
     again = api.post(f"/v1/metrics/{END}/recompute")
     assert again.status_code == 200
+    assert [event["detail"] for event in queued_runs.queued] == [{"month": END}], "the function computed it"
     assert {k: v for k, v in again.json.items() if k != "computed_at"} == {
         k: v for k, v in document.items() if k != "computed_at"
     }
@@ -173,7 +177,8 @@ def test_recompute_without_waiting_queues_an_event_the_monthly_function_runs(api
     assert served.json == expected
 
 
-def test_recompute_answers_503_when_lambda_refuses_the_invocation(api, lambda_invocations):
+@pytest.mark.parametrize("query", ["", "?wait=false"])
+def test_recompute_answers_503_when_lambda_refuses_the_invocation(api, lambda_invocations, query):
     """Lambda throttles (or the role may not invoke): a clear 503 to retry, nothing computed or stored."""
     import boto3
     from botocore.exceptions import ClientError
@@ -186,13 +191,31 @@ def test_recompute_answers_503_when_lambda_refuses_the_invocation(api, lambda_in
     events = boto3._get_default_session().events
     events.register("before-call.lambda.Invoke", throttle)
     try:
-        answer = api.post(f"/v1/metrics/{END}/recompute?wait=false")
+        answer = api.post(f"/v1/metrics/{END}/recompute{query}")
     finally:
         events.unregister("before-call.lambda.Invoke", throttle)
     assert answer.status_code == 503, answer.body
     assert answer.json["error"]["code"] == "recompute_unavailable"
     assert metrics_inputs.load([END]) == {}
     assert metrics_inputs.current_run(END) is None, "a run that never started holds no lock"
+
+
+def test_recompute_waits_for_the_queued_function_and_answers_its_document(api, demo, queued_runs):
+    """The default recompute: the API queues the monthly function (it computes nothing itself) and answers the
+    document that run stored, which equals the computation on the source rows."""
+    from chalicelib.store import metrics_inputs
+
+    answer = api.post(f"/v1/metrics/{END}/recompute")
+    assert answer.status_code == 200, answer.body
+    (event,) = queued_runs.queued
+    assert event["detail"] == {"month": END} and event["detail-type"] == "Recompute requested"
+    (ran,) = queued_runs.results
+    assert ran["status"] == "computed" and ran["n"] == answer.json["nps"]["all"]["n"]
+    data, keys, rows = demo
+    expected = expected_document(data, keys, rows, END, datetime.fromisoformat(answer.json["computed_at"]))
+    assert answer.json == expected
+    assert api.get(f"/v1/metrics/{END}").json == answer.json
+    assert metrics_inputs.current_run(END) is None
 
 
 @pytest.mark.parametrize("query", ["wait=no", "wait=", "wait=false&force=1", "now=true"])

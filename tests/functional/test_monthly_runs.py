@@ -1,5 +1,6 @@
-"""Runs of the monthly job through the API and the deployed function on moto: one run per month at a time (the
-lock on the month's item), future months refused, the running month partial, and signed report links.
+"""Runs of the monthly job through the API and the deployed function on moto: every recompute queues the function
+and by default waits for its document, one run per month at a time (the lock on the month's item), future months
+refused, the running month partial, and signed report links.
 
 Time is driven through the product's one clock (`tokens.utcnow`), never by waiting."""
 
@@ -14,6 +15,8 @@ import pytest
 from chalicelib.domain import tokens
 from chalicelib.events.recompute import event_for
 from chalicelib.store import metrics_inputs
+
+pytest_plugins = ["support_runs"]  # queued_runs, background_runs, short_wait
 
 MONTH = "2026-09"
 NOW = datetime(2026, 10, 20, 9, 30, tzinfo=UTC)
@@ -59,7 +62,9 @@ def queued_event(call: dict) -> dict:
 # ---- one run per month ------------------------------------------------------------------------------------------
 
 
-def test_a_second_recompute_answers_with_the_run_already_going_and_queues_nothing(api, clock, lambda_invocations):
+def test_a_second_recompute_answers_with_the_run_already_going_and_queues_nothing(
+    api, clock, lambda_invocations, short_wait
+):
     first = api.post(f"/v1/metrics/{MONTH}/recompute?wait=false")
     assert first.status_code == 202 and first.json["status"] == "started", first.body
     run_id = first.json["run_id"]
@@ -69,9 +74,11 @@ def test_a_second_recompute_answers_with_the_run_already_going_and_queues_nothin
     assert second.status_code == 202, second.body
     assert second.json == {"month": MONTH, "status": "running", "run_id": run_id}
     assert second.headers["Location"] == f"../{MONTH}"
-    # The synchronous recompute respects the lock too: it computes nothing while the run goes.
+    # The waiting recompute respects the lock too: it queues nothing and waits for that run, which nothing runs
+    # here (moto's Lambda does not run our handler), so it answers the run once its wait is over.
     waited = api.post(f"/v1/metrics/{MONTH}/recompute")
     assert waited.status_code == 202 and waited.json == second.json
+    assert waited.headers["Location"] == f"../{MONTH}"
     assert len(lambda_invocations) == 1
     assert metrics_inputs.load([MONTH]) == {}
     # Another month is another lock.
@@ -130,32 +137,78 @@ def test_a_run_that_overran_leaves_its_successors_lock_alone(aws, clock):
     assert take(MONTH, "run-c").run_id == "run-b"
 
 
-def test_a_synchronous_run_holds_the_month_only_while_the_api_could_be_running(aws, clock):
-    from chalicelib.events.recompute import API_RUN_PREFIX, take
-
-    crashed = f"{API_RUN_PREFIX}crashed"
-    assert take(MONTH, crashed) is None
-    clock.advance(59)
-    assert take(MONTH, "queued").run_id == crashed
-    clock.advance(2)  # the API's 28 s are long gone: that run died without releasing
-    assert take(MONTH, "queued") is None
-
-
-def test_a_failed_synchronous_run_releases_the_lock(api, clock, monkeypatch):
-    from chalicelib.events import monthly_job
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("the table went away")
-
-    monkeypatch.setattr(monthly_job, "compute_month", broken)
-    failed = api.post(f"/v1/metrics/{MONTH}/recompute")
-    assert failed.status_code == 500 and failed.json["error"]["code"] == "internal"
+def test_recompute_queues_the_run_and_answers_the_document_it_stored(api, clock, queued_runs):
+    answer = api.post(f"/v1/metrics/{MONTH}/recompute")
+    assert answer.status_code == 200, answer.body
+    (event,) = queued_runs.queued
+    assert event["detail"] == {"month": MONTH} and event["source"] == "nps.metrics"
+    assert queued_runs.results == [{"month": MONTH, "status": "computed", "nps": None, "n": 0, "partial": False}]
+    assert answer.json == metrics_inputs.load([MONTH])[MONTH] == api.get(f"/v1/metrics/{MONTH}").json
+    assert answer.json["computed_at"] == "2026-10-20T09:30:00Z"
     assert metrics_inputs.current_run(MONTH) is None
-    monkeypatch.undo()
-    monkeypatch.setattr(tokens, "utcnow", lambda: clock.now)
+
+
+def test_a_recompute_while_a_run_is_going_waits_for_that_run(api, clock, queued_runs):
+    first = api.post(f"/v1/metrics/{MONTH}/recompute?wait=false")
+    assert first.status_code == 202 and first.json["status"] == "started"
+    assert queued_runs.results == [] and metrics_inputs.load([MONTH]) == {}, "wait=false answers before the run"
+
+    waited = api.post(f"/v1/metrics/{MONTH}/recompute")
+    assert waited.status_code == 200, waited.body
+    assert waited.json == metrics_inputs.load([MONTH])[MONTH]
+    # One run: the first request's; the second queued nothing.
+    assert [e["id"] for e in queued_runs.queued] == [first.json["run_id"]]
+    assert [r["status"] for r in queued_runs.results] == ["computed"]
+
+
+def test_the_request_waits_for_a_run_in_another_invocation(api, clock, background_runs):
+    """The run on a thread of its own, the request pausing between its looks at the lock as it does in AWS."""
+    answer = api.post(f"/v1/metrics/{MONTH}/recompute")
+    background_runs.join()
+    assert background_runs.errors == []
+    assert answer.status_code == 200, answer.body
+    assert [r["status"] for r in background_runs.results] == ["computed"]
+    assert answer.json == metrics_inputs.load([MONTH])[MONTH]
+    assert metrics_inputs.current_run(MONTH) is None
+
+
+def test_a_failed_run_releases_the_lock_and_the_request_answers_the_run(api, clock, queued_runs):
+    """An account whose revenue is not a number fails the run (and Lambda's two retries of it): the request
+    answers 202 with the run, no document is stored and the month is free again."""
+    import boto3
+
+    from chalicelib.store.models import Account
+
+    boto3.client("dynamodb").put_item(
+        TableName=Account.Meta.table_name,
+        Item={"account_id": {"S": "acc-bad"}, "revenue": {"M": {MONTH: {"S": "lots"}}}},
+    )
+    failed = api.post(f"/v1/metrics/{MONTH}/recompute")
+    assert failed.status_code == 202, failed.body
+    assert failed.json == {"month": MONTH, "status": "started", "run_id": queued_runs.queued[0]["id"]}
+    assert len(queued_runs.failures) == 3 and queued_runs.results == []
+    assert all(isinstance(error, ValueError) for error in queued_runs.failures)
+    assert metrics_inputs.load([MONTH]) == {}
+    assert metrics_inputs.current_run(MONTH) is None
+
+    assert api.put("/v1/accounts/acc-bad", {"name": "Fixed", "revenue": {MONTH: 10}}).status_code == 200
     done = api.post(f"/v1/metrics/{MONTH}/recompute")
     assert done.status_code == 200 and done.json["month"] == MONTH
     assert metrics_inputs.current_run(MONTH) is None
+
+
+def test_a_run_that_ends_after_the_wait_is_answered_as_queued_and_then_stored(
+    api, client, clock, lambda_invocations, short_wait
+):
+    answer = api.post(f"/v1/metrics/{MONTH}/recompute")
+    assert answer.status_code == 202 and answer.json["status"] == "started", answer.body
+    assert answer.headers["Location"] == f"../{MONTH}"
+    (call,) = lambda_invocations
+    assert call["InvocationType"] == "Event" and queued_event(call)["id"] == answer.json["run_id"]
+    assert metrics_inputs.current_run(MONTH).run_id == answer.json["run_id"]
+    ran = client.lambda_.invoke("monthly_metrics", queued_event(call))
+    assert ran.payload["status"] == "computed"
+    assert api.get(f"/v1/metrics/{MONTH}").status_code == 200
 
 
 def test_a_scheduled_run_takes_the_lock_too(client, aws, clock):
@@ -197,7 +250,7 @@ def test_the_monthly_function_refuses_a_future_month(client, aws, clock):
     assert month_of_event(event_for("2026-10")) == "2026-10"
 
 
-def test_the_running_month_is_partial_and_a_finished_one_is_not(api, clock):
+def test_the_running_month_is_partial_and_a_finished_one_is_not(api, clock, queued_runs):
     running = api.post("/v1/metrics/2026-10/recompute")
     assert running.status_code == 200, running.body
     assert running.json["partial"] is True
@@ -210,7 +263,7 @@ def test_the_running_month_is_partial_and_a_finished_one_is_not(api, clock):
     assert "Partial month." not in api.get(f"/v1/reports/{MONTH}").body.decode()
 
 
-def test_tasks_of_the_running_month_are_not_overdue_before_they_are_due(api, survey, clock):
+def test_tasks_of_the_running_month_are_not_overdue_before_they_are_due(api, survey, clock, queued_runs):
     """A detractor answer on 20 Oct opens a task due 48 h later: recomputed on the 20th it is not overdue (today's
     main counted every open task of the running month as overdue at the month's end)."""
     from support_stream import StreamReader, deliver
@@ -242,7 +295,7 @@ def test_tasks_of_the_running_month_are_not_overdue_before_they_are_due(api, sur
 
 
 @pytest.fixture
-def computed(api, clock):
+def computed(api, clock, queued_runs):
     assert api.post(f"/v1/metrics/{MONTH}/recompute").status_code == 200
 
 
@@ -343,7 +396,7 @@ def test_report_links_need_a_computed_month_and_an_admin_token(api, clock):
     assert api.post(f"/v1/reports/{MONTH}/link?ttl=99999").status_code == 422
 
 
-def test_the_response_rate_counts_only_counted_answers(api, survey, clock):
+def test_the_response_rate_counts_only_counted_answers(api, survey, clock, queued_runs):
     """An invitation whose response is pending or excluded (a mail scanner's) has not been answered yet."""
     from support import path_of
 
