@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 from chalicelib.domain.clock import utc
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
+# Year 0000 is no year (the calendar, and datetime, start at 0001).
+MONTH_RE = re.compile(r"^(?!0000)\d{4}-(0[1-9]|1[0-2])\Z")
 NAMES = (
     "January",
     "February",

@@ -181,3 +181,11 @@ def test_the_documented_list_limits_are_the_apps(api, doc, path):
     refused = api.get(f"{path}?limit={largest + 1}")
     assert refused.status_code == 422 and "limit" in refused.json["error"]["fields"]
     check_answer(doc, path, "GET", refused)
+
+
+def test_year_0000_is_refused_not_a_500(api, doc):
+    """Found by the schemathesis run: POST /v1/metrics/0000-01/recompute answered 500 (datetime has no year 0)."""
+    for method, template in (("POST", "/v1/metrics/{month}/recompute"), ("GET", "/v1/metrics/{month}")):
+        r = api.call(method, template.replace("{month}", "0000-01"))
+        assert r.status_code == 422 and r.json["error"]["fields"] == {"month": "must be YYYY-MM"}, r.body
+        check_answer(doc, template, method, r)
