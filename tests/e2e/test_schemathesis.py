@@ -10,23 +10,20 @@ so the random surveys, accounts and erasures the run makes never meet the other 
 
 from __future__ import annotations
 
-import pytest
 import requests
-
-schemathesis = pytest.importorskip("schemathesis")  # noqa: F841  (pinned in requirements-dev.txt)
-
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.core.failures import FailureGroup  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+import schemathesis  # pinned in requirements-dev.txt, beside the hypothesis it runs on
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from chalicelib.api.openapi import operations as document_operations  # noqa: E402
+from chalicelib.api.openapi import operations as document_operations
 
 CASES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 4}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -75,4 +72,5 @@ def test_generated_requests_get_documented_answers(start_local_stack):
     # Every operation was called, a few hundred times in all.
     assert {op.label for op in operations} <= set(cases)
     assert 200 <= len(cases) <= 400, len(cases)
+    print(f"schemathesis: {len(cases)} cases over {len(operations)} operations, {len(failures)} failed")
     assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures[:20])
