@@ -13,8 +13,8 @@ draws the operations dashboard's definition with them (`/local/dashboard.json`: 
 function invocations run one at a time (`gateway.FUNCTION_LOCK`), and moto answers one request at a time.
 
 Environment: PORT (default 8000; 0 picks a free port), NPS_DEMO (1 loads the demo, the default),
-NPS_LOCAL_ADMIN_TOKEN (the admin token; otherwise one is generated), PUBLIC_BASE_URL (default: the stack's URL),
-NPS_LOCAL_TEMPLATE (another template than infra/template.yaml).
+NPS_LOCAL_ADMIN_TOKEN (the admin token; otherwise one is generated), PUBLIC_BASE_URL (default: the stack's URL).
+The tables, queues and stream mapping come from infra/template.yaml.
 """
 
 from __future__ import annotations
@@ -630,8 +630,6 @@ def main() -> int:
         demo=os.environ.get("NPS_DEMO", "1").strip().lower() not in ("0", "false", "no", ""),
         admin_token=os.environ.get("NPS_LOCAL_ADMIN_TOKEN") or None,
     )
-    if os.environ.get("NPS_LOCAL_TEMPLATE"):  # tests point at a stand-in before infra/ has one
-        stack.template_path = Path(os.environ["NPS_LOCAL_TEMPLATE"])
 
     def request_stop(signum, frame):
         if stack.stopping.is_set():  # a second Ctrl-C: stop waiting for a clean stop

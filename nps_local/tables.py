@@ -15,17 +15,6 @@ from nps_local import template as cfn
 
 log = logging.getLogger("nps.local")
 
-# When the template has no mapping for the responses stream yet, the poller still runs with the settings the
-# template is meant to give it.
-FALLBACK_MAPPING = cfn.StreamMapping(
-    batch_size=100,
-    max_retries=5,
-    bisect_on_error=True,
-    report_item_failures=True,
-    starting_position="TRIM_HORIZON",
-)
-FALLBACK_FAILURE_QUEUE = "stream-failures"
-
 
 @dataclass
 class Provisioned:
@@ -34,7 +23,7 @@ class Provisioned:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     stream_table: str = ""
-    stream_mapping: cfn.StreamMapping = FALLBACK_MAPPING
+    stream_mapping: cfn.StreamMapping | None = None
     on_failure_queue_url: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -92,15 +81,7 @@ def provision(endpoint_url: str, template_path: str | Path = cfn.TEMPLATE_PATH) 
         None,
     )
     if mapping is None:
-        out.warnings.append(
-            "the template maps no function to the responses stream; the poller uses "
-            f"batch {FALLBACK_MAPPING.batch_size}, {FALLBACK_MAPPING.max_retries} retries, bisect, partial failures"
-        )
-        fallback_name = s.table_name(FALLBACK_FAILURE_QUEUE)
-        url = out.queues.get(fallback_name) or sqs.create_queue(QueueName=fallback_name)["QueueUrl"]
-        out.queues[fallback_name] = url
-        out.on_failure_queue_url = url
-        return out
+        raise cfn.TemplateError("the template maps no function to the responses table's stream")
 
     out.stream_mapping = mapping
     if not mapping.report_item_failures:

@@ -41,7 +41,6 @@ TEST_ONLY_ENV = (
     "PORT",
     "NPS_DEMO",
     "NPS_LOCAL_ADMIN_TOKEN",
-    "NPS_LOCAL_TEMPLATE",
 )
 
 

@@ -4,10 +4,11 @@ indexes, the responses stream, the on-failure queue, and a clear refusal when a 
 from __future__ import annotations
 
 import pytest
-from local.stand_in_template import REAL_TEMPLATE, template_for_tests, write
 
 from nps_local import tables
 from nps_local import template as cfn
+
+REAL_TEMPLATE = cfn.TEMPLATE_PATH
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def keys(schema: list[dict]) -> dict:
 def test_every_model_gets_its_table_as_the_template_defines_it(fresh_moto, tmp_path):
     from chalicelib.store.models import MODELS
 
-    made = tables.provision(None, template_for_tests(tmp_path))
+    made = tables.provision(None, REAL_TEMPLATE)
 
     assert made.tables == {key: f"nps-test-{key}" for key in MODELS}
     for key, model in MODELS.items():
@@ -54,8 +55,6 @@ def test_every_model_gets_its_table_as_the_template_defines_it(fresh_moto, tmp_p
 
 
 def test_the_real_template_resolves_for_any_stage():
-    if not REAL_TEMPLATE.exists():
-        pytest.skip("infra/template.yaml is not written yet")
     doc = cfn.load(REAL_TEMPLATE)
     for stage in ("dev", "prod", "test"):
         resolver = cfn.Resolver(doc, stage=stage, table_prefix=f"nps-{stage}-", region="us-east-1")
@@ -64,8 +63,8 @@ def test_the_real_template_resolves_for_any_stage():
 
 
 def test_a_model_without_a_table_is_refused_clearly(fresh_moto, tmp_path):
-    path = write(tmp_path / "template.yaml")
-    text = path.read_text()
+    path = tmp_path / "template.yaml"
+    text = REAL_TEMPLATE.read_text()
     start = text.index("  ContactsTable:")
     end = text.index("  AccountsTable:")
     path.write_text(text[:start] + text[end:])
@@ -75,8 +74,10 @@ def test_a_model_without_a_table_is_refused_clearly(fresh_moto, tmp_path):
 
 
 def test_a_table_without_a_name_takes_its_models_name(fresh_moto, tmp_path):
-    path = write(tmp_path / "template.yaml")
-    path.write_text(path.read_text().replace('      TableName: !Sub "nps-${Stage}-admin_tokens"\n', ""))
+    path = tmp_path / "template.yaml"
+    named = "      TableName: !Sub nps-${Stage}-admin_tokens\n"
+    assert named in REAL_TEMPLATE.read_text()
+    path.write_text(REAL_TEMPLATE.read_text().replace(named, ""))
 
     made = tables.provision(None, path)
 
@@ -115,3 +116,16 @@ def test_the_yaml_loader_reads_cloudformation_short_tags(tmp_path):
     assert props["TableName"] == {"Fn::Sub": "nps-${Stage}-t"}
     assert props["Arn"] == {"Fn::GetAtt": ["Other", "StreamArn"]}
     assert props["Flag"] == {"Fn::If": ["Cond", {"Ref": "A"}, {"Ref": "AWS::NoValue"}]}
+
+
+def test_a_template_without_the_stream_mapping_is_refused(fresh_moto, tmp_path):
+    """The poller takes its batch size, retries and failure queue from the template, never from defaults."""
+    text = REAL_TEMPLATE.read_text()
+    assert "Type: AWS::Lambda::EventSourceMapping" in text
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        text.replace("Type: AWS::Lambda::EventSourceMapping", "Type: AWS::CloudFormation::WaitConditionHandle")
+    )
+
+    with pytest.raises(cfn.TemplateError, match="stream"):
+        tables.provision(None, path)
