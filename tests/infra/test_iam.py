@@ -133,3 +133,26 @@ def test_the_module_prints_a_stages_policies():
         [sys.executable, str(ROOT / "infra" / "iam.py"), "--stage", "prod"], capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout) == {f: iam.policy(f, "prod") for f in iam.FUNCTIONS}
+
+
+def test_the_module_writes_the_files_chalice_reads():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "iam.py"), "--stage", "prod", "--write"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    written = [Path(line) for line in done.stdout.split()]
+    assert [p.name for p in written] == [iam.policy_file(f, "prod") for f in iam.FUNCTIONS]
+    for function, path in zip(iam.FUNCTIONS, written, strict=True):
+        assert path.parent == ROOT / ".chalice"
+        assert json.loads(path.read_text()) == iam.policy(function, "prod")
+
+
+def test_infra_readme_lists_every_function_and_where_its_policy_is_defined():
+    text = (ROOT / "infra" / "README.md").read_text()
+    section = text[text.index("### IAM") :]
+    section = section[: section.index("\n### ", 1)]
+    assert "infra/iam.py" in section and "tests/infra/test_iam_calls.py" in section
+    rows = {line.split("|")[1].strip().strip("`") for line in section.splitlines() if line.startswith("| `")}
+    assert rows == set(iam.FUNCTIONS)
