@@ -4,8 +4,8 @@ API Gateway answers some requests itself: no Authorization header (UNAUTHORIZED)
 refuses (ACCESS_DENIED), a path or method with no route (MISSING_AUTHENTICATION_TOKEN), an authorizer that
 fails (AUTHORIZER_FAILURE, AUTHORIZER_CONFIGURATION_ERROR). The deployed API gives those answers the contract's
 error shape with the GatewayResponses of infra/template.yaml. Chalice's LocalGateway answers with API Gateway's
-default bodies instead; `ContractGateway` answers with the template's GatewayResponses (or the same shapes
-built in, when there is no template), so tests (`contract_client`) and the local server see what a client of
+default bodies instead; `ContractGateway` answers with the template's GatewayResponses (API Gateway's own body for
+a kind they leave out), so tests (`contract_client`) and the local server see what a client of
 the deployed API sees.
 
 The local server runs a thread per connection, but the app is one object: Chalice keeps `current_request` on it,
@@ -77,18 +77,10 @@ class GatewayResponse:
     headers: dict = field(default_factory=dict)
 
 
-def _contract(code: str, message: str, status: int | None = None, headers: dict | None = None) -> GatewayResponse:
-    body = json.dumps({"error": {"code": code, "message": message, "fields": {}}})
-    return GatewayResponse(status, body, headers or {})
+# API Gateway's own body for a kind the template gives no GatewayResponse (nor its family's default).
+AWS_DEFAULT = GatewayResponse(None, '{"message":$context.error.messageString}')
 
 
-# What the gateway answers when the template has no GatewayResponses (the same contract shapes).
-BUILT_IN = {
-    "UNAUTHORIZED": _contract("unauthorized", "An admin token is required: Authorization: Bearer <token>.", 401),
-    "ACCESS_DENIED": _contract("unauthorized", "The admin token is not valid.", 401),
-    "MISSING_AUTHENTICATION_TOKEN": _contract("not_found", "No such resource.", 404),
-    "DEFAULT_5XX": _contract("internal_error", "The service failed to answer; retry later."),
-}
 # API Gateway's status and message for each kind of answer it gives itself.
 DEFAULTS = {
     "UNAUTHORIZED": (401, "Unauthorized"),
@@ -101,11 +93,8 @@ DEFAULTS = {
 
 @functools.cache
 def gateway_responses(path: Path = cfn.TEMPLATE_PATH) -> dict[str, GatewayResponse]:
-    """The RestAPI's GatewayResponses in the template (empty when there is no template)."""
-    try:
-        doc = cfn.load(path)
-    except cfn.TemplateError:
-        return {}
+    """The RestAPI's GatewayResponses in the template."""
+    doc = cfn.load(path)
     rest = ((doc.get("Resources") or {}).get("RestAPI") or {}).get("Properties") or {}
     out = {}
     for kind, spec in (rest.get("GatewayResponses") or {}).items():
@@ -180,9 +169,7 @@ class ContractGateway(LocalGateway):
         """API Gateway's own answer of this kind, shaped by the GatewayResponses, as a Lambda proxy response."""
         status, message = DEFAULTS[kind]
         family = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
-        response = (
-            self._responses.get(kind) or self._responses.get(family) or BUILT_IN.get(kind) or BUILT_IN["DEFAULT_5XX"]
-        )
+        response = self._responses.get(kind) or self._responses.get(family) or AWS_DEFAULT
         body = re.sub(r"\$context\.error\.messageString", json.dumps(message), response.body)
         # An error is never worth caching, and its URL may carry a token (a HEAD on /r/<token>, say).
         headers = {"Content-Type": "application/json", **LOCAL_ROUTE_HEADERS}

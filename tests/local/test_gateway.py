@@ -66,27 +66,23 @@ def test_a_failing_authorizer_is_a_5xx_without_detail(client, monkeypatch):
 
 def test_answers_come_from_the_templates_gateway_responses():
     responses = gateway.gateway_responses()
-    if not responses:
-        pytest.skip("infra/template.yaml has no GatewayResponses yet")
     for kind in ("UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN"):
         assert kind in responses
     assert responses["UNAUTHORIZED"].status == 401
     assert responses["MISSING_AUTHENTICATION_TOKEN"].status == 404
 
 
-def test_without_a_template_the_same_shapes_are_built_in(tmp_path):
+def test_a_kind_the_template_leaves_out_gets_api_gateways_own_body(tmp_path):
     from app import app
+    from nps_local import template as cfn
 
-    plain = gateway.ContractGateway(app, _config(), template_path=tmp_path / "missing.yaml")
-    for kind, (status, code) in {
-        "UNAUTHORIZED": (401, "unauthorized"),
-        "ACCESS_DENIED": (401, "unauthorized"),
-        "MISSING_AUTHENTICATION_TOKEN": (404, "not_found"),
-    }.items():
-        answer = plain.gateway_answer(kind)
-        assert answer["statusCode"] == status
-        assert json.loads(answer["body"])["error"]["code"] == code
-    assert plain.gateway_answer("AUTHORIZER_FAILURE")["statusCode"] == 500
+    text = cfn.TEMPLATE_PATH.read_text()
+    assert "        DEFAULT_5XX:\n" in text
+    path = tmp_path / "template.yaml"
+    path.write_text(text.replace("        DEFAULT_5XX:\n", "        QUOTA_EXCEEDED:\n"))
+    plain = gateway.ContractGateway(app, _config(), template_path=path)
+    answer = plain.gateway_answer("AUTHORIZER_FAILURE")
+    assert (answer["statusCode"], json.loads(answer["body"])) == (500, {"message": "Internal server error"})
 
 
 def test_a_default_4xx_template_gets_api_gateways_message(tmp_path):
