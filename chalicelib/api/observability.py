@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 
-import chalicelib.logs  # noqa: F401  the service's JSON logger, which nps.api propagates to
+from chalicelib.logs import function_keys, log_keys  # the service's JSON logger, which nps.api propagates to
 
 log = logging.getLogger("nps.api")
 
@@ -24,25 +24,27 @@ def carries_token(resource_path: str | None, query: dict | None) -> bool:
 
 
 def correlate_requests(event, get_response):
+    """Every line logged while the request is served carries its correlation id (the caller's X-Correlation-Id,
+    else API Gateway's request id) and the function's keys; the last one is the request line."""
     ctx = event.context or {}
     correlation_id = ((event.headers or {}).get("x-correlation-id") or ctx.get("requestId") or uuid.uuid4().hex)[:64]
-    started = time.perf_counter()
-    response = get_response(event)
-    response.headers["X-Correlation-Id"] = correlation_id
-    _set_headers(response.headers, EVERY_ANSWER)
-    if carries_token(ctx.get("resourcePath"), event.query_params):
-        _set_headers(response.headers, TOKEN_IN_URL)
-    # Paths carry signed tokens; log the route template, never the concrete path.
-    log.info(
-        "request",
-        extra={
-            "correlation_id": correlation_id,
-            "route": ctx.get("resourcePath"),
-            "method": event.method,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
+    with log_keys(correlation_id=correlation_id, **function_keys(getattr(event, "lambda_context", None))):
+        started = time.perf_counter()
+        response = get_response(event)
+        response.headers["X-Correlation-Id"] = correlation_id
+        _set_headers(response.headers, EVERY_ANSWER)
+        if carries_token(ctx.get("resourcePath"), event.query_params):
+            _set_headers(response.headers, TOKEN_IN_URL)
+        # Paths carry signed tokens; log the route template, never the concrete path.
+        log.info(
+            "request",
+            extra={
+                "route": ctx.get("resourcePath"),
+                "method": event.method,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
     return response
 
 

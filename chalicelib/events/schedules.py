@@ -1,8 +1,13 @@
-"""Scheduled handlers: the hourly SLA sweep, the monthly metrics job and the settlement of pending answers."""
+"""Scheduled handlers: the hourly SLA sweep, the monthly metrics job and the settlement of pending answers.
+
+Each runs under Powertools' `inject_lambda_context`, with the EventBridge event's id as the correlation id of
+every line it logs (the monthly job's queued runs carry an id of their own too)."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
+
+from chalicelib.logs import logger
 
 bp = Blueprint(__name__)
 
@@ -11,20 +16,17 @@ MONTHLY_METRICS_SCHEDULE = "cron(0 3 1 * ? *)"
 # Pending one-click answers wait PENDING_QUIET_SECONDS (90) after their last page view; a run a minute keeps
 # "counted within a few minutes" true at a cost of four small index queries per run when nothing waits.
 SETTLE_PENDING_SCHEDULE = "rate(1 minute)"
+EVENT_ID = "id"  # the EventBridge event's id, as correlation id
 
 
 @bp.schedule(SLA_SWEEP_SCHEDULE, name="sla_sweep", description="Escalate overdue close-the-loop tasks")
 def sla_sweep(event):
-    from chalicelib.events.sweep import run_sweep
-
-    return run_sweep()
+    return _as_invoked(_sweep, event)
 
 
 @bp.schedule(MONTHLY_METRICS_SCHEDULE, name="monthly_metrics", description="Compute last month's metrics")
 def monthly_metrics(event):
-    from chalicelib.events.monthly_job import run_for_event
-
-    return run_for_event(event.to_dict())
+    return _as_invoked(_monthly_metrics, event)
 
 
 @bp.schedule(
@@ -33,6 +35,37 @@ def monthly_metrics(event):
     description="Count or exclude one-click answers recorded without a gesture",
 )
 def settle_pending(event):
+    return _as_invoked(_settle, event)
+
+
+@logger.inject_lambda_context(correlation_id_path=EVENT_ID)
+def _sweep(event: dict, context) -> dict:
+    from chalicelib.events.sweep import run_sweep
+
+    return run_sweep()
+
+
+@logger.inject_lambda_context(correlation_id_path=EVENT_ID)
+def _monthly_metrics(event: dict, context) -> dict:
+    from chalicelib.events.monthly_job import run_for_event
+
+    return run_for_event(event)
+
+
+@logger.inject_lambda_context(correlation_id_path=EVENT_ID)
+def _settle(event: dict, context) -> dict:
     from chalicelib.events.settle import run_for_event
 
-    return run_for_event(event.to_dict())
+    return run_for_event(event)
+
+
+def _as_invoked(function, event) -> dict:
+    """Chalice hands a schedule's function the event alone (its Lambda context on it): call the decorated
+    function with both, as Lambda would. Called without a context (a script or a test calling the handler
+    directly) the job runs without the function's keys. The correlation id goes when the run ends."""
+    try:
+        if event.context is None:
+            return function.__wrapped__(event.to_dict(), None)
+        return function(event.to_dict(), event.context)
+    finally:
+        logger.remove_keys(["correlation_id"])
