@@ -6,7 +6,11 @@
 - what settling pending one-click answers costs: requests per 1,000 pending answers, and the idle cost of the
   rate(1 minute) schedule;
 - `import app` time in a fresh interpreter divided by `import boto3` time (goal: at most 1.5);
-- p50/p95 latency of a capture over HTTP through the local stack (`python -m nps_local.stack`).
+- p50/p95 latency of a capture over HTTP through the local stack (`python -m nps_local.stack`);
+- DynamoDB write units (as billed: item sizes rounded up to the kilobyte, each index's entry, bench/write_units.py)
+  per answered email survey (the link's score, then its comment, then the stream's fact and task effects, for a
+  detractor, a passive and a promoter, the two records delivered apart as in life or in one batch), per widget
+  answer, per API answer and per task update, by table and index. Goal: at most 6 per answered email survey.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 import urllib.request
 
 from common import ROOT, RequestCounter, moto_tables, save_result
+from write_units import WriteMeter
 
 RUNS = 9
 # The service refuses to start without link keys (outside the local stack); the bench brings its own.
@@ -140,6 +145,115 @@ def requests_per_capture() -> dict:
             "writes_per_response": counter.writes / n,
             "reads_per_response": counter.reads / n,
         }
+    return out
+
+
+COMMENT = "The invoice was wrong twice and support took a week to answer."
+
+
+def write_units() -> dict:
+    """Write units per answer and per task update, on fresh tables, through the real app and stream handler."""
+    import contextlib
+    import io
+    from pathlib import Path
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.events.processing import forget_cached_accounts, handle_stream_event
+    from chalicelib.store import admin_tokens
+    from chalicelib.store import surveys as survey_store
+    from chalicelib.store.models import LoopTask
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from support_stream import LambdaContext, StreamReader
+
+    def deliver(reader, meter):
+        records = reader.read()
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = handle_stream_event({"Records": records}, LambdaContext())
+        assert not result["batchItemFailures"], result
+        return len(records)
+
+    out: dict = {}
+    n = 10
+    with moto_tables(), Client(app) as client:
+        survey_store.clear_cache()
+        forget_cached_accounts()
+        prefix = os.environ["TABLE_PREFIX"]
+        token, _ = admin_tokens.create("bench", ["admin"])
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        json_ = {"Content-Type": "application/json"}
+        r = client.http.put(
+            "/v1/accounts/a1", headers=auth, body=json.dumps({"name": "Acme", "owner": "olive@example.com"})
+        )
+        assert r.status_code in (200, 201), r.body
+        survey = json.loads(
+            client.http.post(
+                "/v1/surveys",
+                headers=auth,
+                body=json.dumps({"name": "Bench", "allowed_origins": ["https://shop.example.com"]}),
+            ).body
+        )
+        sid = survey["survey_id"]
+        reader = StreamReader()
+        meter = WriteMeter(prefix).install()
+        batch = 0
+
+        def links(count):
+            nonlocal batch
+            batch += 1
+            contacts = [{"contact_id": f"b{batch}-{i}", "account_id": "a1"} for i in range(count)]
+            body = json.dumps({"contacts": contacts})
+            invites = json.loads(client.http.post(f"/v1/surveys/{sid}/invitations", headers=auth, body=body).body)
+            reader.read()  # nothing of the invitations reaches the responses stream; start after them
+            return ["/" + inv["link"].split("/", 3)[3] for inv in invites["invitations"]]
+
+        email = {}
+        for category, score in (("detractor", 2), ("passive", 7), ("promoter", 9)):
+            for delivery in ("apart", "together"):
+                todo = links(n)
+                meter.reset()
+                meter.enabled = True
+                for link in todo:
+                    assert client.http.post(link, headers=json_, body=json.dumps({"score": score})).status_code == 201
+                if delivery == "apart":
+                    deliver(reader, meter)
+                for link in todo:
+                    body = json.dumps({"score": score, "comment": COMMENT})
+                    assert client.http.post(link, headers=json_, body=body).status_code == 200
+                deliver(reader, meter)
+                meter.enabled = False
+                email[f"{category}_{delivery}"] = meter.per(n)
+        out["answered_email_survey"] = email
+
+        for name, headers in (
+            ("widget_answer", {**json_, "Origin": "https://shop.example.com"}),
+            ("api_answer", json_),
+        ):
+            meter.reset()
+            meter.enabled = True
+            for i in range(n):
+                body = json.dumps({"score": 3, "comment": COMMENT})
+                r = client.http.post(
+                    f"/v1/surveys/{sid}/responses", headers={**headers, "Idempotency-Key": f"{name}{i}"}, body=body
+                )
+                assert r.status_code == 201, r.body
+            deliver(reader, meter)
+            meter.enabled = False
+            out[name] = meter.per(n)
+
+        task_ids = [t.task_id for t in LoopTask.scan()][:n]
+        meter.reset()
+        meter.enabled = True
+        for task_id in task_ids:
+            r = client.http.patch(f"/v1/tasks/{task_id}", headers=auth, body=json.dumps({"status": "in_progress"}))
+            assert r.status_code == 200, r.body
+            r = client.http.patch(f"/v1/tasks/{task_id}", headers=auth, body=json.dumps({"note": "Called them."}))
+            assert r.status_code == 200, r.body
+        meter.enabled = False
+        out["task_update"] = meter.per(2 * len(task_ids))
+    out["goal"] = {"answered_email_survey": 6}
     return out
 
 
@@ -279,8 +393,12 @@ def stack_latency(samples: int = 200) -> dict:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["write_units"]:
+        print(json.dumps(write_units(), indent=2))
+        return
     result = {
         "requests_per_capture": requests_per_capture(),
+        "write_units": write_units(),
         "settle_pending": settle_cost(),
         "import_time": import_ratio(),
     }

@@ -13,7 +13,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import config
@@ -78,19 +78,13 @@ class Invitation(Model):
     by_survey_month = InvitationsBySurveyMonth()
 
 
-class ResponsesByMonth(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_month"
-        projection = AllProjection()
-
-    month_shard = UnicodeAttribute(hash_key=True)
-    response_id = UnicodeAttribute(range_key=True)
-
-
 class ResponsesBySurvey(GlobalSecondaryIndex):
+    """Keys only, written once per response (its keys never change): exports read the rows by BatchGetItem.
+    Also the export by month, per survey, with first_submitted_at in the month."""
+
     class Meta:
         index_name = "by_survey"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     survey_id = UnicodeAttribute(hash_key=True)
     first_submitted_at = UTCDateTimeAttribute(range_key=True)
@@ -149,7 +143,6 @@ class Response(Model):
     views = UnicodeSetAttribute(null=True)
     # Ids of the submissions already applied, so a replayed POST changes nothing.
     submissions = UnicodeSetAttribute(null=True)
-    by_month = ResponsesByMonth()
     by_survey = ResponsesBySurvey()
     by_contact = ResponsesByContact()
     by_pending = ResponsesPending()
@@ -212,9 +205,11 @@ class TasksByOwner(GlobalSecondaryIndex):
 
 
 class TasksByMonth(GlobalSecondaryIndex):
+    """The monthly job's read: only the attributes it uses, so edits of the answer or notes cost nothing here."""
+
     class Meta:
         index_name = "by_month"
-        projection = AllProjection()
+        projection = IncludeProjection(["account_id", "kind", "created_at", "due_at", "closed_at", "escalated_at"])
 
     month = UnicodeAttribute(hash_key=True)
     task_id = UnicodeAttribute(range_key=True)
@@ -256,18 +251,24 @@ class LoopTask(Model):
 
 
 class FactsByMonth(GlobalSecondaryIndex):
+    """The monthly job's read: the attributes of its rows (metrics_inputs.responses), no more."""
+
     class Meta:
         index_name = "by_month"
-        projection = AllProjection()
+        projection = IncludeProjection(
+            ["survey_id", "account_id", "contact_id", "score", "first_submitted_at", "themes", "touchpoint"]
+        )
 
     month_shard = UnicodeAttribute(hash_key=True)
     response_id = UnicodeAttribute(range_key=True)
 
 
 class FactsByAccount(GlobalSecondaryIndex):
+    """Account standing (accounts.standing) and the export by account (ids only)."""
+
     class Meta:
         index_name = "by_account"
-        projection = AllProjection()
+        projection = IncludeProjection(["survey_id", "contact_id", "score"])
 
     account_id = UnicodeAttribute(hash_key=True)
     first_submitted_at = UTCDateTimeAttribute(range_key=True)

@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.errors import Gone, Malformed, NotFound
-from chalicelib.store.models import Response, ResponseFact, bind
-from chalicelib.store.responses import month_shards
+from chalicelib.store.models import Response, ResponseFact, Survey, bind
 
 REFUSED = "The 'next' cursor is not one this API gave out."
 
@@ -94,6 +93,22 @@ def _by_ids(ids: list[str]) -> list[Response]:
     return [found[i] for i in ids if i in found]
 
 
+SURVEY_KEY = ("response_id", "survey_id", "first_submitted_at")
+
+
+def _survey_part(survey_id: str, month: str | None, limit: int, lek: dict | None) -> tuple[list[Response], dict | None]:
+    """Up to `limit` keys of the survey's responses (in the month), their answered rows (one BatchGetItem per
+    100), and the key to go on from (None at the end of the survey's part)."""
+    result = Response.by_survey.query(
+        survey_id,
+        range_key_condition=_month_condition(Response.first_submitted_at, month),
+        limit=limit,
+        last_evaluated_key=lek,
+    )
+    ids = [k.response_id for k in result]
+    return [r for r in _by_ids(ids) if not is_tombstone(r)], result.last_evaluated_key
+
+
 def _month_condition(attr, month: str | None):
     if not month:
         return None
@@ -151,33 +166,26 @@ def export_page(filters: dict, limit: int, cursor: dict | None):
         ]
         return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)
     if survey_id:
-        lek = start_key(cursor.get("k"), ("response_id", "survey_id", "first_submitted_at"), {"survey_id": survey_id})
-        result = Response.by_survey.query(
-            survey_id,
-            range_key_condition=_month_condition(Response.first_submitted_at, month),
-            filter_condition=answered,
-            limit=limit,
-            last_evaluated_key=lek,
-        )
-        items = list(result)
-        return items, ({"k": result.last_evaluated_key} if result.last_evaluated_key else None)
+        lek = start_key(cursor.get("k"), SURVEY_KEY, {"survey_id": survey_id})
+        items, lek = _survey_part(survey_id, month, limit, lek)
+        return items, ({"k": lek} if lek else None)
     if month:
-        shards = month_shards(month)
-        shard = cursor.get("s", 0)
-        if isinstance(shard, bool) or not isinstance(shard, int) or not 0 <= shard < len(shards):
+        # by_survey is keys only and there is no index by month: each survey's part of the month in turn, in
+        # survey id order; the cursor names the survey it stopped in.
+        at = cursor.get("s")
+        if cursor and not (isinstance(at, str) and 0 < len(at) <= 1024):
             raise Malformed(REFUSED, fields={"next": "invalid"})
-        lek = start_key(cursor.get("k"), ("response_id", "month_shard"), {"month_shard": shards[shard]})
-        items: list[Response] = []
-        while shard < len(shards) and len(items) < limit:
-            result = Response.by_month.query(
-                shards[shard], filter_condition=answered, limit=limit - len(items), last_evaluated_key=lek
-            )
-            items.extend(result)
-            lek = result.last_evaluated_key
+        surveys = sorted(s.survey_id for s in Survey.scan(attributes_to_get=["survey_id"]))
+        if at is not None:
+            surveys = [s for s in surveys if s >= at]
+        lek = start_key(cursor.get("k"), SURVEY_KEY, {"survey_id": at}) if at in surveys[:1] else None
+        items = []
+        while surveys and len(items) < limit:
+            found, lek = _survey_part(surveys[0], month, limit - len(items), lek)
+            items.extend(found)
             if lek is None:
-                shard += 1
-        nxt = {"m": month, "s": shard, "k": lek} if shard < len(shards) else None
-        return items, nxt
+                surveys.pop(0)
+        return items, ({"m": month, "s": surveys[0], "k": lek} if surveys else None)
     result = Response.scan(
         filter_condition=answered, limit=limit, last_evaluated_key=start_key(cursor.get("k"), ("response_id",))
     )

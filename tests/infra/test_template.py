@@ -687,6 +687,7 @@ def _schema_of_table(props: dict) -> dict:
             g["IndexName"]: (
                 {(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]},
                 g["Projection"]["ProjectionType"],
+                sorted(g["Projection"].get("NonKeyAttributes", [])),
             )
             for g in props.get("GlobalSecondaryIndexes", [])
         },
@@ -703,6 +704,7 @@ def _schema_of_model(model) -> dict:
             g["index_name"]: (
                 {(k["AttributeName"], k["KeyType"]) for k in g["key_schema"]},
                 g["projection"]["ProjectionType"],
+                sorted(g["projection"].get("NonKeyAttributes", [])),
             )
             for g in schema.get("global_secondary_indexes", [])
         },

@@ -217,3 +217,69 @@ def test_read_answers_are_the_same_with_and_without_the_fast_path(plain_moto):
     ]
     assert partition_3 == [3, 4, 3, 1], "put, update, delete and transaction moved items in and out of it"
     assert fast[-1]["Responses"][TABLE] and fast[0]["Items"][0]["revenue"]["M"]["2026-01"] == {"N": "100.5"}
+
+
+def _projected_reads() -> list:
+    """Pages of a keys-only and an INCLUDE index (the projections the app's tables use), after writes."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": t}
+                for n, t in (("pk", "S"), ("sk", "S"), ("score", "N"), ("grp", "S"), ("when", "S"))
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "keys",
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    "KeySchema": [{"AttributeName": "score", "KeyType": "HASH"}],
+                },
+                {
+                    "IndexName": "some",
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["themes", "ok"]},
+                    "KeySchema": [
+                        {"AttributeName": "grp", "KeyType": "HASH"},
+                        {"AttributeName": "when", "KeyType": "RANGE"},
+                    ],
+                },
+            ],
+        )
+        for i in range(33):
+            client.put_item(TableName=TABLE, Item=_item(i))
+        answers = []
+        for index, key in (("keys", ("score", {"N": "3"})), ("some", ("grp", {"S": "g1"}))):
+            start = None
+            while True:
+                page = client.query(
+                    TableName=TABLE,
+                    IndexName=index,
+                    KeyConditionExpression="#k = :v",
+                    ExpressionAttributeNames={"#k": key[0]},
+                    ExpressionAttributeValues={":v": key[1]},
+                    Limit=2,
+                    **({"ExclusiveStartKey": start} if start else {}),
+                )
+                page.pop("ResponseMetadata", None)
+                answers.append(page)
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    break
+        return answers
+
+
+def test_keys_only_and_include_indexes_read_the_same_with_and_without_the_fast_path(plain_moto):
+    plain = _projected_reads()
+    fast_reads.install()
+    try:
+        fast = _projected_reads()
+    finally:
+        fast_reads.uninstall()
+    assert fast == plain
+    items = [item for page in fast for item in page["Items"]]
+    keys_only = [i for i in items if "score" in i]
+    assert keys_only and all(set(i) == {"pk", "sk", "score"} for i in keys_only)
+    included = [i for i in items if "grp" in i]
+    assert included and all(set(i) == {"pk", "sk", "grp", "when", "themes", "ok"} for i in included)
