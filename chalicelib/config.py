@@ -160,7 +160,7 @@ def settings() -> Settings:
         link_ttl_days=int(env.get("LINK_TTL_DAYS", "30")),
         cors_max_age=int(env.get("CORS_MAX_AGE", "600")),
         survey_cache_seconds=int(env.get("SURVEY_CACHE_SECONDS", "60")),
-        # The function `POST /v1/metrics/{month}/recompute?wait=false` starts (named as infra/ deploys it).
+        # The function every `POST /v1/metrics/{month}/recompute` queues (named as infra/ deploys it).
         monthly_function=env.get("MONTHLY_FUNCTION_NAME") or f"nps-backend-{stage}-monthly_metrics",
         dwell_seconds=int(env.get("DWELL_SECONDS", "5")),
         pending_quiet_seconds=int(env.get("PENDING_QUIET_SECONDS", "90")),

@@ -149,7 +149,7 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         table("monthly_metrics", "BatchGetItem", "GetItem", "UpdateItem"),
         indexes("responses", "tasks", "response_facts"),
         Grant("ReadLinkSigningKeys", ("secretsmanager:GetSecretValue",), (LINK_SIGNING_SECRET,)),
-        # POST /v1/metrics/{month}/recompute?wait=false queues the monthly job.
+        # POST /v1/metrics/{month}/recompute queues the monthly job.
         Grant("StartMonthlyJob", ("lambda:InvokeFunction",), (function_arn("monthly_metrics"),)),
         own_logs("api_handler"),
         TRACES,

@@ -9,6 +9,7 @@ from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import validation
+from chalicelib.domain.clock import timestamp
 from chalicelib.errors import Invalid, Malformed, NotFound
 from chalicelib.store import admin_tokens
 
@@ -20,8 +21,8 @@ def _public(item) -> dict:
         "token_id": item.token_id,
         "name": item.name,
         "scopes": list(item.scopes),
-        "created_at": item.created_at.isoformat(),
-        "revoked_at": item.revoked_at.isoformat() if item.revoked_at else None,
+        "created_at": timestamp(item.created_at),
+        "revoked_at": timestamp(item.revoked_at),
     }
 
 

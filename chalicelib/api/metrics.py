@@ -8,6 +8,7 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.http import flag_param, html_response, json_response, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import tokens
+from chalicelib.domain.clock import timestamp
 from chalicelib.domain.validation import MONTH_RE
 from chalicelib.errors import Invalid, NotFound
 
@@ -118,7 +119,7 @@ def report_link(month):
         {
             "month": month,
             "url": f"{settings.public_base_url}/r/{token}",
-            "expires_at": expires.isoformat().replace("+00:00", "Z"),
+            "expires_at": timestamp(expires),
         }
     )
 

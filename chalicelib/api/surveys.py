@@ -9,6 +9,7 @@ from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import tokens, validation
+from chalicelib.domain.clock import timestamp
 from chalicelib.errors import Gone, Invalid, Malformed
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store import surveys as survey_store
@@ -68,7 +69,7 @@ def rotate_identity_secret(survey_id):
         {
             "survey_id": survey.survey_id,
             "identity_secret": secret,
-            "previous_secret_until": survey.previous_secret_until.isoformat(),
+            "previous_secret_until": timestamp(survey.previous_secret_until),
         }
     )
 

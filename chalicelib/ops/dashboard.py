@@ -307,7 +307,7 @@ def alarms(names: Names) -> list[Alarm]:
         ),
         Alarm(
             "MonthlyMetricsErrorsAlarm",
-            "A monthly metrics run failed (scheduled, or queued by recompute?wait=false). Lambda retries it twice; "
+            "A monthly metrics run failed (scheduled, or queued by a recompute). Lambda retries it twice; "
             "until a run succeeds the month keeps its previous document.",
             (Metric("errors", LAMBDA, "Errors", (("FunctionName", names.function("monthly_metrics")),), "Sum", 300),),
             "GreaterThanThreshold",

@@ -8,6 +8,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain import tokens
+from chalicelib.domain.clock import timestamp
 from chalicelib.errors import NotFound
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Account, ResponseFact, bind
@@ -24,7 +25,7 @@ def to_dict(a: Account) -> dict:
         "manager": a.manager,
         "revenue": {k: float(v) for k, v in sorted(revenue.items())},
         "status": a.status,
-        "updated_at": a.updated_at.isoformat() if a.updated_at else None,
+        "updated_at": timestamp(a.updated_at),
     }
 
 

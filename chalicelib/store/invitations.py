@@ -11,6 +11,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import config
 from chalicelib.domain import tokens
+from chalicelib.domain.clock import parse_timestamp, timestamp
+from chalicelib.domain.months import Month
 from chalicelib.store.models import Contact, Invitation, Survey, bind
 
 
@@ -18,7 +20,7 @@ def _last_invited(contact: Contact | None, survey_id: str) -> datetime | None:
     if contact is None or contact.last_invited is None:
         return None
     raw = contact.last_invited.as_dict().get(survey_id)
-    return datetime.fromisoformat(raw) if raw else None
+    return parse_timestamp(raw) if raw else None
 
 
 def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
@@ -44,7 +46,7 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
         # The conditional write makes the throttle hold even when two invite calls race.
         stamp = Contact(cid)
         invited = dict(known.last_invited.as_dict()) if known is not None and known.last_invited else {}
-        invited[survey.survey_id] = now.isoformat()
+        invited[survey.survey_id] = timestamp(now)
         actions = [Contact.account_id.set(c["account_id"]), Contact.last_invited.set(invited)]
         for attr, key in ((Contact.email, "email"), (Contact.name, "name")):
             if c.get(key):
@@ -68,7 +70,7 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
             survey_id=survey.survey_id,
             contact_id=cid,
             account_id=c["account_id"],
-            survey_month=f"{survey.survey_id}#{now.strftime('%Y-%m')}",
+            survey_month=f"{survey.survey_id}#{Month.of(now)}",
             created_at=now,
             expires_at=expires,
             key_id=s.active_link_key,
@@ -108,7 +110,7 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
                 "link": link,
                 "score_links": [f"{link}?score={n}" for n in range(11)],
                 "unsubscribe_link": f"{s.public_base_url}/u/{unsub}",
-                "expires_at": expires.isoformat(),
+                "expires_at": timestamp(expires),
             }
         )
     return results

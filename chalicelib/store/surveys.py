@@ -9,6 +9,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import config
 from chalicelib.domain import tokens, validation
+from chalicelib.domain.clock import timestamp
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Survey, bind
@@ -36,8 +37,8 @@ def to_dict(s: Survey, *, with_secret: bool = False) -> dict:
         "language": s.language,
         "strings": s.strings.as_dict() if s.strings is not None else None,
         "status": s.status,
-        "created_at": s.created_at.isoformat(),
-        "updated_at": s.updated_at.isoformat(),
+        "created_at": timestamp(s.created_at),
+        "updated_at": timestamp(s.updated_at),
     }
     if with_secret:
         out["identity_secret"] = s.identity_secret
