@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.monthly import DEFAULT_HEALTH_THRESHOLDS, health_of
@@ -34,13 +35,18 @@ def window_start(now: datetime) -> datetime:
     return Month.of(now).shift(1 - WINDOW_MONTHS).start()
 
 
-def standing(rated: Iterable[Rated], latest: Rated | None, now: datetime, thresholds=DEFAULT_HEALTH_THRESHOLDS) -> dict:
+def standing(
+    rated: Iterable[Rated],
+    latest: Rated | None,
+    now: datetime,
+    thresholds: tuple[float, float] = DEFAULT_HEALTH_THRESHOLDS,
+) -> dict[str, Any]:
     """The account's latest score and its category, NPS and health over the window ending now.
 
     `rated` are the responses of the window; `latest` the account's latest response at all (it may be older
     than the window, and then the account is unrated but still has a latest score)."""
     start = window_start(now)
-    per_contact: dict = {}
+    per_contact: dict[str | tuple[str], Rated] = {}
     for r in rated:
         if not start <= r.first_submitted_at <= now:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 class DomainError(Exception):
     code = "bad_request"
 
-    def __init__(self, message: str, fields: dict | None = None, code: str | None = None):
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}

@@ -4,6 +4,9 @@ state can be recomputed from scratch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from chalicelib.domain.nps import classify
 from chalicelib.domain.themes import themes_of
 
@@ -22,7 +25,7 @@ FACT_FIELDS = (
 )
 
 
-def fact_of(response: dict, taxonomy: dict | None = None) -> dict:
+def fact_of(response: Mapping[str, Any], taxonomy: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
     """The fact for one response image (a dict of the Response model's attributes)."""
     score = response["score"]
     if isinstance(score, bool) or int(score) != score or not 0 <= int(score) <= 10:

@@ -10,8 +10,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.domain import validation
 from chalicelib.domain.errors import DomainError, Invalid, Malformed, UnsupportedMediaType
@@ -41,7 +42,7 @@ class RowError(Exception):
     pass
 
 
-def rows(body: str, content_type: str) -> Iterator[tuple[int, dict | None, str | None]]:
+def rows(body: str, content_type: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """Yield (line, row, error) for each non-blank row; row is None when the line cannot be read."""
     if content_type == NDJSON:
         for number, line in enumerate(io.StringIO(body), start=1):
@@ -112,7 +113,7 @@ def rows(body: str, content_type: str) -> Iterator[tuple[int, dict | None, str |
     raise UnsupportedMediaType("Send imports as text/csv (with a header row) or application/x-ndjson.")
 
 
-def _number(value, field: str):
+def _number(value: object, field: str) -> object:
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -122,7 +123,7 @@ def _number(value, field: str):
     return value
 
 
-def account_row(row: dict) -> dict:
+def account_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """An accounts-import row (JSON object or CSV cells) as validated account fields with account_id."""
     row = dict(row)
     revenue = row.pop("revenue", None)
@@ -133,9 +134,9 @@ def account_row(row: dict) -> dict:
             raise RowError('revenue must be a JSON object like {"2026-01": 1200}') from None
         except RecursionError:
             raise RowError(f"revenue: {NESTED}") from None
-    for key in [k for k in row if REVENUE_COLUMN.match(k)]:
+    for key, found in [(k, found) for k in row if (found := REVENUE_COLUMN.match(k))]:
         revenue = dict(revenue or {})
-        revenue[REVENUE_COLUMN.match(key).group(2)] = _number(row.pop(key), f"revenue for {key}")
+        revenue[found.group(2)] = _number(row.pop(key), f"revenue for {key}")
     if isinstance(revenue, dict):
         revenue = {k: _number(v, f"revenue for {k}") for k, v in revenue.items()}
     if revenue is not None:
@@ -146,7 +147,7 @@ def account_row(row: dict) -> dict:
         raise RowError(_describe(error)) from None
 
 
-def response_row(row: dict, now: datetime) -> dict:
+def response_row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """A responses-import row as clean values; raises RowError naming every problem."""
     errors = validation.require_object(row, RESPONSE_FIELDS, {"external_id", "survey_id", "score", "submitted_at"})
     out = {

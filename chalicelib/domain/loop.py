@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.domain.errors import Conflict, Malformed
-from chalicelib.domain.validation import DEFAULT_SLA_HOURS, MAX_SLA_HOURS, FieldErrors, require_object, text
+from chalicelib.domain.validation import (
+    DEFAULT_SLA_HOURS,
+    MAX_SLA_HOURS,
+    FieldErrors,
+    json_object,
+    require_object,
+    text,
+)
 
 TASK_KIND = {"detractor": "recovery", "passive": "follow_up", "promoter": "advocacy"}
 STATUSES = ("open", "in_progress", "escalated", "resolved")
@@ -38,7 +47,7 @@ def opens_task(
     return attributed and not erased and category in categories and now - submitted_at <= MAX_TASK_AGE
 
 
-def note_refusal(notes: list[dict], note: str) -> str | None:
+def note_refusal(notes: list[dict[str, Any]], note: str) -> str | None:
     """Why a task cannot take this note (its notes are full), or None when it can."""
     if len(notes) >= MAX_NOTES:
         return f"This task already has {MAX_NOTES} notes, the most a task keeps."
@@ -51,7 +60,7 @@ def note_refusal(notes: list[dict], note: str) -> str | None:
     return None
 
 
-def bounded_history(history: list[dict], new: list[dict]) -> list[dict]:
+def bounded_history(history: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """History with the new entries, trimmed to MAX_HISTORY: the first entry and the latest ones stay."""
     merged = list(history) + list(new)
     if len(merged) <= MAX_HISTORY:
@@ -79,7 +88,7 @@ def if_match_revisions(value: str | None) -> set[int] | None:
     return revisions
 
 
-def sla_hours(rules: dict) -> int:
+def sla_hours(rules: Mapping[str, Any]) -> int:
     return max(1, min(int(rules.get("sla_hours") or DEFAULT_SLA_HOURS), MAX_SLA_HOURS))
 
 
@@ -95,10 +104,11 @@ def check_transition(current: str, new: str) -> None:
 PATCH_FIELDS = {"status", "owner", "note", "root_cause", "resolution"}
 
 
-def task_patch(body) -> dict:
+def task_patch(body: object) -> dict[str, Any]:
     """Validate a PATCH body: assign (owner), add a note, change status, resolve with a root cause, reopen."""
     errors: FieldErrors = require_object(body, PATCH_FIELDS)
-    out = {
+    body = json_object(body)
+    out: dict[str, Any] = {
         "status": body.get("status"),
         "owner": text(errors, body, "owner", max_len=200, min_len=1),
         "note": text(errors, body, "note", max_len=MAX_NOTE_CHARS, min_len=1),

@@ -26,11 +26,12 @@ import statistics
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, islice
 from operator import itemgetter
+from typing import Any
 
 from chalicelib.domain.clock import timestamp, utc
 from chalicelib.domain.months import Month
@@ -108,11 +109,20 @@ class PoolSums:
 
 _WORD32 = next(code for code in "IL" if array(code).itemsize == 4)
 
+# A contact is its contact_id, or (response_id,) for a response without one; per contact, the latest response
+# of each month offset 0..23 as (first_submitted_at, response_id, score).
+_ContactKey = str | tuple[str]
+_Latest = dict[str, dict[_ContactKey, dict[int, tuple[datetime, str, int]]]]
+# Per account: its category (None when unrated) at each of the _EVALS evaluations, and its health.
+_States = dict[str, tuple[tuple[str | None, ...], str]]
+
 
 # ---- small rules -----------------------------------------------------------------------------------------
 
 
-def health_of(promoters: int, detractors: int, n: int, thresholds=DEFAULT_HEALTH_THRESHOLDS) -> str:
+def health_of(
+    promoters: int, detractors: int, n: int, thresholds: tuple[float, float] = DEFAULT_HEALTH_THRESHOLDS
+) -> str:
     """at_risk when account NPS <= low, safe when >= high, gray_zone between, unrated with no responses."""
     if n == 0:
         return "unrated"
@@ -136,7 +146,7 @@ def _money(value: float) -> float:
 # ---- reading the inputs ----------------------------------------------------------------------------------
 
 
-def _read_accounts(accounts: Iterable[AccountRow], first: int) -> tuple[dict, dict]:
+def _read_accounts(accounts: Iterable[AccountRow], first: int) -> tuple[dict[str, str | None], dict[str, list[float]]]:
     """Segment of every account and its revenue for the months first..first+15 (only accounts with any)."""
     names = [str(Month(first + j)) for j in range(_REVENUE_MONTHS)]
     segments: dict[str, str | None] = {}
@@ -158,7 +168,7 @@ class _MonthResponses:
         self.by_survey: dict[str, list[int]] = {}
         self.by_segment: dict[str, list[int]] = {}
         self.by_touchpoint: dict[str, list[int]] = {}
-        self.theme_counts: Counter = Counter()
+        self.theme_counts: Counter[str] = Counter()
         self.theme_accounts: dict[str, set[str]] = {}
 
     def add(self, row: ResponseRow, segment: str | None) -> None:
@@ -180,8 +190,8 @@ class _MonthResponses:
                 if row.account_id is not None:
                     self.theme_accounts.setdefault(theme, set()).add(row.account_id)
 
-    def nps(self) -> dict:
-        def scope(tallies: dict) -> dict:
+    def nps(self) -> dict[str, Any]:
+        def scope(tallies: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
             return {key: nps_summary(*tallies[key]) for key in sorted(tallies)}
 
         return {
@@ -192,14 +202,16 @@ class _MonthResponses:
         }
 
 
-def _read_responses(responses: Iterable[ResponseRow], m: int, segments: dict) -> tuple[_MonthResponses, dict]:
+def _read_responses(
+    responses: Iterable[ResponseRow], m: int, segments: dict[str, str | None]
+) -> tuple[_MonthResponses, _Latest]:
     """One pass: month M's tallies, and per account and contact the latest response of each month M-23..M.
 
     The latest responses are kept as {account_id: {contact_key: {offset: (first_submitted_at, response_id,
     score)}}} with offset = month - (M - 23), so a contact holds at most 24 small tuples."""
     first = m - 23
     current = _MonthResponses()
-    latest: dict[str, dict] = {}
+    latest: _Latest = {}
     for row in responses:
         score = row.score
         if type(score) is not int or not 0 <= score <= 10:  # True is an int, but not a score
@@ -219,7 +231,7 @@ def _read_responses(responses: Iterable[ResponseRow], m: int, segments: dict) ->
         if contacts is None:
             contacts = latest[account_id] = {}
         # A tuple never equals a string, so a response-keyed contact cannot collide with a real contact id.
-        key = row.contact_id if row.contact_id else (row.response_id,)
+        key: _ContactKey = row.contact_id if row.contact_id else (row.response_id,)
         months = contacts.get(key)
         if months is None:
             contacts[key] = {offset: (submitted, row.response_id, score)}
@@ -230,13 +242,13 @@ def _read_responses(responses: Iterable[ResponseRow], m: int, segments: dict) ->
     return current, latest
 
 
-def _account_states(latest: dict, thresholds) -> dict[str, tuple[tuple, str]]:
+def _account_states(latest: _Latest, thresholds: tuple[float, float]) -> _States:
     """Per account: its category at the start of M-11..M+1 (None when unrated) and its health at the end of M.
 
     Evaluation e (0..12) is the start of month M-11+e; its window is the offsets e..e+11. A contact's latest
     month r in that window is the one whose next response month is past the window, so r serves the evaluations
     max(0, r-11)..min(12, r, next-12)."""
-    states = {}
+    states: _States = {}
     for account_id, contacts in latest.items():
         count = [0] * _EVALS
         total = [0] * _EVALS
@@ -276,7 +288,7 @@ def revenue_per_nps_point(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
     min_accounts: int = MIN_POOL_ACCOUNTS,
-) -> dict:
+) -> dict[str, Any]:
     """Revenue per NPS point from each account's pooled sums, with a bootstrap percentile interval over accounts.
 
     The interval is the 2.5th-97.5th percentile (linear interpolation) of the statistic over `resamples`
@@ -287,7 +299,7 @@ def revenue_per_nps_point(
     Null with a reason when fewer than `min_accounts` accounts are promoters (or detractors) in the pool."""
     promoter_accounts = sum(1 for s in pool.values() if s.promoter_base > 0)
     detractor_accounts = sum(1 for s in pool.values() if s.detractor_base > 0)
-    out = {"monthly": None, "annual": None, "ci95": None, "reason": None, "note": ASSOCIATION_NOTE}
+    out: dict[str, Any] = {"monthly": None, "annual": None, "ci95": None, "reason": None, "note": ASSOCIATION_NOTE}
     if promoter_accounts < min_accounts or detractor_accounts < min_accounts:
         out["reason"] = (
             f"needs at least {min_accounts} promoter and {min_accounts} detractor accounts in the pooled cohorts "
@@ -302,7 +314,7 @@ def revenue_per_nps_point(
         totals[2] += sums.detractor_base
         totals[3] += sums.detractor_next
         totals[4] += sums.rated_base
-    point = _rnpp(*totals, months)
+    point = _rnpp(totals[0], totals[1], totals[2], totals[3], totals[4], months)
     low, high = _bootstrap(pool, months, resamples, seed)
     low = point if low is None else min(low, point)
     high = point if high is None else max(high, point)
@@ -310,12 +322,21 @@ def revenue_per_nps_point(
     return out
 
 
-def _rnpp(promoter_base, promoter_next, detractor_base, detractor_next, rated_base, months) -> float:
+def _rnpp(
+    promoter_base: float,
+    promoter_next: float,
+    detractor_base: float,
+    detractor_next: float,
+    rated_base: float,
+    months: int,
+) -> float:
     nrr_gap = promoter_next / promoter_base - detractor_next / detractor_base
     return (rated_base / months) * nrr_gap / 200
 
 
-def _bootstrap(pool: Mapping[str, PoolSums], months: int, resamples: int, seed: int):
+def _bootstrap(
+    pool: Mapping[str, PoolSums], months: int, resamples: int, seed: int
+) -> tuple[float | None, float | None]:
     """Percentile bounds of the statistic over resamples; (None, None) when no resample has one.
 
     Each account's five sums, in integer cents, are packed into one integer with fields wide enough that a
@@ -336,7 +357,7 @@ def _bootstrap(pool: Mapping[str, PoolSums], months: int, resamples: int, seed: 
     mask = (1 << width) - 1
     packed = [sum(v << (width * i) for i, v in enumerate(r)) for r in rows]
     draws = _uniform_indices(random.Random(seed), n)
-    values = []
+    values: list[float] = []
     for _ in range(resamples):
         # itemgetter gathers in one C call; with a single index it returns the item rather than a tuple.
         picked = itemgetter(*islice(draws, n))(packed)
@@ -350,7 +371,7 @@ def _bootstrap(pool: Mapping[str, PoolSums], months: int, resamples: int, seed: 
     return _percentile(values, 0.025), _percentile(values, 0.975)
 
 
-def _uniform_indices(rng: random.Random, n: int):
+def _uniform_indices(rng: random.Random, n: int) -> Iterator[int]:
     """An endless, exactly uniform stream of indices in range(n), determined by the seed on any platform.
 
     32-bit words come from rng.randbytes (little-endian); words at or past the largest multiple of n below 2**32
@@ -358,7 +379,7 @@ def _uniform_indices(rng: random.Random, n: int):
     Python bytecode runs per draw (random.choices runs a Python loop and is several times slower)."""
     limit = (1 << 32) // n * n
 
-    def batches():
+    def batches() -> Iterator[Iterator[int]]:
         while True:
             words = array(_WORD32)
             words.frombytes(rng.randbytes(4 * n))
@@ -376,7 +397,7 @@ def _percentile(ordered: list[float], q: float) -> float:
     return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
 
 
-def _retention(cohort: dict) -> dict:
+def _retention(cohort: dict[str, list[float]]) -> dict[str, dict[str, Any]]:
     out = {}
     for group in GROUPS:
         accounts, retained, base, kept, current = cohort[group]
@@ -390,7 +411,7 @@ def _retention(cohort: dict) -> dict:
     return out
 
 
-def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict:
+def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict[str, Any]:
     """Opened, closed, median hours to close, share within SLA, overdue at `end` (or at `now`, when the month is
     still running), escalated.
 
@@ -398,9 +419,9 @@ def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict:
     or still open past due. A task still open and not yet due is left out of that share, and is never overdue:
     nothing is late before its due time."""
     end = min(end, now)
-    closed = [t for t in tasks if t.closed_at is not None]
-    hours = [(utc(t.closed_at) - utc(t.created_at)).total_seconds() / 3600 for t in closed]
-    in_time = sum(1 for t in closed if utc(t.closed_at) <= utc(t.due_at))
+    closed = [(t, closed_at) for t in tasks if (closed_at := t.closed_at) is not None]
+    hours = [(utc(closed_at) - utc(t.created_at)).total_seconds() / 3600 for t, closed_at in closed]
+    in_time = sum(1 for t, closed_at in closed if utc(closed_at) <= utc(t.due_at))
     decided = len(closed) + sum(1 for t in tasks if t.closed_at is None and utc(t.due_at) < now)
     overdue = sum(1 for t in tasks if utc(t.due_at) < end and (t.closed_at is None or utc(t.closed_at) > end))
     return {
@@ -413,7 +434,7 @@ def _task_stats(tasks: list[TaskRow], end: datetime, now: datetime) -> dict:
     }
 
 
-def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dict:
+def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict[str, list[float]], now: datetime) -> dict[str, Any]:
     """Close-the-loop figures for the tasks created in M, overall and by kind, and the loop's effectiveness.
 
     Effectiveness: the accounts with a recovery task (opened by a detractor answer) created in M that are
@@ -433,11 +454,14 @@ def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dic
 
     on_time: dict[str, bool] = {}
     for task in kinds.get(RECOVERY, ()):
-        rev = revenue.get(task.account_id) if task.account_id is not None else None
+        account_id = task.account_id
+        if account_id is None:
+            continue
+        rev = revenue.get(account_id)
         if rev is None or rev[12] <= 0:
             continue
         ok = task.closed_at is not None and utc(task.closed_at) <= utc(task.due_at)
-        on_time[task.account_id] = on_time.get(task.account_id, True) and ok
+        on_time[account_id] = on_time.get(account_id, True) and ok
     horizon = m + EFFECTIVENESS_MONTHS
     known = now >= Month(horizon + 1).start()
     groups = {"within_sla": [0, 0], "late": [0, 0]}
@@ -445,7 +469,7 @@ def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dic
         group = groups["within_sla" if ok else "late"]
         group[0] += 1
         group[1] += revenue[account_id][12 + EFFECTIVENESS_MONTHS] > 0
-    effectiveness = {
+    effectiveness: dict[str, Any] = {
         name: {"accounts": accounts, "logo_retention": _ratio(retained, accounts) if known else None}
         for name, (accounts, retained) in groups.items()
     }
@@ -455,7 +479,7 @@ def _loop(tasks: Iterable[TaskRow], m: int, revenue: dict, now: datetime) -> dic
     return out
 
 
-def _themes(current: _MonthResponses, revenue: dict) -> dict:
+def _themes(current: _MonthResponses, revenue: dict[str, list[float]]) -> dict[str, Any]:
     """Top themes of month M's detractor comments: by how many comments, and by R(a, M) of the distinct
     accounts behind them (an account counts once per theme; themes whose accounts have no revenue are left
     out of by_revenue). Ties are ordered by theme name."""
@@ -487,7 +511,7 @@ def compute_month(
     health_thresholds: tuple[float, float] = DEFAULT_HEALTH_THRESHOLDS,
     bootstrap_resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
-) -> dict:
+) -> dict[str, Any]:
     """The metrics document of `month` (docs/metrics.md). `responses` are those first submitted in M-23..M,
     revenue comes from `accounts` (months M-12..M+3 are read), `invitations` maps survey_id to (invited,
     responded) for invitations sent in M, `tasks` are the loop tasks (those created in M are used); every money

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from math import sqrt
+from typing import Any
 
 CATEGORIES = ("promoter", "passive", "detractor")
 PROMOTER_MIN = 9  # 9-10
@@ -43,7 +44,7 @@ def counts_of(scores: Iterable[int]) -> tuple[int, int, int]:
     return counts["promoter"], counts["passive"], counts["detractor"]
 
 
-def nps_summary(promoters: int, passives: int, detractors: int) -> dict:
+def nps_summary(promoters: int, passives: int, detractors: int) -> dict[str, Any]:
     """The NPS fields of docs/metrics.md for these counts; nps and moe95 rounded to 2 decimals, null when n = 0."""
     if min(promoters, passives, detractors) < 0:
         raise ValueError("counts cannot be negative")

@@ -6,6 +6,8 @@ its language (Survey.language). The heading is the survey's `question`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 DEFAULT_LANGUAGE = "en"
 
 DEFAULTS: dict[str, str] = {
@@ -40,7 +42,7 @@ WITH_SCORE = frozenset({"score_chosen", "score_saved", "score_recorded", "thanks
 MAX_LENGTH = 300
 
 
-def page_strings(custom) -> dict[str, str]:
+def page_strings(custom: Mapping[str, object] | None) -> dict[str, str]:
     """The defaults with a survey's own strings over them."""
     out = dict(DEFAULTS)
     for key, value in (custom or {}).items():

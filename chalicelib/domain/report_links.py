@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.errors import Forbidden, Gone
-from chalicelib.domain.validation import MONTH_RE
+from chalicelib.domain.months import MONTH_RE
 
 PURPOSE = "report"
 MAX_TOKEN = 512

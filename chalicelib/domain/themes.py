@@ -9,6 +9,7 @@ with it ("onboard*"). Nothing else is fuzzy: "price" does not match "priceless".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 DEFAULT_TAXONOMY: dict[str, list[str]] = {
@@ -239,7 +240,7 @@ def _keyword_pattern(keyword: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _compiled(frozen: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, re.Pattern], ...]:
+def _compiled(frozen: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
     for theme, keywords in frozen:
         parts = [p for p in map(_keyword_pattern, keywords) if p]
@@ -249,11 +250,11 @@ def _compiled(frozen: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[st
     return tuple(out)
 
 
-def _freeze(taxonomy: dict) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _freeze(taxonomy: Mapping[str, Iterable[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted((str(theme), tuple(str(k) for k in keywords)) for theme, keywords in taxonomy.items()))
 
 
-def themes_of(comment: str | None, taxonomy: dict | None = None) -> list[str]:
+def themes_of(comment: str | None, taxonomy: Mapping[str, Iterable[str]] | None = None) -> list[str]:
     """The themes whose keywords occur in the comment, sorted and unique; DEFAULT_TAXONOMY when none is given."""
     if not comment or not isinstance(comment, str):
         return []

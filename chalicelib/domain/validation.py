@@ -4,14 +4,19 @@ with a message per field; unknown fields are refused, never ignored."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.domain import page_text
 from chalicelib.domain.clock import parse_timestamp
 from chalicelib.domain.errors import Invalid
-from chalicelib.domain.months import MONTH_RE, is_month
-from chalicelib.domain.nps import CATEGORIES, classify  # noqa: F401  (classify: the stream still imports it here)
+from chalicelib.domain.months import MONTH_RE as MONTH_RE  # re-exported: report links read it here
+from chalicelib.domain.months import is_month
+from chalicelib.domain.nps import CATEGORIES
+from chalicelib.domain.nps import classify as classify  # re-exported: the stream still imports it here
 
 SURVEY_KINDS = ("relationship", "transactional")
 DEFAULT_QUESTION = "How likely are you to recommend us to a friend or colleague?"
@@ -46,10 +51,16 @@ class FieldErrors:
             raise Invalid(message, fields=self.fields)
 
 
-def require_object(body, allowed: set[str], required: set[str] = frozenset()) -> FieldErrors:
-    errors = FieldErrors()
+def json_object(body: object) -> dict[str, object]:
+    """`body` when it is a JSON object; Invalid otherwise."""
     if not isinstance(body, dict):
         raise Invalid("The body must be a JSON object.")
+    return body
+
+
+def require_object(body: object, allowed: AbstractSet[str], required: AbstractSet[str] = frozenset()) -> FieldErrors:
+    errors = FieldErrors()
+    body = json_object(body)
     for key in body:
         if key not in allowed:
             errors.add(key, "unknown field")
@@ -59,7 +70,15 @@ def require_object(body, allowed: set[str], required: set[str] = frozenset()) ->
     return errors
 
 
-def text(errors: FieldErrors, body: dict, field: str, *, max_len: int, default=None, min_len: int = 0):
+def text(
+    errors: FieldErrors,
+    body: Mapping[str, object],
+    field: str,
+    *,
+    max_len: int,
+    default: str | None = None,
+    min_len: int = 0,
+) -> str | None:
     if field not in body or body[field] is None:
         return default
     value = body[field]
@@ -74,7 +93,7 @@ def text(errors: FieldErrors, body: dict, field: str, *, max_len: int, default=N
     return value
 
 
-def identifier(errors: FieldErrors, body: dict, field: str, default=None):
+def identifier(errors: FieldErrors, body: Mapping[str, object], field: str, default: str | None = None) -> str | None:
     if field not in body or body[field] is None:
         return default
     value = body[field]
@@ -84,7 +103,9 @@ def identifier(errors: FieldErrors, body: dict, field: str, default=None):
     return value
 
 
-def integer(errors: FieldErrors, body: dict, field: str, *, lo: int, hi: int, default=None):
+def integer(
+    errors: FieldErrors, body: Mapping[str, object], field: str, *, lo: int, hi: int, default: int | None = None
+) -> int | None:
     if field not in body or body[field] is None:
         return default
     value = body[field]
@@ -97,7 +118,15 @@ def integer(errors: FieldErrors, body: dict, field: str, *, lo: int, hi: int, de
     return value
 
 
-def string_list(errors: FieldErrors, body: dict, field: str, *, max_items: int, max_len: int, default=()):
+def string_list(
+    errors: FieldErrors,
+    body: Mapping[str, object],
+    field: str,
+    *,
+    max_items: int,
+    max_len: int,
+    default: Iterable[str] = (),
+) -> list[str]:
     if field not in body or body[field] is None:
         return list(default)
     value = body[field]
@@ -106,7 +135,7 @@ def string_list(errors: FieldErrors, body: dict, field: str, *, max_items: int, 
         return list(default)
     if len(value) > max_items:
         errors.add(field, f"must have at most {max_items} items")
-    cleaned = []
+    cleaned: list[str] = []
     for v in value:
         v = v.strip()
         if not v or len(v) > max_len:
@@ -169,8 +198,8 @@ SURVEY_FIELDS = {
 LOOP_RULE_FIELDS = {"categories", "sla_hours", "fallback_owner"}
 
 
-def loop_rules(errors: FieldErrors, value) -> dict:
-    rules = {"categories": ["detractor"], "sla_hours": DEFAULT_SLA_HOURS, "fallback_owner": None}
+def loop_rules(errors: FieldErrors, value: object) -> dict[str, Any]:
+    rules: dict[str, Any] = {"categories": ["detractor"], "sla_hours": DEFAULT_SLA_HOURS, "fallback_owner": None}
     if value is None:
         return rules
     if not isinstance(value, dict):
@@ -191,13 +220,13 @@ def loop_rules(errors: FieldErrors, value) -> dict:
     return rules
 
 
-def themes_taxonomy(errors: FieldErrors, value):
+def themes_taxonomy(errors: FieldErrors, value: object) -> dict[str, list[str]] | None:
     if value is None:
         return None
     if not isinstance(value, dict) or len(value) > 50:
         errors.add("themes", "must be an object of theme name to a list of keywords (at most 50 themes)")
         return None
-    out = {}
+    out: dict[str, list[str]] = {}
     for theme, words in value.items():
         if not isinstance(theme, str) or not 0 < len(theme) <= 50:
             errors.add("themes", "theme names must have 1 to 50 characters")
@@ -209,14 +238,14 @@ def themes_taxonomy(errors: FieldErrors, value):
     return out
 
 
-def page_strings(errors: FieldErrors, value):
+def page_strings(errors: FieldErrors, value: object) -> dict[str, str] | None:
     """A survey's own page strings: known keys only, each 1-300 characters, `{score}` only where it fits."""
     if value is None:
         return None
     if not isinstance(value, dict):
         errors.add("strings", "must be an object of string name to text")
         return None
-    out = {}
+    out: dict[str, str] = {}
     for key, text_value in value.items():
         field = f"strings.{key}"
         if key not in page_text.DEFAULTS:
@@ -234,12 +263,13 @@ def page_strings(errors: FieldErrors, value):
     return out or None
 
 
-def survey(body, *, partial: bool = False) -> dict:
+def survey(body: object, *, partial: bool = False) -> dict[str, Any]:
     """Validate a survey definition (create) or a subset of it (PATCH)."""
     errors = require_object(body, SURVEY_FIELDS, set() if partial else {"name"})
-    out: dict = {}
+    body = json_object(body)
+    out: dict[str, Any] = {}
 
-    def has(field):
+    def has(field: str) -> bool:
         return not partial or field in body
 
     if has("name"):
@@ -259,7 +289,7 @@ def survey(body, *, partial: bool = False) -> dict:
         out["drivers"] = string_list(errors, body, "drivers", max_items=20, max_len=100)
     if has("allowed_origins"):
         raw = string_list(errors, body, "allowed_origins", max_items=20, max_len=255)
-        origins = []
+        origins: list[str] = []
         for value in raw:
             norm = origin(value)
             if norm is None:
@@ -304,7 +334,7 @@ def survey(body, *, partial: bool = False) -> dict:
 SCORE_TEXT_RE = re.compile(r"^\s*[0-9]{1,2}\s*$")
 
 
-def score_value(errors: FieldErrors, body: dict, *, strict: bool = False):
+def score_value(errors: FieldErrors, body: Mapping[str, object], *, strict: bool = False) -> int | None:
     """The 0-10 score. Text digits are accepted only when not `strict` (forms and CSV carry text); a JSON
     body must send a number."""
     if "score" not in body or body["score"] is None:
@@ -320,8 +350,8 @@ def score_value(errors: FieldErrors, body: dict, *, strict: bool = False):
 
 
 def answer(
-    body, survey_drivers: list[str], extra_fields: set[str] = frozenset(), *, form: bool = False
-) -> tuple[dict, FieldErrors]:
+    body: object, survey_drivers: list[str], extra_fields: AbstractSet[str] = frozenset(), *, form: bool = False
+) -> tuple[dict[str, Any], FieldErrors]:
     """Validate score, comment and drivers; the caller validates its extra fields and raises.
 
     `comment` and `drivers` are in the result only when the body has them: absent means "leave as it is" to
@@ -329,7 +359,8 @@ def answer(
     as a number and drivers as a list; a form sends text, and one checked driver as a single value.
     """
     errors = require_object(body, {"score", "comment", "drivers"} | set(extra_fields))
-    out = {"score": score_value(errors, body, strict=not form)}
+    body = json_object(body)
+    out: dict[str, Any] = {"score": score_value(errors, body, strict=not form)}
     if "comment" in body:
         out["comment"] = text(errors, body, "comment", max_len=MAX_COMMENT, default=None) or None
     if "drivers" in body:
@@ -347,12 +378,13 @@ def answer(
 LINK_FIELDS = {"signal", "view", "submission"}
 
 
-def link_answer(body, survey_drivers: list[str], *, form: bool = False) -> dict:
+def link_answer(body: object, survey_drivers: list[str], *, form: bool = False) -> dict[str, Any]:
     """An answer posted to an email link: the answer's fields, plus `signal` ("gesture", the default, or
     "dwell": the page was left open without a gesture), the page `view` id (required with dwell) and a
     `submission` id that makes a replay change nothing. A form carries only `submission`."""
     out, errors = answer(body, survey_drivers, {"submission"} if form else LINK_FIELDS, form=form)
-    signal = body.get("signal", "gesture") if isinstance(body, dict) else "gesture"
+    body = json_object(body)  # answer() has refused anything else
+    signal = body.get("signal", "gesture")
     if signal not in SIGNALS:
         errors.add("signal", "must be gesture or dwell")
     out["signal"] = signal if signal in SIGNALS else "gesture"
@@ -375,8 +407,9 @@ def link_answer(body, survey_drivers: list[str], *, form: bool = False) -> dict:
 WIDGET_FIELDS = {"contact_id", "account_id", "identity", "page"}
 
 
-def widget_answer(body, survey_drivers: list[str]) -> dict:
+def widget_answer(body: object, survey_drivers: list[str]) -> dict[str, Any]:
     out, errors = answer(body, survey_drivers, WIDGET_FIELDS)
+    body = json_object(body)  # answer() has refused anything else
     out["contact_id"] = identifier(errors, body, "contact_id")
     out["account_id"] = identifier(errors, body, "account_id")
     out["identity"] = text(errors, body, "identity", max_len=128, default=None)
@@ -392,12 +425,13 @@ def widget_answer(body, survey_drivers: list[str]) -> dict:
 CONTACT_FIELDS = {"contact_id", "email", "account_id", "name", "attributes"}
 
 
-def contact(body, index: int) -> dict:
+def contact(body: object, index: int) -> dict[str, Any]:
     try:
         errors = require_object(body, CONTACT_FIELDS, {"contact_id", "account_id"})
     except Invalid:
         raise Invalid("Each contact must be an object.", fields={f"contacts[{index}]": "must be an object"}) from None
-    out = {
+    body = json_object(body)
+    out: dict[str, Any] = {
         "contact_id": identifier(errors, body, "contact_id"),
         "account_id": identifier(errors, body, "account_id"),
         "email": text(errors, body, "email", max_len=320, default=None),
@@ -427,13 +461,13 @@ def contact(body, index: int) -> dict:
 ACCOUNT_FIELDS = {"name", "segment", "owner", "manager", "revenue", "status"}
 
 
-def revenue(errors: FieldErrors, value) -> dict[str, float]:
+def revenue(errors: FieldErrors, value: object) -> dict[str, float]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         errors.add("revenue", 'must be an object like {"2026-01": 1200.0}')
         return {}
-    out = {}
+    out: dict[str, float] = {}
     for month, amount in value.items():
         if not isinstance(month, str) or not MONTH_RE.match(month):
             errors.add("revenue", f"{month!r} is not a month like 2026-01")
@@ -448,10 +482,11 @@ def revenue(errors: FieldErrors, value) -> dict[str, float]:
     return out
 
 
-def account(body, *, allow_id: bool = False) -> dict:
+def account(body: object, *, allow_id: bool = False) -> dict[str, Any]:
     allowed = ACCOUNT_FIELDS | ({"account_id"} if allow_id else set())
     errors = require_object(body, allowed, {"account_id"} if allow_id else set())
-    out = {
+    body = json_object(body)
+    out: dict[str, Any] = {
         "name": text(errors, body, "name", max_len=200, default=None),
         "segment": text(errors, body, "segment", max_len=100, default=None),
         "owner": text(errors, body, "owner", max_len=200, default=None),
@@ -473,6 +508,6 @@ def month(value: str) -> str:
     return value
 
 
-def iso_datetime(value) -> datetime | None:
+def iso_datetime(value: object) -> datetime | None:
     """Parse ISO 8601 with a zone (or Z); naive times are taken as UTC. None when not a date-time."""
     return parse_timestamp(value)
