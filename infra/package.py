@@ -6,7 +6,7 @@ python infra/package.py [--stage dev] [--out dist] [--no-lint] [--checkov .venv-
     1. dist/merge.json: infra/template.yaml with the Stage parameter pinned to the stage, plus the dashboard
        body and the alarms generated from chalicelib/ops/dashboard.py;
     2. `chalice package --merge-template dist/merge.json`: dist/sam.json and dist/deployment.zip;
-    3. the zip trimmed for cold start (see `trim`), the untrimmed one kept as dist/deployment-untrimmed.zip
+    3. the zip trimmed for cold start (infra/lambda_zip.py), the untrimmed one kept as dist/deployment-untrimmed.zip
        and both sizes in dist/package-report.json;
     4. `cfn-lint --include-checks I dist/sam.json`, which must report nothing;
     5. with --checkov, checkov on dist/sam.json, which must report no failed check (skips are in the template,
@@ -20,18 +20,15 @@ python infra/package.py deploy --stage prod --bucket CODE_BUCKET [--region R] [-
 from __future__ import annotations
 
 import argparse
-import compileall
 import contextlib
 import fcntl
 import json
 import os
-import py_compile
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,14 +36,6 @@ TEMPLATE = ROOT / "infra" / "template.yaml"
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 BIN = Path(sys.executable).parent
 DASHBOARD_PLACEHOLDER = "GENERATED"
-
-# The Lambda Python runtime ships boto3 and botocore with their dependencies. Chalice bundles a second copy
-# (pynamodb requires botocore), which is most of the zip and is imported from an uncompiled package on every
-# cold start. Dropping it trades pinning for speed: the functions then run on the runtime's botocore, which AWS
-# updates on its own schedule (PynamoDB only needs botocore's long-stable DynamoDB client). Pin it back with a
-# layer if a change in botocore ever matters.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-RUNTIME_DISTRIBUTIONS = {"boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "urllib3", "six"}
 
 # Stack parameters for `deploy`, from environment variables. Unset ones keep the deployed stack's value.
 PARAMETERS = {
@@ -91,6 +80,14 @@ def _iam():
     from infra import iam
 
     return iam
+
+
+def _lambda_zip():
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from infra import lambda_zip
+
+    return lambda_zip
 
 
 def write_policies(stage: str) -> list[Path]:
@@ -229,17 +226,6 @@ def chalice_package(stage: str, merge_path: Path, out: Path) -> None:
             shutil.move(target / name, out / name)
 
 
-def _distribution(top: str) -> str | None:
-    """The normalised project name of a .dist-info/.data directory, else None."""
-    match = re.fullmatch(r"(.+?)-[^-]+\.(dist-info|data)", top)
-    return match.group(1).lower().replace("-", "_").replace(".", "_") if match else None
-
-
-def dropped(name: str) -> bool:
-    top = name.split("/", 1)[0]
-    return top.removesuffix(".py") in RUNTIME_PROVIDED or _distribution(top) in RUNTIME_DISTRIBUTIONS
-
-
 def runtime_of(sam: dict) -> str:
     runtimes = {
         r["Properties"]["Runtime"] for r in sam["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"
@@ -247,60 +233,6 @@ def runtime_of(sam: dict) -> str:
     if len(runtimes) != 1:
         raise PackageError(f"functions use several runtimes: {sorted(runtimes)}")
     return runtimes.pop()
-
-
-def trim(zip_path: Path, runtime: str) -> dict:
-    """Rewrite the deployment zip: without what the runtime provides, and with
-    bytecode for every module (Lambda's /var/task is read-only, so without it every cold start compiles).
-
-    The .py files stay, for readable tracebacks; each gets __pycache__/<name>.cpython-3XX.pyc in unchecked-hash
-    mode: used as is, without comparing the source's mtime, which a zip (2-second DOS times) does not keep.
-    """
-    ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    if runtime != ours or sys.flags.optimize:
-        raise PackageError(f"bytecode for {runtime} must be compiled by that Python without -O (this is {ours})")
-    before = zip_path.stat().st_size
-    removed: set[str] = set()
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp)
-        with zipfile.ZipFile(zip_path) as source:
-            kept = []
-            for info in source.infolist():
-                if dropped(info.filename):
-                    removed.add(info.filename.split("/", 1)[0])
-                    continue
-                source.extract(info, tree)
-                kept.append(info)
-        ok = compileall.compile_dir(
-            tree,
-            quiet=2,
-            ddir="/var/task",
-            workers=0,
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
-        if not ok:
-            raise PackageError("some modules of the package do not compile")
-        pycs = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("__pycache__/*.pyc"))
-        if not pycs:
-            raise PackageError("compileall wrote no bytecode")
-        tmp_zip = zip_path.with_suffix(".trimming")
-        with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
-            for info in kept:
-                target.writestr(info, (tree / info.filename).read_bytes() if not info.is_dir() else b"")
-            for rel in pycs:
-                info = zipfile.ZipInfo(rel, date_time=(1980, 1, 1, 0, 0, 0))
-                info.external_attr = 0o100644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                target.writestr(info, (tree / rel).read_bytes())
-        tmp_zip.replace(zip_path)
-    return {
-        "untrimmed_bytes": before,
-        "trimmed_bytes": zip_path.stat().st_size,
-        "removed": sorted(removed),
-        "pyc_files": len(pycs),
-        "runtime": runtime,
-        "cache_tag": sys.implementation.cache_tag,
-    }
 
 
 def lint(sam_path: Path) -> None:
@@ -369,7 +301,11 @@ def package(
     if fragments:
         raise PackageError(f"infra/template.yaml amends {', '.join(fragments)}, which Chalice did not generate")
     shutil.copyfile(out / "deployment.zip", out / "deployment-untrimmed.zip")
-    report = {"stage": stage, **trim(out / "deployment.zip", runtime_of(sam))}
+    zips = _lambda_zip()
+    try:
+        report = {"stage": stage, **zips.trim(out / "deployment.zip", runtime_of(sam))}
+    except zips.ZipError as error:
+        raise PackageError(str(error)) from None
     (out / "package-report.json").write_text(json.dumps(report, indent=2) + "\n")
     if run_lint:
         lint(out / "sam.json")
