@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 from chalice import Response
@@ -50,14 +52,14 @@ HTTP_STATUS: dict[type[DomainError], int] = {
 }
 
 
-def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
-    h = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    h: dict[str, str | list[str]] = {"Content-Type": "application/json", "Cache-Control": "no-store"}
     h.update(headers or {})
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers=h)
 
 
-def html_response(html: str, status: int = 200, headers: dict | None = None) -> Response:
-    h = {
+def html_response(html: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    h: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",

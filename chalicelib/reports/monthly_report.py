@@ -9,8 +9,9 @@ shown with its currency; the running month is said to be partial; the page says 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Any
 
 from chalicelib.domain import months
 from chalicelib.domain.months import NAMES, Month, is_month
@@ -140,7 +141,12 @@ def _short_label(month: str) -> str:
 
 
 def render_report(
-    month: str, current: dict, history: list[dict], survey_names: Mapping | None = None, *, currency: str | None = None
+    month: str,
+    current: Mapping[str, Any],
+    history: Sequence[Mapping[str, Any]],
+    survey_names: Mapping[str, str] | None = None,
+    *,
+    currency: str | None = None,
 ) -> str:
     """The report page of `month` from its metrics document and the documents of up to the 12 months ending with
     it (oldest first; months never computed are absent). `survey_names` labels surveys by name rather than id;
@@ -288,8 +294,8 @@ def _interval(value) -> tuple[float | None, float | None]:
     return None, None
 
 
-def _trend(month: str, current: Mapping, history: list[Mapping]) -> str:
-    by_month = {doc.get("month"): doc for doc in history if isinstance(doc.get("month"), str)}
+def _trend(month: str, current: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> str:
+    by_month = {doc_month: doc for doc in history if isinstance(doc_month := doc.get("month"), str)}
     if is_month(month):
         window = months.ending(month, TREND_MONTHS)
     else:

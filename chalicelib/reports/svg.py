@@ -233,7 +233,8 @@ def line_chart(
         parts.append(_line(left, y(0), width - right, y(0), cls="zero-line", stroke=MUTED, width=1.5))
     parts.append(_line(left, plot_bottom, width - right, plot_bottom, cls="axis", stroke=MUTED))
 
-    path, run = [], []
+    path: list[str] = []
+    run: list[tuple[float, float]] = []
     for i, v in enumerate(values + [None]):
         if v is None:
             if len(run) > 1:
@@ -282,10 +283,11 @@ def line_chart(
 
     for i, (label, _, _) in enumerate(series):
         parts.append(_text(xs[i], plot_bottom + 16, label, cls="x-label", size=11))
-        if sublabels and i < len(sublabels) and sublabels[i]:
+        sublabel = sublabels[i] if sublabels and i < len(sublabels) else None
+        if sublabel:
             lines = str(label).count("\n") + 1
             parts.append(
-                _text(xs[i], plot_bottom + 16 + 14 * lines + 2, sublabels[i], cls="x-sublabel", fill=MUTED, size=10)
+                _text(xs[i], plot_bottom + 16 + 14 * lines + 2, sublabel, cls="x-sublabel", fill=MUTED, size=10)
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -326,7 +328,7 @@ def bar_chart(
     described = []
     for label, values in groups:
         cells = [
-            f"{name} {DASH if finite(v) is None else value_format(finite(v))}"
+            f"{name} {DASH if (number := finite(v)) is None else value_format(number)}"
             for name, v in zip(series, values, strict=False)
         ]
         described.append(f"{_one_line(label)}: " + ", ".join(cells))
@@ -360,9 +362,10 @@ def bar_chart(
             )
             parts.append(_text(cx, min(vy, baseline) - 4, value_format(v), cls="bar-value", size=10))
         parts.append(_text(left + group_w * (g + 0.5), plot_bottom + 16, label, cls="x-label"))
-        if sublabels and g < len(sublabels) and sublabels[g]:
+        sublabel = sublabels[g] if sublabels and g < len(sublabels) else None
+        if sublabel:
             parts.append(
-                _text(left + group_w * (g + 0.5), plot_bottom + 31, sublabels[g], cls="x-sublabel", fill=MUTED, size=10)
+                _text(left + group_w * (g + 0.5), plot_bottom + 31, sublabel, cls="x-sublabel", fill=MUTED, size=10)
             )
     if reference is not None and y_min <= reference[0] <= y_max:
         ry = y(reference[0])
