@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import os
 import signal
@@ -30,9 +29,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nps_local.local_routes import STAGE, LocalRoutes
+from nps_local.queued_runs import QueuedRuns
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-STAGE = "dev"
 ADMIN_SCOPES = ["admin"]
 BANNER_TITLE = "NPS local stack"
 # The banner lines the stack prints itself; the rest come from the demo.
@@ -48,7 +49,7 @@ class Stopped(Exception):
 
 
 @dataclass
-class LocalStack:
+class LocalStack(LocalRoutes, QueuedRuns):
     port: int = 8000
     demo: bool = True
     admin_token: str | None = None
@@ -245,71 +246,6 @@ class LocalStack:
             job.handler = self._function(job.name, job.handler)
         self.scheduler.start()
 
-    def _start_queued_runs(self) -> None:
-        """Lambda's asynchronous invocation, for recompute: the monthly_metrics handler runs at once with the queued
-        event, and a failed run is tried twice more, as Lambda retries. A queued run goes to a background thread,
-        which takes the function lock before it takes the run; a request that waits for its run (the default
-        recompute) holds that lock, so between its looks at the run lock it runs the queued runs itself. Either
-        way each run is one invocation of its own, one at a time, as everywhere in the local stack."""
-        import time
-        from collections import deque
-
-        from chalice.local import LambdaContext
-
-        from chalicelib.events import recompute
-        from nps_local.gateway import FUNCTION_LOCK
-
-        job = self.scheduler.jobs["monthly_metrics"]
-        pending: deque[dict] = deque()
-
-        def work(payload: dict) -> None:
-            for attempt in range(3):
-                try:
-                    job.handler(payload, LambdaContext(job.name, memory_size=1024, max_runtime_ms=900_000))
-                except Exception:
-                    log.exception("queued run %s of %s failed (attempt %d of 3)", payload["id"], job.name, attempt + 1)
-                    continue
-                with self._queued_lock:
-                    self.queued_runs["succeeded"] += 1
-                return
-            with self._queued_lock:
-                self.queued_runs["failed"] += 1
-
-        def drain() -> bool:
-            """Run every pending run in this thread, which holds the function lock; False when none was pending."""
-            ran = False
-            while True:
-                with self._queued_lock:
-                    if not pending:
-                        return ran
-                    payload = pending.popleft()
-                work(payload)
-                ran = True
-
-        def in_background() -> None:
-            with FUNCTION_LOCK:
-                drain()
-
-        def run(payload: dict) -> None:
-            thread = threading.Thread(target=in_background, name=f"queued-{job.name}", daemon=True)
-            with self._queued_lock:
-                pending.append(payload)
-                self.queued_runs["started"] += 1
-                self._queued_threads = [t for t in self._queued_threads if t.is_alive()] + [thread]
-            thread.start()
-
-        def wait(seconds: float) -> None:
-            with FUNCTION_LOCK:
-                if drain():
-                    return
-            time.sleep(seconds)  # the run is in another invocation (a scheduled run): look again shortly
-
-        recompute.use_local_runner(run, wait)
-
-    def _queued_counts(self) -> dict:
-        with self._queued_lock:
-            return dict(self.queued_runs)
-
     def _start_sampler(self) -> None:
         """Sample the on-failure queue's depth (SQS publishes ApproximateNumberOfMessagesVisible every minute)."""
         if not self.provisioned.on_failure_queue_url:
@@ -378,118 +314,6 @@ class LocalStack:
             log.exception("loading the demo failed")
             self.warnings.append(f"the demo could not be loaded: {error}")
 
-    # ---- local-only routes (not part of the app, never deployed) ----------------------------------------
-
-    def local_routes(self) -> dict:
-        """The local-only routes by (method, path); the HTML pages answer HEAD as GET (the server drops the body)."""
-        widget_demo = self._widget_demo
-        # A browser opens the dashboard, so it also takes the admin token as ?token=.
-        dashboard = self._authorized(self._dashboard, token_in_query=True)
-        return {
-            ("GET", "/local/widget-demo"): widget_demo,
-            ("HEAD", "/local/widget-demo"): widget_demo,
-            ("GET", "/local/status"): self._authorized(self._status),
-            ("POST", "/local/stream/poll"): self._authorized(self._poll),
-            ("POST", "/local/scheduler/fire"): self._authorized(self._fire),
-            ("GET", "/local/dashboard"): dashboard,
-            ("HEAD", "/local/dashboard"): dashboard,
-            ("GET", "/local/dashboard.json"): self._authorized(self._dashboard_json, token_in_query=True),
-        }
-
-    def _authorized(self, route, *, token_in_query: bool = False):
-        def guarded(query, headers, body):
-            from chalicelib.store import admin_tokens
-
-            scheme, _, token = (headers.get("authorization") or "").partition(" ")
-            if scheme.lower() != "bearer":
-                token = ""
-            if not token.strip() and token_in_query:
-                token = query.get("token") or ""
-            record = admin_tokens.resolve(token.strip()) if token.strip() else None
-            if record is None:
-                return _json(401, {"error": {"code": "unauthorized", "message": "Send an admin token.", "fields": {}}})
-            if "admin" not in record.scopes:
-                message = "This token lacks the 'admin' scope."
-                return _json(403, {"error": {"code": "insufficient_scope", "message": message, "fields": {}}})
-            return route(query, headers, body)
-
-        return guarded
-
-    def _widget_demo(self, query, headers, body):
-        from pynamodb.exceptions import DoesNotExist
-
-        from chalicelib.store.models import Survey, bind
-        from nps_local.widget_demo import widget_demo_page
-
-        bind()
-        survey_id = query.get("survey")
-        try:
-            found = Survey.get(survey_id) if survey_id else next(iter(Survey.scan(limit=1)), None)
-        except DoesNotExist:
-            found = None
-        if found is None:
-            return _json(404, {"error": {"code": "not_found", "message": "No such survey.", "fields": {}}})
-        return 200, "text/html; charset=utf-8", widget_demo_page(self.base_url, found.survey_id, found.question)
-
-    def _status(self, query, headers, body):
-        return _json(
-            200,
-            {
-                "poller": self.poller.stats.as_dict(),
-                "scheduler": self.scheduler.describe(),
-                "queued_runs": self._queued_counts(),
-            },
-        )
-
-    def _poll(self, query, headers, body):
-        from nps_local.poller import wait_until_idle
-
-        return _json(200, wait_until_idle(self.poller))
-
-    def _dashboard_model(self, query) -> dict | tuple:
-        from chalicelib.ops.dashboard import widgets
-        from nps_local import dashboard_page
-
-        text = query.get("minutes") or str(dashboard_page.DEFAULT_MINUTES)
-        limit = self.metrics.retention // self.metrics.resolution
-        if not text.isdigit() or not 1 <= int(text) <= limit:
-            message = f"minutes must be a whole number from 1 to {limit}."
-            return _json(422, {"error": {"code": "invalid", "message": message, "fields": {"minutes": message}}})
-        self._sample_queue()  # the queue's depth as of now, not as of the last sample
-        return dashboard_page.build(self.metrics, widgets(self.names), names=self.names, minutes=int(text))
-
-    def _dashboard(self, query, headers, body):
-        from nps_local import dashboard_page
-
-        model = self._dashboard_model(query)
-        if isinstance(model, tuple):
-            return model
-        refresh = query.get("refresh", str(dashboard_page.REFRESH_SECONDS))
-        refresh = int(refresh) if refresh.isdigit() else dashboard_page.REFRESH_SECONDS
-        return 200, "text/html; charset=utf-8", dashboard_page.render(model, stage=STAGE, refresh=refresh)
-
-    def _dashboard_json(self, query, headers, body):
-        model = self._dashboard_model(query)
-        return model if isinstance(model, tuple) else _json(200, model)
-
-    def _fire(self, query, headers, body):
-        name = query.get("name", "")
-        if name not in self.scheduler.jobs:
-            return _json(404, {"error": {"code": "not_found", "message": f"No schedule {name!r}.", "fields": {}}})
-        at = None
-        if "at" in query:
-            at = parse_event_time(query["at"])
-            if at is None:
-                message = "at must be an ISO 8601 time, e.g. 2026-11-02T10:15:00Z (no offset means UTC)."
-                return _json(400, {"error": {"code": "malformed", "message": message, "fields": {"at": message}}})
-        try:
-            result = self.scheduler.fire(name, at)
-        except Exception as error:
-            return _json(500, {"error": {"code": "internal_error", "message": repr(error), "fields": {}}})
-        return _json(200, {"name": name, "result": result})
-
-    # ---- stop -------------------------------------------------------------------------------------------
-
     def stop(self) -> None:
         """Stop in reverse order of start; safe to call on a partly started stack."""
         if self._server is not None:
@@ -555,17 +379,6 @@ class LocalStack:
         return f"responses -> response_stream ({', '.join(parts)})"
 
 
-def parse_event_time(text: str):
-    """The time `text` names in ISO 8601 (UTC when it has no offset), or None when it is not one."""
-    from datetime import UTC, datetime
-
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def parse_banner(lines: list[str]) -> dict[str, str]:
     """The labelled values of a printed banner (for tests that start the stack as a process)."""
     values = {}
@@ -578,10 +391,6 @@ def parse_banner(lines: list[str]) -> dict[str, str]:
 
 class _NotYetHandler:
     """Never used: the real handler is installed before serving starts."""
-
-
-def _json(status: int, body) -> tuple[int, str, str]:
-    return status, "application/json", json.dumps(body, default=str)
 
 
 def _serialised_wsgi(app, lock: threading.Lock | None = None):
