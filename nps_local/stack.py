@@ -111,12 +111,12 @@ class LocalStack(LocalRoutes, QueuedRuns):
 
     def _collect_metrics(self) -> None:
         """Tee stdout into the metric store before any function can print (EMF is printed to stdout)."""
-        from nps_local import metrics_sink
+        from nps_local import emf_tee
 
         if self._tee is None:
             # EMF lines reach the console with the function logs (NPS_LOG_LEVEL=INFO or DEBUG), not otherwise.
             level = os.environ.get("NPS_LOG_LEVEL", "WARNING").upper()
-            self._tee = metrics_sink.install(self.metrics, echo_emf=level in ("DEBUG", "INFO"))
+            self._tee = emf_tee.install(self.metrics, echo_emf=level in ("DEBUG", "INFO"))
 
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
@@ -342,9 +342,9 @@ class LocalStack(LocalRoutes, QueuedRuns):
             moto_direct.uninstall()
             fast_reads.uninstall()  # in-process moto used after the stack (tests) runs as it was
         if self._tee is not None:
-            from nps_local import metrics_sink
+            from nps_local import emf_tee
 
-            metrics_sink.uninstall(self._tee)
+            emf_tee.uninstall(self._tee)
             self._tee = None
 
     # ---- banner -----------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ import pytest
 
 from chalicelib.ops import dashboard
 from chalicelib.ops.metric_names import NAMESPACE, SERVICE
-from nps_local import dashboard_page, metrics_sink
-from nps_local.metrics_sink import AwsMetrics, EmfTee, MetricStore, parse_emf
+from nps_local import dashboard_page, emf_tee
+from nps_local.emf_tee import EmfTee
+from nps_local.metrics_sink import AwsMetrics, MetricStore, parse_emf
 
 T0 = 1_700_000_040.0  # the start of a minute
 NAMES = dashboard.Names("dev")
@@ -162,7 +163,7 @@ def test_installing_the_tee_captures_print_and_uninstalling_restores_stdout(caps
 
     store = store_at()
     before = sys.stdout
-    with metrics_sink.capturing_stdout(store) as tee:
+    with emf_tee.capturing_stdout(store) as tee:
         assert sys.stdout is tee
         print(emf({"Promoters": 1}))
         print("ordinary output")
