@@ -20,7 +20,7 @@ import pytest
 from support import path_of
 from support_stream import LambdaContext, StreamReader, deliver
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
 
@@ -220,8 +220,8 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs, 
     process_stream()
     r = call("GET", "/v1/tasks")
     assert r.status_code == 200 and len(r.json["tasks"]) == 3, r.body
-    assert run_sweep(now=tokens.utcnow() + timedelta(days=2))["escalated"] == 3
-    month = tokens.utcnow().strftime("%Y-%m")
+    assert run_sweep(now=clock.utcnow() + timedelta(days=2))["escalated"] == 3
+    month = clock.utcnow().strftime("%Y-%m")
     assert call("POST", f"/v1/metrics/{month}/recompute").status_code == 200
     assert call("GET", f"/v1/responses?survey_id={sid}").status_code == 200
 
@@ -295,6 +295,14 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs, 
     # And the JSON lines are the service's: structured, levelled, timestamped.
     service_lines = [line for line in lines if line.get("service") == "nps" and "_aws" not in line]  # not EMF
     assert service_lines and all({"level", "timestamp", "message"} <= set(line) for line in service_lines)
+
+    # ---- and every other line too: a request's lines (the queued monthly run's included) carry the request's
+    # id, a stream batch's own lines the invocation's; only the sweep, called here without its handler, has none.
+    known = set(correlation_ids) | event_ids | {LambdaContext.aws_request_id}
+    sweep = {"task escalated", "sla sweep done"}
+    uncorrelated = [x for x in service_lines if x["message"] not in sweep and x.get("correlation_id") not in known]
+    assert not uncorrelated, uncorrelated[:5]
+    assert any(x["message"] != "request" and x.get("correlation_id") in correlation_ids for x in service_lines)
 
 
 PROBE = r"""
