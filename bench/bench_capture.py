@@ -29,6 +29,8 @@ import urllib.request
 from common import ROOT, RequestCounter, moto_tables, save_result
 from write_units import WriteMeter
 
+from chalicelib.domain import clock
+
 RUNS = 9
 # The service refuses to start without link keys (outside the local stack); the bench brings its own.
 os.environ.setdefault("LINK_SIGNING_KEYS", "bench:bench-only-link-signing-key")
@@ -262,13 +264,12 @@ def settle_cost(pending: int = 1000) -> dict:
     different scores), and of a run with nothing to settle (what the schedule costs every minute)."""
     from datetime import timedelta
 
-    from chalicelib.domain import tokens
     from chalicelib.events.settle import run_settle
     from chalicelib.store import responses as response_store
 
     with moto_tables():
         counter = RequestCounter().install()
-        now = tokens.utcnow()
+        now = clock.utcnow()
         counter.enabled = True
         started = time.perf_counter()
         idle = run_settle(now)

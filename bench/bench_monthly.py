@@ -37,6 +37,8 @@ from datetime import datetime
 
 from common import ROOT, save_result
 
+from chalicelib.domain import clock
+
 MONTH = "2026-10"
 SIZES = (1_000, 10_000, 50_000)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,7 +54,7 @@ def serve(accounts: int) -> None:
     from moto.dynamodb.models import dynamodb_backends
     from moto.server import ThreadedMotoServer
 
-    from chalicelib.domain import tokens, validation
+    from chalicelib.domain import validation
     from chalicelib.domain.facts import fact_of
     from chalicelib.store.models import Account, ResponseFact, Survey
     from chalicelib.store.responses import month_of, shard_of
@@ -62,7 +64,7 @@ def serve(accounts: int) -> None:
     started = time.perf_counter()
     data = generate(seed=7, accounts=accounts, end_month=MONTH)
     with moto_tables():
-        survey_ids, now = {}, tokens.utcnow()
+        survey_ids, now = {}, clock.utcnow()
         for body in data.surveys():
             key = body.pop("key")
             fields = {k: v for k, v in validation.survey(body).items() if v is not None}
@@ -75,7 +77,7 @@ def serve(accounts: int) -> None:
             backend.put_item(Account.Meta.table_name, item.serialize())
         facts = 0
         for row in data.iter_responses():
-            response_id = tokens.stable_id("rsp", row["external_id"])
+            response_id = clock.stable_id("rsp", row["external_id"])
             when = datetime.fromisoformat(row["submitted_at"].replace("Z", "+00:00"))
             month = month_of(when)
             survey = row["survey_key"]

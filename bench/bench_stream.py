@@ -24,6 +24,8 @@ from pathlib import Path
 
 from common import RequestCounter, moto_tables, save_result
 
+from chalicelib.domain import clock, nps
+
 FLOWS = ("one_write", "page_flow", "pending_then_counted")
 
 
@@ -38,7 +40,7 @@ def _versions(flow: str, i: int, r: dict) -> list[dict]:
 
 
 def run(flow: str, data) -> dict:
-    from chalicelib.domain import tokens, validation
+    from chalicelib.domain import validation
     from chalicelib.events.processing import forget_cached_accounts, handle_stream_event
     from chalicelib.store import accounts as account_store
     from chalicelib.store import surveys as survey_store
@@ -59,7 +61,7 @@ def run(flow: str, data) -> dict:
         with Account.batch_write() as batch:
             for row in data.accounts_rows():
                 batch.save(Account(row["account_id"], **{k: v for k, v in row.items() if k != "account_id"}))
-        now = tokens.utcnow()
+        now = clock.utcnow()
         recent = set(data.months[-3:])
         rows = [r for r in data.iter_responses() if r["submitted_at"][:7] in recent]
         states = []
@@ -101,8 +103,7 @@ def run(flow: str, data) -> dict:
         counter.enabled = False
         n = len(rows)
         categories = {
-            c: sum(1 for r in rows if validation.classify(r["score"]) == c)
-            for c in ("promoter", "passive", "detractor")
+            c: sum(1 for r in rows if nps.classify(r["score"]) == c) for c in ("promoter", "passive", "detractor")
         }
         return {
             "responses": n,

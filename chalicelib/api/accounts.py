@@ -10,8 +10,8 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import tokens, validation
-from chalicelib.errors import Invalid, Malformed, NotFound
+from chalicelib.domain import clock, validation
+from chalicelib.domain.errors import Invalid, Malformed, NotFound
 from chalicelib.store import accounts as account_store
 
 bp = Blueprint(__name__)
@@ -48,7 +48,7 @@ def list_accounts():
     if cursor is not None and set(cursor) != {"k"}:
         raise Malformed("The 'next' cursor is not one this API gave out.", fields={"next": "invalid"})
     items, nxt = account_store.list_page(filters, limit, cursor and cursor["k"])
-    now = tokens.utcnow()
+    now = clock.utcnow()
     return json_response(
         {
             "accounts": [_with_standing(a, now) for a in items],
@@ -62,4 +62,4 @@ def get_account(account_id):
     require_scope(bp.current_request, "read")
     if not validation.ID_RE.match(account_id):
         raise NotFound("No account has this id.", code="account_not_found")
-    return json_response(_with_standing(account_store.get(account_id), tokens.utcnow()))
+    return json_response(_with_standing(account_store.get(account_id), clock.utcnow()))

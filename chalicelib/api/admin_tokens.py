@@ -10,7 +10,7 @@ from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import validation
 from chalicelib.domain.clock import timestamp
-from chalicelib.errors import Invalid, Malformed, NotFound
+from chalicelib.domain.errors import Invalid, Malformed, NotFound
 from chalicelib.store import admin_tokens
 
 bp = Blueprint(__name__)

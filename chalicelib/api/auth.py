@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice import AuthResponse, Blueprint
 
-from chalicelib.errors import Forbidden
+from chalicelib.domain.errors import Forbidden
 
 bp = Blueprint(__name__)
 

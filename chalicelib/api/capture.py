@@ -9,8 +9,8 @@ from chalicelib import config
 from chalicelib.api import pages
 from chalicelib.api.http import header, html_response, json_response, parse_body, status_of
 from chalicelib.api.routing import api_route
-from chalicelib.domain import presence, tokens, validation
-from chalicelib.errors import ApiError, Forbidden, Gone, Invalid, NotFound
+from chalicelib.domain import clock, presence, tokens, validation
+from chalicelib.domain.errors import DomainError, Forbidden, Gone, Invalid, NotFound
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store import responses as response_store
 from chalicelib.store import surveys as survey_store
@@ -20,7 +20,7 @@ bp = Blueprint(__name__)
 
 def _claims(token: str, purpose: str) -> tokens.LinkClaims:
     s = config.settings()
-    return tokens.verify_link(s.link_keys, token, purpose, tokens.utcnow())
+    return tokens.verify_link(s.link_keys, token, purpose, clock.utcnow())
 
 
 def _open_survey(survey_id: str):
@@ -54,12 +54,12 @@ def survey_page(token):
     try:
         claims = _claims(token, tokens.PURPOSE_SURVEY)
         survey = _open_survey(claims.survey_id)
-    except ApiError as error:
+    except DomainError as error:
         return _page(request, pages.error_page(error.message), status_of(error))
     params = request.query_params or {}
     chosen = _chosen_score(params.get("score"))
     html = pages.survey_page(
-        survey, token, chosen, submission=tokens.new_id("sub"), dwell_seconds=config.settings().dwell_seconds
+        survey, token, chosen, submission=clock.new_id("sub"), dwell_seconds=config.settings().dwell_seconds
     )
     return _page(request, html, csp=pages.SURVEY_CSP)
 
@@ -75,10 +75,10 @@ def answer_invitation(token):
         body = parse_body(request, allow_form=True)
         answer = validation.link_answer(body, list(survey.drivers or []), form=form_post)
         recorded = response_store.answer_by_link(
-            response_id=tokens.stable_id("rsp", claims.invitation_id),
+            response_id=clock.stable_id("rsp", claims.invitation_id),
             survey_id=survey.survey_id,
             answer={k: answer[k] for k in ("score", "comment", "drivers") if k in answer},
-            now=tokens.utcnow(),
+            now=clock.utcnow(),
             touchpoint=survey.touchpoint,
             invitation_id=claims.invitation_id,
             contact_id=claims.contact_id,
@@ -87,7 +87,7 @@ def answer_invitation(token):
             view=answer["view"],
             submission=answer["submission"],
         )
-    except ApiError as error:
+    except DomainError as error:
         if form_post:
             return html_response(
                 pages.error_page(error.message, survey=survey, token=token, error=error),
@@ -150,7 +150,7 @@ def widget_answer(survey_id):
             raise Gone("This survey is closed.", code="survey_closed")
         body = parse_body(request)
         answer = validation.widget_answer(body, list(survey.drivers or []))
-        now = tokens.utcnow()
+        now = clock.utcnow()
         contact_id = account_id = None
         status, excluded_reason = presence.COUNTED, None
         if answer["identity"]:
@@ -170,7 +170,7 @@ def widget_answer(survey_id):
         key = header(request, "idempotency-key")
         if key is not None and not (0 < len(key) <= 200):
             raise Invalid("Idempotency-Key must have 1 to 200 characters.", fields={"Idempotency-Key": "invalid"})
-        response_id = tokens.stable_id("rsp", survey.survey_id, key) if key else tokens.new_id("rsp")
+        response_id = clock.stable_id("rsp", survey.survey_id, key) if key else clock.new_id("rsp")
         written = response_store.create_once(
             response_id=response_id,
             survey_id=survey.survey_id,
@@ -184,7 +184,7 @@ def widget_answer(survey_id):
             status=status,
             excluded_reason=excluded_reason,
         )
-    except ApiError as error:
+    except DomainError as error:
         error.headers = cors
         raise
     # throttle_days tells the widget how long not to ask this browser again.
@@ -212,7 +212,7 @@ def unsubscribe_page(token):
     request = bp.current_request
     try:
         _claims(token, tokens.PURPOSE_UNSUBSCRIBE)
-    except ApiError as error:
+    except DomainError as error:
         return _page(request, pages.error_page(error.message), status_of(error))
     return _page(request, pages.unsubscribe_page(token, done=False))
 
@@ -223,7 +223,7 @@ def unsubscribe(token):
         claims = _claims(token, tokens.PURPOSE_UNSUBSCRIBE)
     except Gone:
         raise NotFound("This link is not valid.") from None
-    invitation_store.unsubscribe(claims.contact_id, tokens.utcnow())
+    invitation_store.unsubscribe(claims.contact_id, clock.utcnow())
     if "json" in (header(bp.current_request, "accept") or ""):
         return json_response({"unsubscribed": True})
     return html_response(pages.unsubscribe_page(token, done=True), 200, {"Content-Security-Policy": pages.PAGE_CSP})

@@ -17,7 +17,7 @@ import json
 import re
 
 from chalicelib import config
-from chalicelib.errors import Malformed
+from chalicelib.domain.errors import Malformed
 
 MAX_CURSOR = 4096
 # Unpadded base64url only: one spelling per cursor, so a re-padded copy is refused like any other edit.

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.http import content_type, json_response, raw_body
 from chalicelib.api.routing import api_route
-from chalicelib.domain import importing, tokens
+from chalicelib.domain import clock, importing
 from chalicelib.store import imports
 
 bp = Blueprint(__name__)
@@ -26,12 +26,12 @@ def _rows():
 @api_route(bp, "/v1/accounts/import", methods=["POST"], authorizer=admin_auth)
 def import_accounts():
     require_scope(bp.current_request, "write")
-    report = imports.import_accounts(_rows(), tokens.utcnow())
+    report = imports.import_accounts(_rows(), clock.utcnow())
     return json_response(report.as_dict())
 
 
 @api_route(bp, "/v1/responses/import", methods=["POST"], authorizer=admin_auth)
 def import_responses():
     require_scope(bp.current_request, "write")
-    report = imports.import_responses(_rows(), tokens.utcnow())
+    report = imports.import_responses(_rows(), clock.utcnow())
     return json_response(report.as_dict())

@@ -7,10 +7,10 @@ from chalice import Blueprint
 from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.http import flag_param, html_response, json_response, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.domain.clock import timestamp
-from chalicelib.domain.validation import MONTH_RE
-from chalicelib.errors import Invalid, NotFound
+from chalicelib.domain.errors import Invalid, NotFound
+from chalicelib.domain.months import MONTH_RE
 
 bp = Blueprint(__name__)
 
@@ -57,7 +57,7 @@ def recompute_metrics(month):
     month = _month(month)
     from chalicelib.domain.months import Month
 
-    if Month.parse(month).is_future(tokens.utcnow()):
+    if Month.parse(month).is_future(clock.utcnow()):
         raise Invalid(
             f"{month} has not begun yet; a month can be computed from its first day (the running month "
             "gives partial figures).",
@@ -113,7 +113,7 @@ def report_link(month):
     if month not in metrics_inputs.load([month]):
         raise _not_computed(month)
     settings = config.settings()
-    expires = tokens.utcnow().replace(microsecond=0) + timedelta(seconds=settings.report_link_seconds)
+    expires = clock.utcnow().replace(microsecond=0) + timedelta(seconds=settings.report_link_seconds)
     token = report_links.sign(settings.link_keys, settings.active_link_key, month, expires)
     return json_response(
         {
@@ -130,12 +130,12 @@ def signed_report(token):
     without the body."""
     from chalicelib import config
     from chalicelib.domain import report_links
-    from chalicelib.errors import ApiError
+    from chalicelib.domain.errors import DomainError
 
     try:
-        claims = report_links.verify(config.settings().link_keys, token, tokens.utcnow())
+        claims = report_links.verify(config.settings().link_keys, token, clock.utcnow())
         html = _report_html(claims.month)
         return html_response("" if bp.current_request.method == "HEAD" else html, headers=REPORT_LINK_HEADERS)
-    except ApiError as error:
+    except DomainError as error:
         error.headers = REPORT_LINK_HEADERS
         raise

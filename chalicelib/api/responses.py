@@ -9,7 +9,7 @@ from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import validation
-from chalicelib.errors import Invalid, NotFound
+from chalicelib.domain.errors import Invalid, NotFound
 from chalicelib.store import response_export as response_store
 
 bp = Blueprint(__name__)

@@ -8,9 +8,9 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import tokens, validation
+from chalicelib.domain import clock, validation
 from chalicelib.domain.clock import timestamp
-from chalicelib.errors import Gone, Invalid, Malformed
+from chalicelib.domain.errors import Gone, Invalid, Malformed
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store import surveys as survey_store
 
@@ -64,7 +64,7 @@ def rotate_identity_secret(survey_id):
     request = bp.current_request
     if request.raw_body:  # no body, or an empty object: there is nothing to choose
         validation.require_object(parse_body(request), set(), set()).raise_if_any()
-    survey, secret = survey_store.rotate_identity_secret(survey_id, tokens.utcnow())
+    survey, secret = survey_store.rotate_identity_secret(survey_id, clock.utcnow())
     return json_response(
         {
             "survey_id": survey.survey_id,
@@ -90,5 +90,5 @@ def invite(survey_id):
     survey = survey_store.get(survey_id)
     if survey.status != "active":
         raise Gone("This survey is closed.", code="survey_closed")
-    results = invitation_store.invite(survey, contacts, tokens.utcnow())
+    results = invitation_store.invite(survey, contacts, clock.utcnow())
     return json_response({"invitations": results}, 201)

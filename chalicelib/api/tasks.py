@@ -8,9 +8,9 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import flag_param, header, json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import loop, tokens
+from chalicelib.domain import clock, loop
+from chalicelib.domain.errors import Invalid
 from chalicelib.domain.validation import ID_RE
-from chalicelib.errors import Invalid
 from chalicelib.store import tasks as task_store
 
 bp = Blueprint(__name__)
@@ -54,7 +54,7 @@ def list_tasks():
         "account_id": _id_filter(params, "account_id"),
     }
     limit = limit_param(params)
-    now = tokens.utcnow()
+    now = clock.utcnow()
     items, nxt = task_store.list_page(filters, limit, decode_cursor(params.get("next"), CURSOR_LIST), now)
     return json_response(
         {"tasks": [task_store.to_dict(t, now) for t in items], "next": encode_cursor(nxt, CURSOR_LIST)}
@@ -73,6 +73,6 @@ def patch_task(task_id):
     actor = require_scope(bp.current_request, "write")
     if_match = loop.if_match_revisions(header(bp.current_request, "If-Match"))
     change = loop.task_patch(parse_body(bp.current_request))
-    now = tokens.utcnow()
+    now = clock.utcnow()
     task = task_store.patch(task_id, change, f"token:{actor}", now, if_match=if_match)
     return json_response(task_store.to_dict(task, now), headers=_etag(task))

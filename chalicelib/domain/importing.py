@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain import validation
+from chalicelib.domain import clock, validation
 from chalicelib.domain.errors import DomainError, Invalid, Malformed, UnsupportedMediaType
 
 CSV = "text/csv"
@@ -31,7 +31,7 @@ RESPONSE_FIELDS = {
     "channel",
     "submitted_at",
 }
-REVENUE_COLUMN = re.compile(r"^(revenue[:_ ])?(\d{4}-(0[1-9]|1[0-2]))\Z")
+REVENUE_COLUMN = re.compile(r"^(revenue[:_ ])?([0-9]{4}-(0[1-9]|1[0-2]))\Z")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -117,7 +117,7 @@ def _number(value: object, field: str) -> object:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+            return int(text) if re.fullmatch(r"-?[0-9]+", text) else float(text)
         except ValueError:
             raise RowError(f"{field} is not a number") from None
     return value
@@ -167,7 +167,7 @@ def response_row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     if out["channel"] not in CHANNELS:
         errors.add("channel", "must be one of " + ", ".join(CHANNELS))
     if "submitted_at" in row:
-        when = validation.iso_datetime(row["submitted_at"])
+        when = clock.parse_timestamp(row["submitted_at"])
         if when is None:
             errors.add("submitted_at", "must be an ISO 8601 date-time")
         elif when > now + timedelta(minutes=5) or when < EARLIEST:

@@ -585,8 +585,3 @@ def compute_month(
         "loop": _loop(tasks, m, revenue, now),
         "themes": _themes(current, revenue),
     }
-
-
-def is_future(month: str, moment: datetime) -> bool:
-    """Whether `month` has not begun at `moment`: it has no figures to compute yet."""
-    return Month.parse(month).is_future(moment)

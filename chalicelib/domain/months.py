@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from chalicelib.domain.clock import utc
 
 # Year 0000 is no year (the calendar, and datetime, start at 0001).
-MONTH_RE = re.compile(r"^(?!0000)\d{4}-(0[1-9]|1[0-2])\Z")
+MONTH_RE = re.compile(r"^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])\Z")
 NAMES = (
     "January",
     "February",

@@ -18,9 +18,6 @@ from datetime import datetime
 from typing import Protocol
 
 # Re-exported: their home is clock, and callers move there in time.
-from chalicelib.domain.clock import new_id as new_id
-from chalicelib.domain.clock import stable_id as stable_id
-from chalicelib.domain.clock import utcnow as utcnow
 from chalicelib.domain.errors import Forbidden, Gone
 
 PURPOSE_SURVEY = "s"

@@ -6,17 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.domain import page_text
-from chalicelib.domain.clock import parse_timestamp
 from chalicelib.domain.errors import Invalid
-from chalicelib.domain.months import MONTH_RE as MONTH_RE  # re-exported: report links read it here
-from chalicelib.domain.months import is_month
+from chalicelib.domain.months import MONTH_RE, is_month
 from chalicelib.domain.nps import CATEGORIES
-from chalicelib.domain.nps import classify as classify  # re-exported: the stream still imports it here
 
 SURVEY_KINDS = ("relationship", "transactional")
 DEFAULT_QUESTION = "How likely are you to recommend us to a friend or colleague?"
@@ -506,8 +502,3 @@ def month(value: str) -> str:
     if not is_month(value):
         raise Invalid("Months are written YYYY-MM.", fields={"month": "must be YYYY-MM"})
     return value
-
-
-def iso_datetime(value: object) -> datetime | None:
-    """Parse ISO 8601 with a zone (or Z); naive times are taken as UTC. None when not a date-time."""
-    return parse_timestamp(value)

@@ -19,8 +19,9 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib import config
-from chalicelib.domain import tokens, validation
-from chalicelib.domain.monthly import compute_month, is_future
+from chalicelib.domain import clock, validation
+from chalicelib.domain.monthly import compute_month
+from chalicelib.domain.months import Month
 from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import metrics_inputs
@@ -38,7 +39,7 @@ def run_month(
 ) -> dict:
     """Compute, store and publish one month's metrics document; return it. With `run_id`, storing it also
     releases that run's lock (if it still holds it)."""
-    now = now or tokens.utcnow()
+    now = now or clock.utcnow()
     workers = workers or int(os.environ.get("METRICS_READ_WORKERS", "4"))
     document = compute_month(
         month,
@@ -73,11 +74,11 @@ def month_of_event(event: dict) -> str:
     (a queued or hand-started run), which must be there and be a valid YYYY-MM."""
     detail = event.get("detail") or {}
     if "month" not in detail and event.get("source") == "aws.events":
-        return previous_month(tokens.utcnow())
+        return previous_month(clock.utcnow())
     if not isinstance(detail.get("month"), str):
         raise ValueError('a monthly metrics run needs "detail": {"month": "YYYY-MM"} (or the schedule\'s event)')
     month = validation.month(detail["month"])
-    if is_future(month, tokens.utcnow()):
+    if Month.parse(month).is_future(clock.utcnow()):
         raise ValueError(f"{month} has not begun: a future month has no figures")
     return month
 

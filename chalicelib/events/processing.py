@@ -28,10 +28,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from pynamodb.exceptions import GetError, PutError, UpdateError
 
 from chalicelib import config
-from chalicelib.domain import loop, tokens
+from chalicelib.domain import clock, loop
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.facts import fact_of
-from chalicelib.domain.validation import classify
-from chalicelib.errors import NotFound
+from chalicelib.domain.nps import classify
 from chalicelib.events.response_changes import (
     COUNT,
     KEY_ONLY,
@@ -98,7 +98,7 @@ class ResponseBatch(BatchProcessor):
     def __init__(self) -> None:
         super().__init__(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
         self.counts: Counter = Counter()
-        self.now: datetime = tokens.utcnow()
+        self.now: datetime = clock.utcnow()
         self._rules: dict[str, tuple[dict, dict | None]] = {}
         self._changes: list[tuple[DynamoDBRecord, ResponseChange]] = []
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib import config
-from chalicelib.domain import tokens
-from chalicelib.errors import Unavailable
+from chalicelib.domain import clock
+from chalicelib.domain.errors import Unavailable
 from chalicelib.logs import logger
 
 SOURCE = "nps.metrics"
@@ -61,7 +61,7 @@ def event_for(month: str) -> dict:
         "detail-type": DETAIL_TYPE,
         "source": SOURCE,
         "account": "",
-        "time": tokens.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": config.settings().region,
         "resources": [],
         "detail": {"month": month},
@@ -72,7 +72,7 @@ def take(month: str, run_id: str, now: datetime | None = None):
     """Take the month's run lock for `run_id`: None when taken, else the live run (metrics_inputs.Run) holding it."""
     from chalicelib.store import metrics_inputs
 
-    now = now or tokens.utcnow()
+    now = now or clock.utcnow()
     return metrics_inputs.take_run(month, run_id, now, stale_before=now - timedelta(seconds=QUEUED_RUN_SECONDS))
 
 
@@ -96,7 +96,7 @@ def _start(month: str) -> Started:
     computed_before = metrics_inputs.progress(month).computed_at
     payload = event_for(month)
     run_id = payload["id"]
-    now = tokens.utcnow()
+    now = clock.utcnow()
     held = take(month, run_id, now)
     if held is not None:
         return Started(running(month, held), held.started_at, computed_before)

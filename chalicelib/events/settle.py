@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib import config
-from chalicelib.domain import presence, tokens, validation
+from chalicelib.domain import clock, presence
 from chalicelib.logs import logger
 from chalicelib.store import responses as response_store
 
@@ -21,7 +21,7 @@ BATCH = 100  # BatchGetItem's limit
 
 def run_for_event(event: dict) -> dict:
     """The scheduled handler's work; the event's `time` is "now" (the machine's clock when it has none)."""
-    now = validation.iso_datetime((event or {}).get("time")) or tokens.utcnow()
+    now = clock.parse_timestamp((event or {}).get("time")) or clock.utcnow()
     return run_settle(now)
 
 

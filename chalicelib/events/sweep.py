@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain import tokens
-from chalicelib.errors import NotFound
+from chalicelib.domain import clock
+from chalicelib.domain.errors import NotFound
 from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import accounts as account_store
@@ -15,7 +15,7 @@ from chalicelib.store import tasks as task_store
 
 
 def run_sweep(now=None) -> dict:
-    now = now or tokens.utcnow()
+    now = now or clock.utcnow()
     overdue = list(task_store.overdue(now))
     accounts = account_store.batch_get({t.account_id for t in overdue if t.account_id})
     escalated = 0

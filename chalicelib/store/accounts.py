@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.domain.clock import timestamp
-from chalicelib.errors import NotFound
+from chalicelib.domain.errors import NotFound
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Account, ResponseFact, bind
 from chalicelib.store.response_export import start_key
@@ -40,7 +40,7 @@ def get(account_id: str) -> Account:
 def upsert(account_id: str, fields: dict) -> bool:
     """Replace the account's fields (PUT semantics); True when it did not exist before."""
     bind()
-    item = Account(account_id, updated_at=tokens.utcnow(), **fields)
+    item = Account(account_id, updated_at=clock.utcnow(), **fields)
     try:
         item.save(condition=Account.account_id.does_not_exist(), add_version_condition=False)
         return True

@@ -6,7 +6,7 @@ import hmac
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.store.models import AdminToken, bind
 
 SCOPES = ("read", "write", "admin")
@@ -23,7 +23,7 @@ def create(name: str, scopes: list[str]) -> tuple[str, AdminToken]:
         token_hash=tokens.hash_admin_token(token),
         name=name,
         scopes=list(scopes),
-        created_at=tokens.utcnow(),
+        created_at=clock.utcnow(),
     )
     item.save(condition=AdminToken.token_id.does_not_exist())
     return token, item
@@ -38,7 +38,7 @@ def create_with_value(token: str, name: str, scopes: list[str]) -> AdminToken:
         token_hash=tokens.hash_admin_token(token),
         name=name,
         scopes=list(scopes),
-        created_at=tokens.utcnow(),
+        created_at=clock.utcnow(),
     )
     item.save()
     return item
@@ -66,7 +66,7 @@ def revoke(token_id: str) -> bool:
     except DoesNotExist:
         return False
     if item.revoked_at is None:
-        item.update(actions=[AdminToken.revoked_at.set(tokens.utcnow())])
+        item.update(actions=[AdminToken.revoked_at.set(clock.utcnow())])
     return True
 
 

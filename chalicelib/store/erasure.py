@@ -20,7 +20,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.store import tasks as task_store
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Contact, Invitation, Response, bind
@@ -114,7 +114,7 @@ def erase_contact(contact_id: str, now: datetime) -> dict | None:
         invitation = stored.get(invitation_id)
         if invitation is None:
             continue  # deleted by an earlier call, after its response or tombstone was dealt with
-        response_id = tokens.stable_id("rsp", invitation_id)
+        response_id = clock.stable_id("rsp", invitation_id)
         if _tombstone(response_id, invitation.survey_id, now):
             tombstones += 1
         else:  # answered (or already a tombstone, which the anonymising condition leaves alone)

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 
-from chalicelib.domain import importing, tokens
-from chalicelib.errors import NotFound
+from chalicelib.domain import clock, importing
+from chalicelib.domain.errors import NotFound
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import Account, Response, bind
 from chalicelib.store.responses import month_of, shard_of
@@ -89,7 +89,7 @@ def import_accounts(rows: Iterable[tuple[int, dict | None, str | None]], now: da
 
 
 def response_id_for(external_id: str) -> str:
-    return tokens.stable_id("rsp", "import", external_id)
+    return clock.stable_id("rsp", "import", external_id)
 
 
 def import_responses(rows: Iterable[tuple[int, dict | None, str | None]], now: datetime) -> Report:

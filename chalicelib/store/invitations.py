@@ -10,7 +10,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import config
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.domain.clock import parse_timestamp, timestamp
 from chalicelib.domain.months import Month
 from chalicelib.store.models import Contact, Invitation, Survey, bind
@@ -42,7 +42,7 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
             results.append({"contact_id": cid, "skipped": "throttled"})
             continue
         seen.add(cid)
-        invitation_id = tokens.new_id("inv")
+        invitation_id = clock.new_id("inv")
         # The conditional write makes the throttle hold even when two invite calls race.
         stamp = Contact(cid)
         invited = dict(known.last_invited.as_dict()) if known is not None and known.last_invited else {}

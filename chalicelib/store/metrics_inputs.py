@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import (
     Account,
@@ -142,7 +142,7 @@ def invitations(month: str) -> dict[str, tuple[int, int]]:
         if not ids:
             continue
         responded = 0
-        keys = [tokens.stable_id("rsp", i) for i in ids]
+        keys = [clock.stable_id("rsp", i) for i in ids]
         for start in range(0, len(keys), 100):
             found = Response.batch_get(keys[start : start + 100], attributes_to_get=["response_id", "status"])
             responded += sum(1 for r in found if r.status in (None, "counted"))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.errors import Gone, Malformed, NotFound
+from chalicelib.domain.errors import Gone, Malformed, NotFound
 from chalicelib.store.models import Response, ResponseFact, Survey, bind
 
 REFUSED = "The 'next' cursor is not one this API gave out."

@@ -16,7 +16,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
 
 from chalicelib.domain import presence
-from chalicelib.errors import Conflict, Gone
+from chalicelib.domain.errors import Conflict, Gone
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Contact, Response, bind
 

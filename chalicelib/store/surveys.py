@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import config
-from chalicelib.domain import tokens, validation
+from chalicelib.domain import clock, tokens, validation
 from chalicelib.domain.clock import timestamp
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Survey, bind
 from chalicelib.store.response_export import start_key
@@ -56,9 +56,9 @@ def loop_rules(s: Survey) -> dict:
 
 def create(fields: dict) -> Survey:
     bind()
-    now = tokens.utcnow()
+    now = clock.utcnow()
     survey = Survey(
-        tokens.new_id("srv"),
+        clock.new_id("srv"),
         identity_secret=tokens.new_secret(),
         created_at=now,
         updated_at=now,
@@ -100,7 +100,7 @@ def get_cached(survey_id: str) -> Survey:
 
 def update(survey_id: str, fields: dict) -> Survey:
     survey = get(survey_id)
-    actions = [Survey.updated_at.set(tokens.utcnow())]
+    actions = [Survey.updated_at.set(clock.utcnow())]
     for key, value in fields.items():
         attr = getattr(Survey, key)
         actions.append(attr.remove() if value is None else attr.set(value))

@@ -9,8 +9,8 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import size
 
-from chalicelib.domain import loop, tokens
-from chalicelib.errors import Conflict, Invalid, Malformed, NotFound
+from chalicelib.domain import clock, loop
+from chalicelib.domain.errors import Conflict, Invalid, Malformed, NotFound
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import LoopTask, bind
 from chalicelib.store.response_export import start_key
@@ -23,7 +23,7 @@ PAGE_SIZE = 200
 
 
 def task_id_for(response_id: str) -> str:
-    return tokens.stable_id("task", response_id)
+    return clock.stable_id("task", response_id)
 
 
 def is_permanent(error: Exception) -> bool:
@@ -50,7 +50,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def to_dict(t: LoopTask, now: datetime | None = None) -> dict:
-    now = now or tokens.utcnow()
+    now = now or clock.utcnow()
     return {
         "task_id": t.task_id,
         "response_id": t.response_id,

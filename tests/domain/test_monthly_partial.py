@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.monthly import TaskRow, compute_month, is_future
+from chalicelib.domain.monthly import TaskRow, compute_month
 from chalicelib.domain.months import Month
 
 M = "2026-10"
@@ -34,7 +34,7 @@ def test_partial_is_true_only_while_the_month_runs():
     month = Month.parse(M)
     assert month.is_running(END - timedelta(seconds=1)) and month.is_running(START)
     assert not month.is_running(END) and not month.is_running(START - timedelta(seconds=1))
-    assert not is_future(M, START) and is_future(M, START - timedelta(seconds=1))
+    assert not month.is_future(START) and month.is_future(START - timedelta(seconds=1))
     doc = compute_month(M, responses=[], accounts=[], invitations={}, tasks=[], computed_at=START)
     assert doc["partial"] is True
     assert compute_month(M, responses=[], accounts=[], invitations={}, tasks=[], computed_at=END)["partial"] is False

@@ -20,7 +20,9 @@ def test_parse_print_and_shift_across_years():
     assert Month.parse("2026-02") < Month.parse("2026-10") < Month.parse("2027-01")
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-00", "2026-1", "26-01", "2026-01\n", " 2026-01", "", None, 202601])
+@pytest.mark.parametrize(
+    "bad", ["2026-13", "2026-00", "2026-1", "26-01", "2026-01\n", " 2026-01", "0000-01", "٢٠٢٦-01", "", None, 202601]
+)
 def test_anything_but_yyyy_mm_is_refused(bad):
     with pytest.raises(ValueError):
         Month.parse(bad)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import config
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.domain.errors import Forbidden, Gone
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
@@ -315,8 +315,8 @@ def test_admin_token_id_parses_ours():
 
 
 def test_stable_ids_are_deterministic_and_separate_their_parts():
-    assert tokens.stable_id("rsp", "inv_1") == tokens.stable_id("rsp", "inv_1")
-    assert tokens.stable_id("rsp", "inv_1") != tokens.stable_id("rsp", "inv_2")
-    assert tokens.stable_id("rsp", "ab", "c") != tokens.stable_id("rsp", "a", "bc")
-    assert tokens.stable_id("rsp", "x").startswith("rsp_")
-    assert tokens.new_id("inv") != tokens.new_id("inv")
+    assert clock.stable_id("rsp", "inv_1") == clock.stable_id("rsp", "inv_1")
+    assert clock.stable_id("rsp", "inv_1") != clock.stable_id("rsp", "inv_2")
+    assert clock.stable_id("rsp", "ab", "c") != clock.stable_id("rsp", "a", "bc")
+    assert clock.stable_id("rsp", "x").startswith("rsp_")
+    assert clock.new_id("inv") != clock.new_id("inv")

@@ -19,6 +19,7 @@ SCRIPT = """
 import json, sys
 from moto import mock_aws
 from moto.core.models import default_user_config
+from chalicelib.domain import clock
 
 default_user_config["lambda"]["use_docker"] = False
 document = json.loads(sys.stdin.read())
@@ -44,7 +45,7 @@ with mock_aws():
             ("missing", "GET", "/v1/metrics/2026-07"),
         ]:
             seen[name] = client.http.request(method, path, headers=headers).status_code
-        metrics_inputs.save("2026-07", json.dumps(document), metrics_inputs.tokens.utcnow())
+        metrics_inputs.save("2026-07", json.dumps(document), metrics_inputs.clock.utcnow())
         seen["metrics"] = client.http.get("/v1/metrics/2026-07", headers=headers).status_code
         seen["report"] = client.http.get("/v1/reports/2026-07", headers=headers).status_code
     print(json.dumps({"status": seen, "modules": sorted(sys.modules)}))

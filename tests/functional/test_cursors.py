@@ -12,7 +12,7 @@ import pytest
 from support_ddb import assert_error
 
 from chalicelib.api.cursors import decode_cursor, encode_cursor
-from chalicelib.errors import Malformed
+from chalicelib.domain.errors import Malformed
 
 
 def _b64(data: bytes) -> str:

@@ -13,7 +13,7 @@ from support import path_of
 from support_ddb import all_tables, assert_error, invite
 from support_stream import StreamReader, deliver
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import Contact, Invitation, LoopTask, Response, ResponseFact
 
@@ -106,7 +106,7 @@ def test_nothing_kept_links_a_score_to_the_person_and_the_scores_stay(api, perso
     (task,) = [t for t in LoopTask.scan() if t.kind == "recovery"]
     assert (int(task.score), task.status, task.root_cause) == (2, "resolved", "support")
     # The never-answered invitation left a tombstone: no score, excluded as erased, in no export.
-    tombstone = Response.get(tokens.stable_id("rsp", person["invitations"][1]))
+    tombstone = Response.get(clock.stable_id("rsp", person["invitations"][1]))
     assert (tombstone.score, tombstone.erased, tombstone.status, tombstone.excluded_reason) == (
         None,
         True,

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from support import path_of
 from support_ddb import all_tables, assert_error, invite
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.store.models import Contact, Invitation, Response
 
 BASE = "http://127.0.0.1:8000"
@@ -29,10 +29,10 @@ def test_one_result_per_contact_in_order_with_links(api, survey):
         assert r["score_links"] == [f"{r['link']}?score={n}" for n in range(11)]
         assert r["unsubscribe_link"].startswith(f"{BASE}/u/")
         token = path_of(r["link"]).split("/")[2]
-        claims = tokens.verify_link({"k2": b"second-test-key"}, token, tokens.PURPOSE_SURVEY, tokens.utcnow())
+        claims = tokens.verify_link({"k2": b"second-test-key"}, token, tokens.PURPOSE_SURVEY, clock.utcnow())
         assert (claims.invitation_id, claims.survey_id, claims.contact_id) == (r["invitation_id"], sid, r["contact_id"])
         assert claims.key_id == "k2"
-        days = (claims.expires_at - tokens.utcnow().timestamp()) / 86400
+        days = (claims.expires_at - clock.utcnow().timestamp()) / 86400
         assert 29.9 < days <= 30
         score = parse_qs(urlsplit(r["score_links"][7]).query)["score"]
         assert score == ["7"]
@@ -77,7 +77,7 @@ def test_throttle_days_zero_never_throttles(api):
 def test_an_old_invitation_outside_the_window_is_not_throttled(api, survey):
     sid = survey["survey_id"]
     invite(api, sid, "c1")
-    long_ago = (tokens.utcnow().replace(year=tokens.utcnow().year - 1)).isoformat()
+    long_ago = (clock.utcnow().replace(year=clock.utcnow().year - 1)).isoformat()
     Contact.get("c1").update(actions=[Contact.last_invited.set({sid: long_ago})])
     assert "link" in invite(api, sid, "c1")[0]
 

@@ -17,7 +17,7 @@ from support import path_of
 from support_ddb import all_tables, assert_error, invite
 
 from chalicelib import config
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.store.models import Response
 
 
@@ -219,7 +219,7 @@ def sign(invitation, survey_id, *, keys=None, key_id="k2", expires_in=timedelta(
         survey_id=survey_id,
         contact_id=invitation["contact_id"],
         account_id="acc-1",
-        expires_at=tokens.utcnow() + expires_in,
+        expires_at=clock.utcnow() + expires_in,
     )
 
 

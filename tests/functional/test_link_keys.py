@@ -15,11 +15,11 @@ from support import path_of
 from support_ddb import invite
 
 from chalicelib import config
-from chalicelib.domain import tokens
-from chalicelib.errors import Forbidden
+from chalicelib.domain import clock, tokens
+from chalicelib.domain.errors import Forbidden
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = tokens.utcnow()
+NOW = clock.utcnow()
 CLAIMS = {"invitation_id": "inv-1", "survey_id": "srv-1", "contact_id": "con-1", "account_id": "acc-1"}
 SECRET_NAME = "nps-test/link-signing-keys"
 KEY_ENV = (
@@ -168,7 +168,7 @@ def test_the_api_signs_and_verifies_links_with_the_secret(api, survey, keyless):
     token = path_of(invitation["link"]).rsplit("/", 1)[1]
     assert (
         tokens.verify_link(
-            {"k7": b"secret-only-secrets-manager-knows"}, token, tokens.PURPOSE_SURVEY, tokens.utcnow()
+            {"k7": b"secret-only-secrets-manager-knows"}, token, tokens.PURPOSE_SURVEY, clock.utcnow()
         ).key_id
         == "k7"
     )

@@ -12,9 +12,11 @@ from urllib.parse import urljoin
 import pytest
 from support_stream import StreamReader, deliver
 
+from chalicelib.domain import clock
+from chalicelib.domain.clock import parse_timestamp
 from chalicelib.domain.monthly import AccountRow, ResponseRow, compute_month
+from chalicelib.domain.nps import classify
 from chalicelib.domain.themes import themes_of
-from chalicelib.domain.validation import classify, iso_datetime
 from chalicelib.events.monthly_job import previous_month, run_month
 from chalicelib.events.processing import handle_stream_event
 from nps_demo.generator import generate, write_csv, write_ndjson
@@ -63,7 +65,7 @@ def expected_document(data, keys, rows, month, computed_at):
             account_id=r["account_id"],
             contact_id=r["contact_id"],
             score=r["score"],
-            first_submitted_at=iso_datetime(r["submitted_at"]),
+            first_submitted_at=parse_timestamp(r["submitted_at"]),
             themes=tuple(themes_of(r["comment"] or None)),
             touchpoint=touchpoint[r["survey_id"]],
         )
@@ -229,13 +231,12 @@ def test_recompute_refuses_unknown_options_and_queues_nothing(api, lambda_invoca
 
 
 def test_the_month_of_a_run_comes_from_the_schedule_or_from_the_event():
-    from chalicelib.domain import tokens
-    from chalicelib.errors import Invalid
+    from chalicelib.domain.errors import Invalid
     from chalicelib.events.monthly_job import month_of_event
     from chalicelib.events.recompute import event_for
 
     scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-    assert month_of_event(scheduled) == previous_month(tokens.utcnow())
+    assert month_of_event(scheduled) == previous_month(clock.utcnow())
     assert month_of_event(event_for("2025-02")) == "2025-02"
     assert month_of_event({**scheduled, "detail": {"month": "2024-12"}}) == "2024-12"
     with pytest.raises(ValueError, match="detail"):  # a hand-written event that misspells the month

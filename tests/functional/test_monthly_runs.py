@@ -2,7 +2,7 @@
 and by default waits for its document, one run per month at a time (the lock on the month's item), future months
 refused, the running month partial, and signed report links.
 
-Time is driven through the product's one clock (`tokens.utcnow`), never by waiting."""
+Time is driven through the product's one clock (`clock.utcnow`), never by waiting."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.domain import clock as product_clock
 from chalicelib.domain import tokens
 from chalicelib.events.recompute import event_for
 from chalicelib.store import metrics_inputs
@@ -33,7 +34,7 @@ def clock(monkeypatch):
             self.now = self.now + timedelta(seconds=seconds)
 
     c = Clock()
-    monkeypatch.setattr(tokens, "utcnow", lambda: c.now)
+    monkeypatch.setattr(product_clock, "utcnow", lambda: c.now)
     return c
 
 
@@ -407,7 +408,7 @@ def test_the_response_rate_counts_only_counted_answers(api, survey, clock, queue
     assert api.post(path_of(invitations[0]["link"]), {"score": 9}, token=None).status_code == 201
     for invitation, status in zip(invitations[1:3], ("pending", "excluded"), strict=True):
         Response(
-            tokens.stable_id("rsp", invitation["invitation_id"]),
+            product_clock.stable_id("rsp", invitation["invitation_id"]),
             survey_id=survey["survey_id"],
             invitation_id=invitation["invitation_id"],
             score=10,

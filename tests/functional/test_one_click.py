@@ -15,7 +15,7 @@ import pytest
 from support import path_of
 from support_ddb import all_tables, assert_error, count_dynamodb_calls, invite
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.events.schedules import settle_pending
 from chalicelib.events.settle import run_for_event, run_settle
 from chalicelib.store import responses as response_store
@@ -45,7 +45,7 @@ def dwell(api, link, score, view, **extra):
 
 def later(seconds: float = 91) -> dict:
     """A scheduled event that fires `seconds` from now (the quiet period is 90 s)."""
-    return {"time": (tokens.utcnow() + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {"time": (clock.utcnow() + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def test_a_plain_post_counts_at_once_as_before(api, link):
@@ -155,7 +155,7 @@ def test_settling_twice_changes_nothing(api, invitation):
 
 
 def test_a_newer_page_view_restarts_the_quiet_period(aws, survey):
-    now = tokens.utcnow()
+    now = clock.utcnow()
     common = dict(response_id="rsp_quiet", survey_id=survey["survey_id"], touchpoint=None, signal="dwell")
     response_store.answer_by_link(answer={"score": 7}, now=now, view="view-first1", **common)
     response_store.answer_by_link(answer={"score": 7}, now=now + timedelta(seconds=60), view="view-second", **common)
@@ -197,7 +197,7 @@ def test_the_scheduled_handler_takes_its_clock_from_the_event(api, link):
 def test_views_stop_growing_past_the_limit(aws, survey):
     from chalicelib.domain import presence
 
-    now = tokens.utcnow()
+    now = clock.utcnow()
     common = dict(response_id="rsp_many", survey_id=survey["survey_id"], touchpoint=None, signal="dwell", now=now)
     for n in range(presence.MAX_VIEWS):
         assert response_store.answer_by_link(answer={"score": n % 11}, view=f"view-{n:04d}", **common).changed
@@ -282,7 +282,7 @@ def test_a_form_may_not_claim_a_dwell(api, link):
 
 def test_an_erased_tombstone_refuses_every_post_and_the_page_still_shows(api, survey, invitation, link):
     # What erasure leaves for an unanswered invitation: no score, no contact.
-    Response(tokens.stable_id("rsp", invitation["invitation_id"])).update(
+    Response(clock.stable_id("rsp", invitation["invitation_id"])).update(
         actions=[
             Response.survey_id.set(survey["survey_id"]),
             Response.erased.set(True),

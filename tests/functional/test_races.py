@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from support_stream import StreamReader, deliver
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
 from chalicelib.store import invitations as invitation_store
@@ -46,9 +46,9 @@ def test_two_invitations_racing_for_one_contact_invite_them_once(api, survey):
     rival: list[dict] = []
 
     with first_lands(
-        Contact, "TransactWriteItems", lambda: rival.extend(invitation_store.invite(model, [contact], tokens.utcnow()))
+        Contact, "TransactWriteItems", lambda: rival.extend(invitation_store.invite(model, [contact], clock.utcnow()))
     ) as state:
-        ours = invitation_store.invite(model, [contact], tokens.utcnow())
+        ours = invitation_store.invite(model, [contact], clock.utcnow())
 
     assert state["fired"]
     assert "link" in rival[0] and rival[0]["contact_id"] == "c-race"
@@ -62,7 +62,7 @@ def test_a_task_resolved_while_the_sweep_escalates_it_stays_resolved(api, survey
     """The sweep read the task as overdue and open; the owner resolves it before the sweep's write. The
     escalation's condition fails, the sweep counts nothing, and the task keeps its resolution."""
     assert api.put("/v1/accounts/acc-s", {"owner": "olive@example.com", "manager": "max@example.com"}).status_code
-    now = tokens.utcnow()
+    now = clock.utcnow()
     response_store.record_answer(
         response_id="rsp_sweep",
         survey_id=survey["survey_id"],

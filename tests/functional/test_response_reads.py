@@ -10,14 +10,14 @@ import pytest
 from support_ddb import assert_error
 from support_stream import StreamReader, deliver
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import Response
 from chalicelib.store.responses import shard_of
 
 
 def store(survey_id, rid, score, *, contact="con-1", account="acc-1", when=None, **extra):
-    when = when or tokens.utcnow()
+    when = when or clock.utcnow()
     month = when.strftime("%Y-%m")
     fields = dict(
         survey_id=survey_id,
@@ -94,7 +94,7 @@ def test_the_export_skips_tombstones_on_every_filter(api, survey):
     sid = survey["survey_id"]
     store(sid, "rsp_a", 7)
     tombstone(sid, "rsp_tomb")
-    month = tokens.utcnow().strftime("%Y-%m")
+    month = clock.utcnow().strftime("%Y-%m")
     for path in ("/v1/responses?limit=1", f"/v1/responses?survey_id={sid}", f"/v1/responses?month={month}"):
         assert [r["response_id"] for r in every(api, path)] == ["rsp_a"], path
 
@@ -102,7 +102,7 @@ def test_the_export_skips_tombstones_on_every_filter(api, survey):
 def test_filter_by_contact_alone_and_with_survey_and_month(api, survey):
     sid = survey["survey_id"]
     other = api.post("/v1/surveys", {"name": "Other"}).json["survey_id"]
-    last_month = tokens.utcnow().replace(day=1) - timedelta(days=3)
+    last_month = clock.utcnow().replace(day=1) - timedelta(days=3)
     store(sid, "rsp_c1", 9, contact="con-1")
     store(other, "rsp_c2", 3, contact="con-1")
     store(sid, "rsp_c3", 5, contact="con-1", when=last_month)
@@ -116,7 +116,7 @@ def test_filter_by_contact_alone_and_with_survey_and_month(api, survey):
         "rsp_c1",
         "rsp_c3",
     ]
-    month = tokens.utcnow().strftime("%Y-%m")
+    month = clock.utcnow().strftime("%Y-%m")
     both = every(api, f"/v1/responses?contact_id=con-1&survey_id={sid}&month={month}")
     assert [r["response_id"] for r in both] == ["rsp_c1"]
     assert every(api, "/v1/responses?contact_id=nobody") == []
@@ -125,7 +125,7 @@ def test_filter_by_contact_alone_and_with_survey_and_month(api, survey):
 def test_filter_by_account_lists_its_counted_responses_newest_first(api, survey):
     sid = survey["survey_id"]
     reader = StreamReader()
-    now = tokens.utcnow()
+    now = clock.utcnow()
     store(sid, "rsp_a1", 9, contact="con-1", when=now - timedelta(days=40))
     store(sid, "rsp_a2", 2, contact="con-2", when=now - timedelta(days=1))
     store(sid, "rsp_a3", 8, contact="con-3", when=now - timedelta(hours=1), status="pending")
@@ -165,7 +165,7 @@ def put_account(api, account_id, **fields):
 def test_accounts_show_latest_score_category_and_health_by_the_monthly_rule(api, survey):
     sid = survey["survey_id"]
     reader = StreamReader()
-    now = tokens.utcnow()
+    now = clock.utcnow()
     put_account(api, "acc-1", segment="smb", owner="olive@example.com")
     put_account(api, "acc-2", segment="enterprise", owner="max@example.com")
     put_account(api, "acc-3", segment="smb", owner="olive@example.com")

@@ -11,9 +11,9 @@ import botocore.exceptions
 import pytest
 from support_stream import StreamReader, deliver, emf_lines, metric_total
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.domain.facts import fact_of
-from chalicelib.domain.validation import classify
+from chalicelib.domain.nps import classify
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.store import accounts as account_store
 from chalicelib.store import surveys as survey_store
@@ -92,7 +92,7 @@ def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttle
         "Onboarding took weeks",
         "Love the new features",
     ]
-    now = tokens.utcnow()
+    now = clock.utcnow()
     ever_qualifying: set[str] = set()
     items: dict[str, Response] = {}
 

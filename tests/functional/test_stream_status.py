@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from support_stream import StreamReader, deliver, emf_lines, metric_total
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import LoopTask, Response, ResponseFact
 from chalicelib.store.responses import shard_of
@@ -22,7 +22,7 @@ def reader(api, survey):
 
 def store(survey, rid, version, score, status=None, **extra):
     """A response item as capture and settlement leave it (status absent: an import or an older answer)."""
-    now = tokens.utcnow()
+    now = clock.utcnow()
     month = now.strftime("%Y-%m")
     fields = dict(
         survey_id=survey["survey_id"],
@@ -44,7 +44,7 @@ def store(survey, rid, version, score, status=None, **extra):
 
 
 def test_a_pending_answer_opens_nothing_and_counts_once_when_it_becomes_counted(survey, reader, capsys):
-    store(survey, "rsp_p1", 1, 2, status="pending", pending_shard="pending#1", pending_at=tokens.utcnow())
+    store(survey, "rsp_p1", 1, 2, status="pending", pending_shard="pending#1", pending_at=clock.utcnow())
     assert deliver(handle_stream_event, reader.read(), twice=True) == []
     assert LoopTask.count() == 0 and ResponseFact.count() == 0
     assert metric_total(emf_lines(capsys.readouterr().out), "Responses") == 0
@@ -104,7 +104,7 @@ def test_an_erased_persons_tombstone_is_skipped_not_a_poison_record(survey, read
             Response.erased.set(True),
             Response.status.set("excluded"),
             Response.excluded_reason.set("erased"),
-            Response.submitted_at.set(tokens.utcnow()),
+            Response.submitted_at.set(clock.utcnow()),
         ],
         condition=Response.response_id.does_not_exist(),
         add_version_condition=False,

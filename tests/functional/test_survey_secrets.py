@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from support_ddb import assert_error
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.store import admin_tokens, surveys
 from chalicelib.store.models import Survey
 
@@ -60,14 +60,14 @@ def test_rotation_shows_the_new_secret_once_and_the_old_one_works_for_the_grace_
     assert new != old and len(new) >= 32 and set(r.json) == {"survey_id", "identity_secret", "previous_secret_until"}
     stored = Survey.get(sid)
     assert stored.identity_secret == new and stored.previous_identity_secret == old
-    grace = stored.previous_secret_until - tokens.utcnow()
+    grace = stored.previous_secret_until - clock.utcnow()
     assert timedelta(days=6, hours=23) < grace <= timedelta(days=7)
     assert new not in json.dumps(api.get(f"/v1/surveys/{sid}").json)
     # The cache entry was dropped: the new secret verifies at once, and the old one still does.
     assert _answer(api, sid, new, contact="con-8", account="acc-8").status_code == 201
     assert _answer(api, sid, old, contact="con-9", account="acc-9").status_code == 201
     # Once the grace period is over the old secret is refused.
-    stored.update(actions=[Survey.previous_secret_until.set(tokens.utcnow() - timedelta(seconds=1))])
+    stored.update(actions=[Survey.previous_secret_until.set(clock.utcnow() - timedelta(seconds=1))])
     surveys.clear_cache()
     assert_error(_answer(api, sid, old, contact="con-10", account="acc-10"), 403, "identity_refused")
     assert _answer(api, sid, new, contact="con-10", account="acc-10").status_code == 201

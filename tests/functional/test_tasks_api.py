@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from support_stream import StreamReader, deliver
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
 from chalicelib.store import responses as response_store
@@ -23,7 +23,7 @@ def tasks(api, survey):
         assert api.put(
             f"/v1/accounts/acc-{a}", {"owner": owner, "manager": "max@example.com", "segment": "smb"}
         ).status_code in (200, 201)
-    now = tokens.utcnow()
+    now = clock.utcnow()
     for i in range(5):
         response_store.record_answer(
             response_id=f"rsp_t{i}",
@@ -184,7 +184,7 @@ def mixed(api, survey, tasks):
         },
     )
     assert other.status_code == 201, other.body
-    now = tokens.utcnow()
+    now = clock.utcnow()
     answers = [(survey["survey_id"], f"rsp_m{i}", 9 + i % 2, f"acc-{i % 3}") for i in range(4)]
     answers += [(other.json["survey_id"], f"rsp_o{i}", i, f"acc-{i % 3}") for i in range(6)]
     for survey_id, rid, score, account in answers:

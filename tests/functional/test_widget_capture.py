@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from support_ddb import all_tables, assert_error
 
-from chalicelib.domain import tokens
+from chalicelib.domain import clock, tokens
 from chalicelib.store.models import Response
 
 SHOP = "https://shop.example.com"
@@ -222,7 +222,7 @@ def test_the_previous_secret_signs_during_its_grace_period_only(api, survey, pat
         actions=[
             Survey.previous_identity_secret.set(survey["identity_secret"]),
             Survey.identity_secret.set("a-brand-new-secret"),
-            Survey.previous_secret_until.set(tokens.utcnow() + timedelta(days=7)),
+            Survey.previous_secret_until.set(clock.utcnow() + timedelta(days=7)),
         ]
     )
     surveys.clear_cache()
@@ -230,7 +230,7 @@ def test_the_previous_secret_signs_during_its_grace_period_only(api, survey, pat
     assert post(api, path, {**body, "identity": old}, SHOP).status_code == 201
     new = tokens.identity_signature("a-brand-new-secret", "con-7", "acc-7")
     assert post(api, path, {**body, "identity": new}, SHOP).status_code == 201
-    stored.update(actions=[Survey.previous_secret_until.set(tokens.utcnow() - timedelta(seconds=1))])
+    stored.update(actions=[Survey.previous_secret_until.set(clock.utcnow() - timedelta(seconds=1))])
     surveys.clear_cache()
     assert_error(post(api, path, {**body, "identity": old}, SHOP), 403, "identity_refused")
 
@@ -238,7 +238,7 @@ def test_the_previous_secret_signs_during_its_grace_period_only(api, survey, pat
 def test_an_erased_persons_identity_creates_nothing(api, survey, path):
     from chalicelib.store.models import Contact
 
-    Contact("con-7", erased_at=tokens.utcnow()).save()
+    Contact("con-7", erased_at=clock.utcnow()).save()
     before = all_tables()
     body = {
         "score": 2,

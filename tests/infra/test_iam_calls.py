@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from chalicelib.domain import clock
 from infra import iam
 
 STAGE = "test"  # the stage the tests' environment names (NPS_STAGE, TABLE_PREFIX nps-test-)
@@ -247,7 +248,7 @@ def run_journey(j: Journey) -> None:
     from chalicelib.store.imports import response_id_for
     from chalicelib.store.models import LoopTask, Response
 
-    now = tokens.utcnow()
+    now = clock.utcnow()
     month = now.strftime("%Y-%m")
     reader = StreamReader()
 
