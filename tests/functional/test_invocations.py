@@ -158,3 +158,21 @@ def test_a_scheduled_function_logs_every_line_under_its_event_id(client, lines, 
     assert {line.get("function_name") for line in lines} == {name}
     logger.info("after the run")
     assert "correlation_id" not in lines[-1]
+
+
+def test_each_image_is_deserialized_once_for_the_prefetch_and_the_processing(client, monkeypatch):
+    """The account prefetch and the record's processing share one reading of the record."""
+    from chalicelib.store.models import Response
+
+    parsed = []
+    original = Response.from_raw_data.__func__
+
+    def counting(cls, data):
+        parsed.append(data["response_id"]["S"])
+        return original(cls, data)
+
+    monkeypatch.setattr(Response, "from_raw_data", classmethod(counting))
+    event = records("once", 3)  # detractors with an account: the prefetch reads all three
+    assert client.lambda_.invoke("response_stream", event).payload == {"batchItemFailures": []}
+    assert sorted(parsed) == ["rsp_once_0", "rsp_once_1", "rsp_once_2"]
+    assert LoopTask.count() == 3
