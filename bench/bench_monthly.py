@@ -56,8 +56,9 @@ def serve(accounts: int) -> None:
 
     from chalicelib.domain import validation
     from chalicelib.domain.facts import fact_of
+    from chalicelib.domain.months import Month
     from chalicelib.store.models import Account, ResponseFact, Survey
-    from chalicelib.store.responses import month_of, shard_of
+    from chalicelib.store.responses import shard_of
     from nps_demo.generator import generate
     from nps_local import fast_reads
 
@@ -79,7 +80,7 @@ def serve(accounts: int) -> None:
         for row in data.iter_responses():
             response_id = clock.stable_id("rsp", row["external_id"])
             when = datetime.fromisoformat(row["submitted_at"].replace("Z", "+00:00"))
-            month = month_of(when)
+            month = str(Month.of(when))
             survey = row["survey_key"]
             fact = fact_of(
                 {

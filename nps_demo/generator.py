@@ -1,6 +1,6 @@
 """Seeded demo data: accounts with monthly revenue, contacts, surveys and a response history.
 
-The same arguments give byte-identical output (standard library only, no clock except for the default
+The same arguments give byte-identical output (pure Python, no clock except for the default
 `end_month`). It feeds the local stack's demo loader and the benchmark:
 
     data = generate(seed=7, accounts=500, months=24)          # end_month: last full month before today (UTC)
@@ -48,6 +48,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from chalicelib.domain import months
 from nps_demo.simulation import (
     ACCOUNTS_PER_OWNER,
     DemoAccount,
@@ -173,8 +174,7 @@ def generate(seed: int = 7, accounts: int = 500, months: int = 24, end_month: st
 
 def last_full_month(now: datetime) -> str:
     """The calendar month before `now`'s month, as YYYY-MM."""
-    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
+    return months.previous(now)
 
 
 # ---- command line -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from chalicelib.domain.months import Month
 from nps_demo.comments import comment_for, drivers_for
 from nps_demo.draws import NORMAL, NORMAL_SIZE, cumulative, normal, pick, weighted
 from nps_demo.surveys import CHANNEL_WEIGHTS, CHANNELS, SURVEY_KEYS, SURVEY_SCORE
@@ -98,23 +99,14 @@ class DemoMonth:
 
 def month_range(end_month: str, count: int) -> list[DemoMonth]:
     try:
-        year, month = (int(p) for p in end_month.split("-"))
+        last = Month.parse(end_month)
     except ValueError:
         raise ValueError("end_month must be YYYY-MM") from None
-    if len(end_month) != 7 or not 1 <= month <= 12:
-        raise ValueError("end_month must be YYYY-MM")
     out = []
-    for _ in range(count):
-        out.append(DemoMonth(f"{year:04d}-{month:02d}", month, _days_in(year, month)))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    out.reverse()
+    for k in range(1 - count, 1):
+        month = last.shift(k)
+        out.append(DemoMonth(str(month), month.number, (month.end() - month.start()).days))
     return out
-
-
-def _days_in(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def _slug(text: str) -> str:

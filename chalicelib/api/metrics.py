@@ -8,6 +8,7 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.http import flag_param, html_response, json_response, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import clock
+from chalicelib.domain import months as month_list
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Invalid, NotFound
 from chalicelib.domain.months import MONTH_RE
@@ -74,7 +75,7 @@ def _report_html(month: str) -> str:
     from chalicelib import config
     from chalicelib.store import metrics_inputs
 
-    months = metrics_inputs.months_back(month, 12)
+    months = month_list.ending(month, 12)
     found = metrics_inputs.load(months)
     if month not in found:
         raise _not_computed(month)

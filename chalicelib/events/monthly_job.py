@@ -19,19 +19,12 @@ from datetime import datetime
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib import config
-from chalicelib.domain import clock, validation
+from chalicelib.domain import clock, months, validation
 from chalicelib.domain.monthly import compute_month
 from chalicelib.domain.months import Month
 from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import metrics_inputs
-
-
-def previous_month(now: datetime) -> str:
-    year, month = now.year, now.month - 1
-    if month == 0:
-        year, month = year - 1, 12
-    return f"{year:04d}-{month:02d}"
 
 
 def run_month(
@@ -74,7 +67,7 @@ def month_of_event(event: dict) -> str:
     (a queued or hand-started run), which must be there and be a valid YYYY-MM."""
     detail = event.get("detail") or {}
     if "month" not in detail and event.get("source") == "aws.events":
-        return previous_month(clock.utcnow())
+        return months.previous(clock.utcnow())
     if not isinstance(detail.get("month"), str):
         raise ValueError('a monthly metrics run needs "detail": {"month": "YYYY-MM"} (or the schedule\'s event)')
     month = validation.month(detail["month"])

@@ -9,9 +9,10 @@ from itertools import islice
 
 from chalicelib.domain import clock, importing
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.months import Month
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import Account, Response, bind
-from chalicelib.store.responses import month_of, shard_of
+from chalicelib.store.responses import shard_of
 
 PAGE = 100
 
@@ -134,7 +135,7 @@ def import_responses(rows: Iterable[tuple[int, dict | None, str | None]], now: d
                 if response_id in existing:
                     continue
                 when = v["submitted_at"]
-                month = month_of(when)
+                month = str(Month.of(when))
                 batch.save(
                     Response(
                         response_id,

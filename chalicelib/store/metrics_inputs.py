@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.domain import clock
+from chalicelib.domain import clock, months
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import (
     Account,
@@ -83,17 +83,6 @@ def _merge(sources: list[Callable[[], Iterable]], workers: int) -> Iterator:
         raise errors[0]
 
 
-def months_back(month: str, count: int) -> list[str]:
-    year, mon = int(month[:4]), int(month[5:7])
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-{mon:02d}")
-        mon -= 1
-        if mon == 0:
-            year, mon = year - 1, 12
-    return out[::-1]
-
-
 def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
     """The facts first submitted in M-23..M, as the computation's rows."""
     from chalicelib.domain.monthly import ResponseRow
@@ -101,7 +90,7 @@ def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
     bind()
     sources = [
         (lambda shard=shard: ResponseFact.by_month.query(shard, page_size=PAGE))
-        for m in months_back(month, 24)
+        for m in months.ending(month, 24)
         for shard in month_shards(m)
     ]
     for f in _merge(sources, workers):

@@ -7,11 +7,12 @@ that its link answers 410. They are not answers, so no read shows them as one: t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.errors import Gone, Malformed, NotFound
+from chalicelib.domain.months import Month
 from chalicelib.store.models import Response, ResponseFact, Survey, bind
 
 REFUSED = "The 'next' cursor is not one this API gave out."
@@ -57,12 +58,6 @@ def get(response_id: str) -> Response:
     if is_tombstone(item):
         raise Gone("This response was erased.", code="response_closed")
     return item
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    start = datetime.strptime(month + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start, end
 
 
 def start_key(cursor_key, names: tuple[str, ...], fixed: dict[str, str] | None = None) -> dict | None:
@@ -112,7 +107,7 @@ def _survey_part(survey_id: str, month: str | None, limit: int, lek: dict | None
 def _month_condition(attr, month: str | None):
     if not month:
         return None
-    start, end = month_bounds(month)
+    start, end = Month.parse(month).start(), Month.parse(month).end()
     return attr.between(start, end - timedelta(microseconds=1))
 
 

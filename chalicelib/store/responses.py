@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import size
 
 from chalicelib.domain import presence
 from chalicelib.domain.errors import Conflict, Gone
+from chalicelib.domain.months import Month
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Contact, Response, bind
 
@@ -25,10 +26,6 @@ PENDING_SHARDS = 4
 # A person changes an answer a handful of times; the set of applied submission ids must not grow the item
 # without bound for someone replaying fresh ids.
 MAX_SUBMISSIONS = 200
-
-
-def month_of(moment: datetime) -> str:
-    return moment.strftime("%Y-%m")
 
 
 def shard_of(response_id: str, shards: int = MONTH_SHARDS) -> int:
@@ -75,7 +72,7 @@ class Recorded:
 
 
 def _answer_actions(response_id, survey_id, channel, answer, now, attributes) -> list:
-    month = month_of(now)
+    month = str(Month.of(now))
     actions = [
         Response.survey_id.set(survey_id),
         Response.score.set(answer["score"]),
@@ -278,7 +275,7 @@ def create_once(
     lacks, for the same score, adds them once (`updated`); anything else changes nothing.
     """
     bind()
-    month = month_of(now)
+    month = str(Month.of(now))
     item = Response(
         response_id,
         survey_id=survey_id,

@@ -11,6 +11,7 @@ from pynamodb.expressions.condition import size
 
 from chalicelib.domain import clock, loop
 from chalicelib.domain.errors import Conflict, Invalid, Malformed, NotFound
+from chalicelib.domain.months import Month
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import LoopTask, bind
 from chalicelib.store.response_export import start_key
@@ -96,7 +97,7 @@ def open_task(*, response: dict, category: str, owner: str, manager: str | None,
         status="open",
         owner=owner,
         manager=manager,
-        month=now.strftime("%Y-%m"),
+        month=str(Month.of(now)),
         created_at=now,
         due_at=loop.due_at(now, sla_hours),
         sla_hours=sla_hours,

@@ -15,9 +15,10 @@ from support_stream import StreamReader, deliver
 from chalicelib.domain import clock
 from chalicelib.domain.clock import parse_timestamp
 from chalicelib.domain.monthly import AccountRow, ResponseRow, compute_month
+from chalicelib.domain.months import previous as previous_month
 from chalicelib.domain.nps import classify
 from chalicelib.domain.themes import themes_of
-from chalicelib.events.monthly_job import previous_month, run_month
+from chalicelib.events.monthly_job import run_month
 from chalicelib.events.processing import handle_stream_event
 from nps_demo.generator import generate, write_csv, write_ndjson
 
