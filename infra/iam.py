@@ -32,23 +32,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+if str(Path(__file__).resolve().parents[1]) not in sys.path:  # run as a script: python infra/iam.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The stage's tables (nps-<stage>-<name>): the one list, which a test keeps equal to the models'.
+from chalicelib.ops.dashboard import TABLES  # noqa: E402
+
 APP = "nps-backend"
 CODE = "code"
 LAMBDA = "lambda"
-
-# The stage's DynamoDB tables, as chalicelib/store/models.py names them (nps-<stage>-<name>); a test keeps this
-# list equal to the models'.
-TABLES = (
-    "surveys",
-    "invitations",
-    "responses",
-    "contacts",
-    "accounts",
-    "admin_tokens",
-    "tasks",
-    "response_facts",
-    "monthly_metrics",
-)
 
 
 @dataclass(frozen=True)
