@@ -20,6 +20,16 @@ from aws_lambda_powertools import Logger
 
 logger = Logger(service="nps")
 
+# What `inject_lambda_context` appends for an invocation (with its correlation id): removed when it ends.
+INVOCATION_KEYS = (
+    "cold_start",
+    "function_name",
+    "function_memory_size",
+    "function_arn",
+    "function_request_id",
+    "correlation_id",
+)
+
 logging.getLogger("botocore").setLevel(logging.WARNING)
 logging.getLogger("pynamodb").setLevel(logging.INFO)
 
@@ -49,3 +59,9 @@ def function_keys(context) -> dict[str, object]:
         "function_arn": getattr(context, "invoked_function_arn", None) or None,
         "function_request_id": getattr(context, "aws_request_id", None),
     }
+
+
+def end_invocation() -> None:
+    """Remove the keys `inject_lambda_context` appended, once the invocation is done: a process that serves
+    more than Lambda's one invocation (the local stack, tests) must not print them on unrelated lines."""
+    logger.remove_keys(INVOCATION_KEYS)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.logs import logger
+from chalicelib.logs import end_invocation, logger
 
 bp = Blueprint(__name__)
 
@@ -68,4 +68,4 @@ def _as_invoked(function, event) -> dict:
             return function.__wrapped__(event.to_dict(), None)
         return function(event.to_dict(), event.context)
     finally:
-        logger.remove_keys(["correlation_id"])
+        end_invocation()

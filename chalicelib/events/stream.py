@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.logs import logger
+from chalicelib.logs import end_invocation, logger
 
 bp = Blueprint(__name__)
 
@@ -16,4 +16,7 @@ bp = Blueprint(__name__)
 def response_stream(event, context):
     from chalicelib.events.processing import handle_stream_event
 
-    return handle_stream_event(event, context)
+    try:
+        return handle_stream_event(event, context)
+    finally:
+        end_invocation()
