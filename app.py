@@ -18,8 +18,10 @@ from chalicelib.api import (
 from chalicelib.api.observability import correlate_requests
 from chalicelib.api.routing import answer_errors
 from chalicelib.events import schedules, stream
+from chalicelib.store.models import bound_tables
 
 app = Chalice(app_name="nps-backend")
+app.register_middleware(bound_tables, "all")
 app.register_middleware(correlate_requests, "http")
 app.register_middleware(answer_errors, "http")  # inside correlate_requests: its headers reach every error
 

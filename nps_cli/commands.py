@@ -246,8 +246,9 @@ def _summary(report: dict, *, complete: bool, next_line: int = 0) -> str:
 
 
 def create_token(name: str, scopes: list[str]) -> str:
-    from chalicelib.store import admin_tokens
+    from chalicelib.store import admin_tokens, models
 
+    models.bind()
     token, _ = admin_tokens.create(name, scopes)
     return token
 

@@ -190,7 +190,9 @@ class LocalStack(LocalRoutes, QueuedRuns):
         self.aws_metrics = AwsMetrics(self.metrics, self.names)
 
     def _create_admin_token(self) -> None:
-        from chalicelib.store import admin_tokens
+        from chalicelib.store import admin_tokens, models
+
+        models.bind()
 
         if self.admin_token:
             admin_tokens.create_with_value(self.admin_token, "local stack", ADMIN_SCOPES)

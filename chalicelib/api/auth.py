@@ -17,7 +17,9 @@ SCOPE_ORDER = {"read": 1, "write": 2, "admin": 3}
 def admin_auth(auth_request):
     # Cached results would let a revoked token live on: ttl 0 keeps revocation immediate.
     from chalicelib.store import admin_tokens
+    from chalicelib.store.models import bind
 
+    bind()  # middleware does not run for a built-in authorizer
     header = auth_request.token or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

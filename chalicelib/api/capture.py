@@ -231,9 +231,8 @@ def unsubscribe(token):
 
 @api_route(bp, "/v1/health", methods=["GET"])
 def health():
-    from chalicelib.store.models import Survey, bind
+    from chalicelib.store.models import Survey
 
-    bind()
     if not Survey.exists():
         return json_response({"status": "starting"}, 503)
     return json_response({"status": "ok"})

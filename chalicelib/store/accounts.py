@@ -11,7 +11,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import NotFound
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.models import Account, ResponseFact, bind
+from chalicelib.store.models import Account, ResponseFact
 from chalicelib.store.response_export import start_key
 
 
@@ -30,7 +30,6 @@ def to_dict(a: Account) -> dict:
 
 
 def get(account_id: str) -> Account:
-    bind()
     try:
         return Account.get(account_id)
     except DoesNotExist:
@@ -39,7 +38,6 @@ def get(account_id: str) -> Account:
 
 def upsert(account_id: str, fields: dict) -> bool:
     """Replace the account's fields (PUT semantics); True when it did not exist before."""
-    bind()
     item = Account(account_id, updated_at=clock.utcnow(), **fields)
     try:
         item.save(condition=Account.account_id.does_not_exist(), add_version_condition=False)
@@ -52,7 +50,6 @@ def upsert(account_id: str, fields: dict) -> bool:
 
 
 def batch_get(account_ids) -> dict[str, Account]:
-    bind()
     ids = sorted({a for a in account_ids if a})
     return {a.account_id: a for a in Account.batch_get(ids)} if ids else {}
 
@@ -60,7 +57,6 @@ def batch_get(account_ids) -> dict[str, Account]:
 def list_page(filters: dict, limit: int, cursor_key: dict | None) -> tuple[list[Account], dict | None]:
     """A page of accounts in table order. `segment` and `owner` filter the page as it is read (a filter
     expression: the scan reads the same items either way, so a filtered page may be short)."""
-    bind()
     condition = None
     for attr, name in ((Account.segment, "segment"), (Account.owner, "owner")):
         if filters.get(name):
@@ -79,7 +75,6 @@ def standing(account_id: str, now: datetime) -> dict:
     the latest score only when the window is empty."""
     from chalicelib.domain import account_standing  # the monthly rules stay off the capture path
 
-    bind()
     attrs = ["response_id", "contact_id", "score", "first_submitted_at"]
 
     def rated(facts):

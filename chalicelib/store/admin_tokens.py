@@ -7,13 +7,12 @@ import hmac
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain import clock, tokens
-from chalicelib.store.models import AdminToken, bind
+from chalicelib.store.models import AdminToken
 
 SCOPES = ("read", "write", "admin")
 
 
 def create(name: str, scopes: list[str]) -> tuple[str, AdminToken]:
-    bind()
     bad = [s for s in scopes if s not in SCOPES]
     if bad or not scopes:
         raise ValueError(f"scopes must be among {SCOPES}")
@@ -31,7 +30,6 @@ def create(name: str, scopes: list[str]) -> tuple[str, AdminToken]:
 
 def create_with_value(token: str, name: str, scopes: list[str]) -> AdminToken:
     """Store a token chosen by the operator (the local stack's NPS_LOCAL_ADMIN_TOKEN)."""
-    bind()
     token_id = tokens.admin_token_id(token) or tokens.hash_admin_token(token)[:16]
     item = AdminToken(
         token_id,
@@ -46,7 +44,6 @@ def create_with_value(token: str, name: str, scopes: list[str]) -> AdminToken:
 
 def resolve(token: str) -> AdminToken | None:
     """The live token record for a presented bearer token, or None. One GetItem."""
-    bind()
     token_id = tokens.admin_token_id(token) or tokens.hash_admin_token(token)[:16]
     try:
         item = AdminToken.get(token_id, consistent_read=True)
@@ -60,7 +57,6 @@ def resolve(token: str) -> AdminToken | None:
 
 
 def revoke(token_id: str) -> bool:
-    bind()
     try:
         item = AdminToken.get(token_id)
     except DoesNotExist:
@@ -74,7 +70,6 @@ def list_page(limit: int, cursor_key: dict | None) -> tuple[list[AdminToken], di
     """A page of tokens (hashes are never shown: the route picks the public fields) and the next start key."""
     from chalicelib.store.response_export import start_key
 
-    bind()
     result = AdminToken.scan(limit=limit, last_evaluated_key=start_key(cursor_key, ("token_id",)))
     items = list(result)
     return items, result.last_evaluated_key

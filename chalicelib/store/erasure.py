@@ -23,7 +23,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib.domain import clock
 from chalicelib.store import tasks as task_store
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.models import Contact, Invitation, Response, bind
+from chalicelib.store.models import Contact, Invitation, Response
 
 
 def _anonymise_task(response_id: str) -> bool:
@@ -85,7 +85,6 @@ def _tombstone(response_id: str, survey_id: str, now: datetime) -> bool:
 
 def erase_contact(contact_id: str, now: datetime) -> dict | None:
     """Erase the person; None when nothing at all is known about them (no contact, no response)."""
-    bind()
     try:
         contact = Contact.get(contact_id, consistent_read=True)
     except DoesNotExist:

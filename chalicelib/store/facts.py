@@ -7,12 +7,11 @@ from __future__ import annotations
 from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.models import ResponseFact, bind
+from chalicelib.store.models import ResponseFact
 
 
 def save_if_newer(fact: dict) -> bool:
     """Write the fact unless one for this version or a later one exists; True when written."""
-    bind()
     item = ResponseFact(**fact)
     condition = ResponseFact.response_id.does_not_exist() | (ResponseFact.version < fact["version"])
     try:
@@ -25,14 +24,12 @@ def save_if_newer(fact: dict) -> bool:
 
 
 def delete(response_id: str) -> None:
-    bind()
     ResponseFact(response_id).delete(add_version_condition=False)
 
 
 def delete_if_older(response_id: str, version: int | None) -> bool:
     """Remove the fact of a response that is no longer counted, unless the fact comes from this version or a
     later one (a redelivered older record must not undo a newer count); True when a fact was removed."""
-    bind()
     condition = ResponseFact.response_id.exists()
     if version is not None:
         condition &= ResponseFact.version < version

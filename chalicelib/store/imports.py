@@ -11,7 +11,7 @@ from chalicelib.domain import clock, importing
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.months import Month
 from chalicelib.store import surveys as survey_store
-from chalicelib.store.models import Account, Response, bind
+from chalicelib.store.models import Account, Response
 from chalicelib.store.responses import shard_of
 
 PAGE = 100
@@ -58,7 +58,6 @@ def _account_values(a: Account) -> dict:
 def import_accounts(rows: Iterable[tuple[int, dict | None, str | None]], now: datetime) -> Report:
     """Upsert accounts; a row equal to the stored account is not written again. A later row for the same
     account in one file wins."""
-    bind()
     report = Report()
 
     def valid_rows():
@@ -96,7 +95,6 @@ def response_id_for(external_id: str) -> str:
 def import_responses(rows: Iterable[tuple[int, dict | None, str | None]], now: datetime) -> Report:
     """Insert history rows as responses, idempotent on external_id: a row whose response exists is left as it
     is. The stream then processes them like captured answers (tasks only for answers under 14 days old)."""
-    bind()
     report = Report()
     known_surveys: dict[str, object] = {}
 

@@ -13,7 +13,7 @@ from chalicelib import config
 from chalicelib.domain import clock, tokens
 from chalicelib.domain.clock import parse_timestamp, timestamp
 from chalicelib.domain.months import Month
-from chalicelib.store.models import Contact, Invitation, Survey, bind
+from chalicelib.store.models import Contact, Invitation, Survey
 
 
 def _last_invited(contact: Contact | None, survey_id: str) -> datetime | None:
@@ -25,7 +25,6 @@ def _last_invited(contact: Contact | None, survey_id: str) -> datetime | None:
 
 def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
     """One result per contact, in order: links for the invited, `skipped` with the reason for the rest."""
-    bind()
     s = config.settings()
     existing = {c.contact_id: c for c in Contact.batch_get([c["contact_id"] for c in contacts])}
     window = timedelta(days=int(survey.throttle_days))
@@ -117,7 +116,6 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
 
 
 def unsubscribe(contact_id: str, now: datetime) -> None:
-    bind()
     Contact(contact_id).update(
         actions=[Contact.unsubscribed_at.set(Contact.unsubscribed_at | now)], add_version_condition=False
     )

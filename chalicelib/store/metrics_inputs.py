@@ -33,7 +33,6 @@ from chalicelib.store.models import (
     Response,
     ResponseFact,
     Survey,
-    bind,
 )
 from chalicelib.store.responses import month_shards
 
@@ -87,7 +86,6 @@ def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
     """The facts first submitted in M-23..M, as the computation's rows."""
     from chalicelib.domain.monthly import ResponseRow
 
-    bind()
     sources = [
         (lambda shard=shard: ResponseFact.by_month.query(shard, page_size=PAGE))
         for m in months.ending(month, 24)
@@ -109,7 +107,6 @@ def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
 def accounts(segments: int = 1) -> Iterator[AccountRow]:
     from chalicelib.domain.monthly import AccountRow
 
-    bind()
     sources = [
         (lambda s=s: Account.scan(segment=s, total_segments=segments, page_size=PAGE))
         if segments > 1
@@ -124,7 +121,6 @@ def accounts(segments: int = 1) -> Iterator[AccountRow]:
 def invitations(month: str) -> dict[str, tuple[int, int]]:
     """Per survey: invitations sent in the month, and how many of them have a counted response (a pending or
     excluded one, such as a mail scanner's, is no answer yet)."""
-    bind()
     out = {}
     for survey in Survey.scan(attributes_to_get=["survey_id"]):
         ids = [i.invitation_id for i in Invitation.by_survey_month.query(f"{survey.survey_id}#{month}")]
@@ -142,7 +138,6 @@ def invitations(month: str) -> dict[str, tuple[int, int]]:
 def tasks(month: str) -> Iterator[TaskRow]:
     from chalicelib.domain.monthly import TaskRow
 
-    bind()
     for t in LoopTask.by_month.query(month, page_size=PAGE):
         yield TaskRow(
             task_id=t.task_id,
@@ -175,7 +170,6 @@ def take_run(
     The lock is free when no run holds it, when `run_id` already holds it (a retried invocation of the same
     run), or when it was taken before `stale_before` (its function has timed out). The document, if any, is left
     as it is."""
-    bind()
     free = (
         MonthlyMetrics.run_id.does_not_exist()
         | (MonthlyMetrics.run_id == run_id)
@@ -198,7 +192,6 @@ def take_run(
 
 def current_run(month: str) -> Run | None:
     """The run recorded on the month's lock (stale or not), read consistently."""
-    bind()
     try:
         item = MonthlyMetrics.get(month, consistent_read=True, attributes_to_get=["run_id", "run_started_at"])
     except MonthlyMetrics.DoesNotExist:
@@ -219,7 +212,6 @@ class Progress:
 def progress(month: str) -> Progress:
     """The month's lock and document time in one consistent read, without the document (what a request waiting
     for a run looks at)."""
-    bind()
     try:
         item = MonthlyMetrics.get(
             month, consistent_read=True, attributes_to_get=["run_id", "run_started_at", "computed_at"]
@@ -232,7 +224,6 @@ def progress(month: str) -> Progress:
 
 def document(month: str) -> dict | None:
     """The month's stored document, read consistently (None if it has none)."""
-    bind()
     try:
         item = MonthlyMetrics.get(month, consistent_read=True, attributes_to_get=["month", "body"])
     except MonthlyMetrics.DoesNotExist:
@@ -242,7 +233,6 @@ def document(month: str) -> dict | None:
 
 def release_run(month: str, run_id: str) -> bool:
     """Free the lock if `run_id` still holds it; False when another run (or none) holds it."""
-    bind()
     try:
         MonthlyMetrics(month).update(
             actions=[MonthlyMetrics.run_id.remove(), MonthlyMetrics.run_started_at.remove()],
@@ -257,7 +247,6 @@ def release_run(month: str, run_id: str) -> bool:
 
 def save(month: str, body: str, computed_at, run_id: str | None = None) -> None:
     """Store the month's document; with `run_id`, release that run's lock in the same write if it holds it."""
-    bind()
     actions = [MonthlyMetrics.body.set(body), MonthlyMetrics.computed_at.set(computed_at)]
     if run_id is not None:
         try:
@@ -274,5 +263,4 @@ def save(month: str, body: str, computed_at, run_id: str | None = None) -> None:
 
 def load(months: list[str]) -> dict[str, dict]:
     """The computed documents among `months` (an item that only holds a run lock has none)."""
-    bind()
     return {m.month: json.loads(m.body) for m in MonthlyMetrics.batch_get(months) if m.body}

@@ -338,6 +338,13 @@ def bind() -> None:
     _bound = key
 
 
+def bound_tables(event, get_response):
+    """Middleware of every handler (app.py): the models point at this stage's tables before the code runs, so
+    the store's functions never bind one by one. The authorizer, which middleware does not reach, binds itself."""
+    bind()
+    return get_response(event)
+
+
 def unbind() -> None:
     global _bound
     _bound = None

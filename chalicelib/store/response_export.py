@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.errors import Gone, Malformed, NotFound
 from chalicelib.domain.months import Month
-from chalicelib.store.models import Response, ResponseFact, Survey, bind
+from chalicelib.store.models import Response, ResponseFact, Survey
 
 REFUSED = "The 'next' cursor is not one this API gave out."
 
@@ -50,7 +50,6 @@ def to_export(r: Response) -> dict:
 
 def get(response_id: str) -> Response:
     """One stored response; 404 when there is none, 410 for an erased person's unanswered invitation."""
-    bind()
     try:
         item = Response.get(response_id, consistent_read=True)
     except DoesNotExist:
@@ -120,7 +119,6 @@ def export_page(filters: dict, limit: int, cursor: dict | None):
     combinations are allowed) and the cursor for the next (None at the end). A page may hold fewer than
     `limit` responses when some of those read were filtered out (tombstones, or another survey/month for a
     contact); only `next` being null means the end."""
-    bind()
     cursor = cursor or {}
     survey_id, month = filters.get("survey_id"), filters.get("month")
     contact_id, account_id = filters.get("contact_id"), filters.get("account_id")

@@ -19,7 +19,7 @@ from chalicelib.domain import presence
 from chalicelib.domain.errors import Conflict, Gone
 from chalicelib.domain.months import Month
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.models import Contact, Response, bind
+from chalicelib.store.models import Contact, Response
 
 MONTH_SHARDS = 4
 PENDING_SHARDS = 4
@@ -117,7 +117,6 @@ def answer_by_link(
     (counted) and never grows past presence.MAX_VIEWS views. A submission id already applied changes nothing.
     An erased response is never written to again (410).
     """
-    bind()
     item = Response(response_id)
     actions = _answer_actions(
         response_id,
@@ -274,7 +273,6 @@ def create_once(
     (410 contact_erased). A retry with the same id that brings the comment or drivers the stored answer
     lacks, for the same score, adds them once (`updated`); anything else changes nothing.
     """
-    bind()
     month = str(Month.of(now))
     item = Response(
         response_id,
@@ -363,13 +361,11 @@ def _add_follow_up(response_id: str, survey_id: str, answer: dict, now: datetime
 def pending_keys(shard: str, quiet_since: datetime):
     """Ids of the pending responses of one shard whose last page view is at or before `quiet_since`. The
     index is eventually consistent: callers re-read each item."""
-    bind()
     for key in Response.by_pending.query(shard, Response.pending_at <= quiet_since):
         yield key.response_id
 
 
 def read_consistent(response_ids: list[str]) -> list[Response]:
-    bind()
     return list(Response.batch_get(response_ids, consistent_read=True))
 
 

@@ -12,7 +12,7 @@ from chalicelib.domain import clock, tokens, validation
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.models import Survey, bind
+from chalicelib.store.models import Survey
 from chalicelib.store.response_export import start_key
 
 _cache: dict[str, tuple[float, Survey | None]] = {}
@@ -55,7 +55,6 @@ def loop_rules(s: Survey) -> dict:
 
 
 def create(fields: dict) -> Survey:
-    bind()
     now = clock.utcnow()
     survey = Survey(
         clock.new_id("srv"),
@@ -73,7 +72,6 @@ def get(survey_id: str) -> Survey:
     if not isinstance(survey_id, str) or not validation.ID_RE.match(survey_id):
         # Not an id we could have made; DynamoDB would refuse keys that are empty or too long with a 500.
         raise NotFound("No survey has this id.", code="survey_not_found")
-    bind()
     try:
         return Survey.get(survey_id)
     except DoesNotExist:
@@ -136,7 +134,6 @@ def rotate_identity_secret(survey_id: str, now: datetime) -> tuple[Survey, str]:
 
 
 def list_page(limit: int, start: dict | None) -> tuple[list[Survey], dict | None]:
-    bind()
     result = Survey.scan(limit=limit, last_evaluated_key=start_key(start, ("survey_id",)))
     items = list(result)
     return items, result.last_evaluated_key
@@ -144,7 +141,6 @@ def list_page(limit: int, start: dict | None) -> tuple[list[Survey], dict | None
 
 def names(survey_ids) -> dict[str, str]:
     """The names of the given surveys that exist, by id (one batch read per 100)."""
-    bind()
     ids = sorted(set(survey_ids))
     out = {}
     for start in range(0, len(ids), 100):

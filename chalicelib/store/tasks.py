@@ -13,7 +13,7 @@ from chalicelib.domain import clock, loop
 from chalicelib.domain.errors import Conflict, Invalid, Malformed, NotFound
 from chalicelib.domain.months import Month
 from chalicelib.store.conditions import condition_failed
-from chalicelib.store.models import LoopTask, bind
+from chalicelib.store.models import LoopTask
 from chalicelib.store.response_export import start_key
 
 CURSOR_REFUSED = "The 'next' cursor is not one this API gave out."
@@ -82,7 +82,6 @@ def to_dict(t: LoopTask, now: datetime | None = None) -> dict:
 
 def open_task(*, response: dict, category: str, owner: str, manager: str | None, sla_hours: int, now: datetime) -> bool:
     """Open the response's task unless it exists; True when this call opened it."""
-    bind()
     task = LoopTask(
         task_id_for(response["response_id"]),
         response_id=response["response_id"],
@@ -120,7 +119,6 @@ def follow_response(*, response: dict, old_score: int | None, category: str, now
     when the score changed. Once per response version (last_version); True when this call changed the task.
 
     The note needs room (loop.MAX_NOTES): when the notes are full, the fields still follow, without a note."""
-    bind()
     version = int(response["version"])
     score = int(response["score"])
     actions = [LoopTask.score.set(score), LoopTask.last_version.set(version), _bump()]
@@ -169,7 +167,6 @@ def anonymise(response_id: str, attempts: int = 5) -> bool:
     """Erasure: remove the comment, drivers and contact from the response's task and replace the text of every
     note and the resolution (they may quote the person's email or name); kind, category, score, status and
     dates stay. Idempotent; True when the response has a task."""
-    bind()
     for _ in range(attempts):
         try:
             task = LoopTask.get(task_id_for(response_id), consistent_read=True)
@@ -203,7 +200,6 @@ def scrub_comment(response_id: str) -> bool:
 
 
 def get(task_id: str) -> LoopTask:
-    bind()
     try:
         return LoopTask.get(task_id, consistent_read=True)
     except DoesNotExist:
@@ -265,7 +261,6 @@ def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[i
 
 def escalate(task: LoopTask, manager: str | None, now: datetime) -> bool:
     """Escalate an overdue task to the manager, once; True when this call escalated it."""
-    bind()
     entry = {"at": _iso(now), "by": "sla_sweep", "change": "escalated", "from": task.status, "to": "escalated"}
     if manager:
         entry["manager"] = manager
@@ -289,7 +284,6 @@ def escalate(task: LoopTask, manager: str | None, now: datetime) -> bool:
 
 def overdue(now: datetime):
     """Every task past due and not resolved (one query per open status, by due date)."""
-    bind()
     for status in loop.OPEN_STATUSES:
         yield from LoopTask.by_status.query(status, range_key_condition=LoopTask.due_at < now)
 
@@ -330,7 +324,6 @@ def list_page(filters: dict, limit: int, cursor: dict | None, now: datetime):
     the next page. kind, survey_id and account_id are filter expressions on the index the others choose (or on
     a scan): another index would cost write units on every task write. A cursor is checked against the filters
     it is used with, so even a well-signed stale one answers 400, never a DynamoDB error."""
-    bind()
     cursor = cursor or {}
     if set(cursor) - {"p", "k"}:
         raise _refused()

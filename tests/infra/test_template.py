@@ -29,6 +29,7 @@ PUBLIC_ROUTES = {
     "/v1/surveys/{survey_id}/responses",
     "/widget.js",
     "/v1/health",
+    "/openapi.json",
 }
 # Chalice's function names by logical id (FunctionName nps-backend-<stage>-<name>).
 CHALICE_NAMES = {
