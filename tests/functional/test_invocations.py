@@ -105,6 +105,11 @@ def test_two_stream_invocations_at_once_share_no_batch_state(aws, lines, capsys)
     results: dict[str, dict] = {}
 
     class PauseA(logging.Handler):
+        def handle(self, record: logging.LogRecord) -> bool:
+            # Without the handler's lock: A waits inside emit, and B's lines must pass this handler meanwhile.
+            self.emit(record)
+            return True
+
         def emit(self, record: logging.LogRecord) -> None:
             ours = threading.current_thread().name == "A" and record.getMessage() == "response processed"
             if ours and not first_done.is_set():
@@ -121,6 +126,7 @@ def test_two_stream_invocations_at_once_share_no_batch_state(aws, lines, capsys)
         a.start()
         assert first_done.wait(60)
         invoke("B", records("b", 1, score=9, first=5))
+        assert a.is_alive() and "A" not in results  # B ran whole while A was held after its first record
         resume.set()
         a.join(60)
     finally:
