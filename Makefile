@@ -40,11 +40,10 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium
 
-# Everything: lint, unit, functional on moto, packaging + cfn-lint + checkov, end to end over HTTP, the
-# browser tests. tests/infra/test_checkov.py finds checkov in $(CHECKOV_VENV).
+# Everything: the pre-commit checks (ruff check, ruff format, mypy; .pre-commit-config.yaml), unit, functional
+# on moto, packaging + cfn-lint + checkov, end to end over HTTP, the browser tests. tests/infra/test_checkov.py finds checkov in $(CHECKOV_VENV).
 test: $(VENV)/.installed $(CHECKOV) $(CHROMIUM)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	PRE_COMMIT_HOME=$(VENV)/pre-commit $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 	$(PYTHON) -m pytest -n 2 --dist loadfile
 
 # The benchmarks run the app outside Lambda with the development link key.
