@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.api.cursors import MAX_CURSOR
 from chalicelib.api.http import MAX_BODY
@@ -107,7 +108,7 @@ def _ref(name: str) -> dict:
 
 
 def _object(properties: dict, required=(), *, closed: bool = True, **extra) -> dict:
-    out = {"type": "object", "properties": properties}
+    out: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         out["required"] = sorted(required)
     if closed:

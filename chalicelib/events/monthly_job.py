@@ -83,7 +83,8 @@ def run_for_event(event: dict | None = None) -> dict:
 
     event = event or {}
     month = month_of_event(event)
-    run_id = event.get("id") if isinstance(event.get("id"), str) and event.get("id") else str(uuid.uuid4())
+    event_id = event.get("id")
+    run_id = event_id if isinstance(event_id, str) and event_id else str(uuid.uuid4())
     log = {"month": month, "run_id": run_id, "source": event.get("source")}
     held = recompute.take(month, run_id)
     if held is not None:

@@ -21,6 +21,7 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
@@ -48,6 +49,9 @@ from chalicelib.store import accounts as account_store
 from chalicelib.store import facts as fact_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store import tasks as task_store
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 __all__ = ["PoisonRecord", "ResponseBatch", "forget_cached_accounts", "handle_stream_event"]
 
@@ -104,7 +108,7 @@ class ResponseBatch(BatchProcessor):
 
     # ---- the invocation ----
 
-    def run(self, event) -> dict:
+    def run(self, event) -> PartialItemFailureResponse:
         records = event.get("Records") if isinstance(event, dict) else None
         if not isinstance(records, list):
             logger.warning("skipped an event without a list of records")
@@ -112,7 +116,8 @@ class ResponseBatch(BatchProcessor):
         # A failure is reported by the record's sequence number. A record without one cannot come from the
         # stream, and reporting it (with no identifier) would make Lambda retry the whole batch: it is logged,
         # counted and left out.
-        readable = [record for record in map(_identified, records) if record is not None]
+        # Powertools is handed the raw records it declares; process() reads them as DynamoDBRecord again.
+        readable = [record.raw_event for record in map(_identified, records) if record is not None]
         unreadable = len(records) - len(readable)
         if unreadable:
             self.counts[("HandlerFailures", None)] += unreadable
@@ -139,11 +144,12 @@ class ResponseBatch(BatchProcessor):
     def process(self) -> list[tuple]:
         """Read every record once, fetch the accounts the batch needs in one request, then process each."""
         table = config.settings().table_name("responses")
-        self._changes = [(record, read_change(record, table)) for record in self.records]
+        records = [DynamoDBRecord(raw) for raw in self.records]
+        self._changes = [(record, read_change(record, table)) for record in records]
         self._prefetch_accounts()
-        return [self._process_record(pair) for pair in self._changes]
+        return [self._process_change(pair) for pair in self._changes]
 
-    def _process_record(self, pair: tuple[DynamoDBRecord, ResponseChange]):
+    def _process_change(self, pair: tuple[DynamoDBRecord, ResponseChange]):
         record, change = pair
         with log_keys(correlation_id=record.event_id):
             try:
@@ -165,10 +171,12 @@ class ResponseBatch(BatchProcessor):
         if change.action == POISON:
             raise PoisonRecord(change.reason)
         if change.action == REMOVE:
+            assert change.response_id is not None  # read_change names the response of every REMOVE
             fact_store.delete(change.response_id)
             logger.info("response removed", extra={"response_id": change.response_id})
             return "removed"
         if change.action == NOT_COUNTED:
+            assert change.response_id is not None  # and of every NOT_COUNTED
             # Only an answer counted until now has a fact to remove; a pending answer (a page left open, a
             # scanner's views) costs no request at all.
             removed = change.old_counted and fact_store.delete_if_older(change.response_id, change.version)
@@ -178,6 +186,7 @@ class ResponseBatch(BatchProcessor):
             )
             return "not_counted"
         if change.action == COUNT:
+            assert change.response is not None  # read_change validates the answer of every COUNT
             return self.process_response(change.response, change.old)
         if change.reason == KEY_ONLY:
             logger.info("skipped a key-only image")
@@ -271,7 +280,7 @@ class ResponseBatch(BatchProcessor):
         """One BatchGetItem for the accounts of every record that may open a task."""
         wanted = set()
         for _, change in self._changes:
-            if change.action != COUNT:
+            if change.action != COUNT or change.response is None:
                 continue
             account_id = change.response.get("account_id")
             if not account_id or ACCOUNTS.get(account_id)[0]:
@@ -298,7 +307,7 @@ class ResponseBatch(BatchProcessor):
                     metric.add_dimension(name=dimension[0], value=str(dimension[1]))
 
 
-def handle_stream_event(event, context) -> dict:
+def handle_stream_event(event, context) -> PartialItemFailureResponse:
     """The stream function's work: a batch of its own per call, partial batch responses, so only failed records
     (and those after them) retry. Lines about the batch carry the invocation's request id as correlation id;
     lines about a record carry the record's eventID."""

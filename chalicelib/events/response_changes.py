@@ -13,6 +13,7 @@ images only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
 
@@ -120,7 +121,7 @@ def _read(record: DynamoDBRecord, responses_table: str) -> ResponseChange:
         response_id=response["response_id"],
         status=status,
         response=response,
-        old=_answer(old) if old_counted else None,
+        old=_answer(old) if old is not None and old_counted else None,
     )
 
 
@@ -160,7 +161,7 @@ def _status(model: Response) -> str:
 
 def _answer(model: Response) -> dict:
     """A counted image's values, with every field an answer needs."""
-    values = {name: getattr(model, name, None) for name in Response.get_attributes()}
+    values: dict[str, Any] = {name: getattr(model, name, None) for name in Response.get_attributes()}
     missing = [f for f in REQUIRED if values.get(f) is None]
     if missing:
         raise PoisonRecord(f"image lacks {', '.join(missing)}")

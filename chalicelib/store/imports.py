@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from chalicelib.domain import clock, importing
 from chalicelib.domain.errors import NotFound
@@ -123,7 +124,7 @@ def import_responses(rows: Iterable[tuple[int, dict | None, str | None]], now: d
 
     for page in _pages(valid_rows()):
         report.accepted += len(page)
-        by_id = {}
+        by_id: dict[str, dict[str, Any]] = {}
         for _, values in page:
             by_id.setdefault(response_id_for(values["external_id"]), values)
         existing = {r.response_id for r in Response.batch_get(list(by_id), attributes_to_get=["response_id"])}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import config
@@ -46,7 +47,7 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
         stamp = Contact(cid)
         invited = dict(known.last_invited.as_dict()) if known is not None and known.last_invited else {}
         invited[survey.survey_id] = timestamp(now)
-        actions = [Contact.account_id.set(c["account_id"]), Contact.last_invited.set(invited)]
+        actions: list[Action] = [Contact.account_id.set(c["account_id"]), Contact.last_invited.set(invited)]
         for attr, key in ((Contact.email, "email"), (Contact.name, "name")):
             if c.get(key):
                 actions.append(attr.set(c[key]))

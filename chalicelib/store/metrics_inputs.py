@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain import clock, months
 from chalicelib.store.conditions import condition_failed
@@ -43,7 +45,7 @@ PAGE = 500
 _DONE = object()
 
 
-def _merge(sources: list[Callable[[], Iterable]], workers: int) -> Iterator:
+def _merge(sources: Sequence[Callable[[], Iterable[Any]]], workers: int) -> Iterator[Any]:
     """Items of every source; with workers > 1 the sources are read concurrently through a bounded queue."""
     if workers <= 1:
         for source in sources:
@@ -87,7 +89,7 @@ def responses(month: str, workers: int = 1) -> Iterator[ResponseRow]:
     from chalicelib.domain.monthly import ResponseRow
 
     sources = [
-        (lambda shard=shard: ResponseFact.by_month.query(shard, page_size=PAGE))
+        partial(ResponseFact.by_month.query, shard, page_size=PAGE)
         for m in months.ending(month, 24)
         for shard in month_shards(m)
     ]
@@ -108,9 +110,9 @@ def accounts(segments: int = 1) -> Iterator[AccountRow]:
     from chalicelib.domain.monthly import AccountRow
 
     sources = [
-        (lambda s=s: Account.scan(segment=s, total_segments=segments, page_size=PAGE))
+        partial(Account.scan, segment=s, total_segments=segments, page_size=PAGE)
         if segments > 1
-        else (lambda: Account.scan(page_size=PAGE))
+        else partial(Account.scan, page_size=PAGE)
         for s in range(segments)
     ]
     for a in _merge(sources, segments):
@@ -247,7 +249,7 @@ def release_run(month: str, run_id: str) -> bool:
 
 def save(month: str, body: str, computed_at, run_id: str | None = None) -> None:
     """Store the month's document; with `run_id`, release that run's lock in the same write if it holds it."""
-    actions = [MonthlyMetrics.body.set(body), MonthlyMetrics.computed_at.set(computed_at)]
+    actions: list[Action] = [MonthlyMetrics.body.set(body), MonthlyMetrics.computed_at.set(computed_at)]
     if run_id is not None:
         try:
             MonthlyMetrics(month).update(

@@ -3,6 +3,8 @@ what creates the tables (in AWS and in the local stack); tests check the two agr
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -30,6 +32,12 @@ def _meta(table: str, **extra):
     return type("Meta", (_Meta,), {"logical": table, **extra})
 
 
+def _strings(*, null: bool | None = None, default: Any = None) -> ListAttribute[str]:
+    """A list of strings. PynamoDB types `ListAttribute(of=UnicodeAttribute)` as a list of UnicodeAttribute
+    (its type parameter is taken from `of`); the values read and written are str."""
+    return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, null=null, default=default))
+
+
 class Survey(Model):
     Meta = _meta("surveys")
     survey_id = UnicodeAttribute(hash_key=True)
@@ -37,11 +45,11 @@ class Survey(Model):
     kind = UnicodeAttribute(default="relationship")
     touchpoint = UnicodeAttribute(null=True)
     question = UnicodeAttribute()
-    drivers = ListAttribute(of=UnicodeAttribute, default=list)
-    allowed_origins = ListAttribute(of=UnicodeAttribute, default=list)
+    drivers = _strings(default=list)
+    allowed_origins = _strings(default=list)
     throttle_days = NumberAttribute(default=90)
-    loop_rules = MapAttribute(default=dict)
-    themes = MapAttribute(null=True)
+    loop_rules: MapAttribute[str, Any] = MapAttribute(default=dict)
+    themes: MapAttribute[str, Any] = MapAttribute(null=True)
     identity_secret = UnicodeAttribute()
     # After a rotation the old secret keeps verifying identities until previous_secret_until.
     previous_identity_secret = UnicodeAttribute(null=True)
@@ -50,7 +58,7 @@ class Survey(Model):
     anonymous_answers = UnicodeAttribute(null=True)
     # The survey page's language and its strings (keys of the page's string table), set per survey.
     language = UnicodeAttribute(null=True)
-    strings = MapAttribute(null=True)
+    strings: MapAttribute[str, Any] = MapAttribute(null=True)
     status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -122,7 +130,7 @@ class Response(Model):
     external_id = UnicodeAttribute(null=True)
     score = NumberAttribute()
     comment = UnicodeAttribute(null=True)
-    drivers = ListAttribute(of=UnicodeAttribute, null=True)
+    drivers = _strings(null=True)
     channel = UnicodeAttribute()
     touchpoint = UnicodeAttribute(null=True)
     page = UnicodeAttribute(null=True)
@@ -156,10 +164,10 @@ class Contact(Model):
     account_id = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
-    attributes = MapAttribute(null=True)
-    last_invited = MapAttribute(null=True)
+    attributes: MapAttribute[str, Any] = MapAttribute(null=True)
+    last_invited: MapAttribute[str, Any] = MapAttribute(null=True)
     # Every invitation sent to the contact, so erasure can find the unanswered ones too.
-    invitation_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    invitation_ids = _strings(null=True)
     unsubscribed_at = UTCDateTimeAttribute(null=True)
     erased_at = UTCDateTimeAttribute(null=True)
 
@@ -171,7 +179,7 @@ class Account(Model):
     segment = UnicodeAttribute(null=True)
     owner = UnicodeAttribute(null=True)
     manager = UnicodeAttribute(null=True)
-    revenue = MapAttribute(null=True)
+    revenue: MapAttribute[str, Any] = MapAttribute(null=True)
     status = UnicodeAttribute(default="active")
     updated_at = UTCDateTimeAttribute(null=True)
 
@@ -181,7 +189,7 @@ class AdminToken(Model):
     token_id = UnicodeAttribute(hash_key=True)
     token_hash = UnicodeAttribute()
     name = UnicodeAttribute()
-    scopes = ListAttribute(of=UnicodeAttribute)
+    scopes = _strings()
     created_at = UTCDateTimeAttribute()
     revoked_at = UTCDateTimeAttribute(null=True)
 
@@ -228,7 +236,7 @@ class LoopTask(Model):
     category = UnicodeAttribute()
     score = NumberAttribute()
     comment = UnicodeAttribute(null=True)
-    drivers = ListAttribute(of=UnicodeAttribute, null=True)
+    drivers = _strings(null=True)
     status = UnicodeAttribute()
     owner = UnicodeAttribute()
     manager = UnicodeAttribute(null=True)
@@ -240,8 +248,9 @@ class LoopTask(Model):
     escalated_at = UTCDateTimeAttribute(null=True)
     root_cause = UnicodeAttribute(null=True)
     resolution = UnicodeAttribute(null=True)
-    notes = ListAttribute(default=list)
-    history = ListAttribute(default=list)
+    # Untyped lists: PynamoDB deserializes each map element to a plain dict.
+    notes: ListAttribute[dict[str, Any]] = ListAttribute(default=list)
+    history: ListAttribute[dict[str, Any]] = ListAttribute(default=list)
     last_version = NumberAttribute(default=1)
     # Bumped by every write, exposed as the ETag; If-Match makes racing edits conflict.
     revision = NumberAttribute(default=1)
@@ -285,7 +294,7 @@ class ResponseFact(Model):
     contact_id = UnicodeAttribute(null=True)
     score = NumberAttribute()
     category = UnicodeAttribute()
-    themes = ListAttribute(of=UnicodeAttribute, default=list)
+    themes = _strings(default=list)
     channel = UnicodeAttribute()
     touchpoint = UnicodeAttribute(null=True)
     invitation_id = UnicodeAttribute(null=True)

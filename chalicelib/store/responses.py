@@ -14,6 +14,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain import presence
 from chalicelib.domain.errors import Conflict, Gone
@@ -71,9 +72,9 @@ class Recorded:
     replayed: bool = False
 
 
-def _answer_actions(response_id, survey_id, channel, answer, now, attributes) -> list:
+def _answer_actions(response_id, survey_id, channel, answer, now, attributes) -> list[Action]:
     month = str(Month.of(now))
-    actions = [
+    actions: list[Action] = [
         Response.survey_id.set(survey_id),
         Response.score.set(answer["score"]),
         Response.channel.set(Response.channel | channel),
@@ -133,6 +134,8 @@ def answer_by_link(
     )
     open_answer = Response.erased.does_not_exist() & (Response.survey_id == survey_id)
     if signal == "dwell":
+        if view is None:
+            raise ValueError("a dwell answer needs its page view id")  # validation.link_answer requires it
         entry = view_entry(view, answer["score"])
         actions += [
             Response.status.set(presence.PENDING),
@@ -320,7 +323,7 @@ def _add_follow_up(response_id: str, survey_id: str, answer: dict, now: datetime
     comment, drivers = answer.get("comment"), answer.get("drivers")
     if not comment and not drivers:
         return False
-    actions = [Response.submitted_at.set(now), Response.version.add(1)]
+    actions: list[Action] = [Response.submitted_at.set(now), Response.version.add(1)]
     condition = (
         Response.response_id.exists()
         & Response.erased.does_not_exist()
@@ -372,7 +375,7 @@ def read_consistent(response_ids: list[str]) -> list[Response]:
 def settle(item: Response, settlement: presence.Settlement) -> bool:
     """Write a settlement on the version read, and only while still pending: a gesture in between wins and a
     second run changes nothing. True when written."""
-    actions = [
+    actions: list[Action] = [
         Response.status.set(settlement.status),
         Response.pending_shard.remove(),
         Response.pending_at.remove(),
@@ -380,7 +383,7 @@ def settle(item: Response, settlement: presence.Settlement) -> bool:
     ]
     if settlement.status == presence.COUNTED:
         actions += [Response.excluded_reason.remove(), Response.views.remove()]
-    else:
+    elif settlement.excluded_reason is not None:
         actions.append(Response.excluded_reason.set(settlement.excluded_reason))
     condition = (Response.version == item.version) & (Response.status == presence.PENDING)
     try:

@@ -6,6 +6,7 @@ import time
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib import config
 from chalicelib.domain import clock, tokens, validation
@@ -98,7 +99,7 @@ def get_cached(survey_id: str) -> Survey:
 
 def update(survey_id: str, fields: dict) -> Survey:
     survey = get(survey_id)
-    actions = [Survey.updated_at.set(clock.utcnow())]
+    actions: list[Action] = [Survey.updated_at.set(clock.utcnow())]
     for key, value in fields.items():
         attr = getattr(Survey, key)
         actions.append(attr.remove() if value is None else attr.set(value))

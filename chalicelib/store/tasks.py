@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import size
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain import clock, loop
 from chalicelib.domain.errors import Conflict, Invalid, Malformed, NotFound
@@ -175,7 +176,7 @@ def anonymise(response_id: str, attempts: int = 5) -> bool:
         if _anonymised(task):
             return True
         notes = [{**dict(n), "text": loop.ERASED_TEXT} for n in (task.notes or [])]
-        actions = [
+        actions: list[Action] = [
             LoopTask.comment.remove(),
             LoopTask.drivers.remove(),
             LoopTask.contact_id.remove(),
@@ -217,7 +218,7 @@ def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[i
             code="concurrent_change",
             fields={"If-Match": f'the task is at "{revision}"'},
         )
-    actions = []
+    actions: list[Action] = []
     history = []
     stamp = _iso(now)
     if change["owner"] and change["owner"] != task.owner:
@@ -264,7 +265,7 @@ def escalate(task: LoopTask, manager: str | None, now: datetime) -> bool:
     entry = {"at": _iso(now), "by": "sla_sweep", "change": "escalated", "from": task.status, "to": "escalated"}
     if manager:
         entry["manager"] = manager
-    actions = [
+    actions: list[Action] = [
         LoopTask.status.set("escalated"),
         LoopTask.escalated_at.set(now),
         LoopTask.history.set(LoopTask.history.append([entry])),
