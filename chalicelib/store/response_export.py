@@ -7,19 +7,16 @@ that its link answers 410. They are not answers, so no read shows them as one: t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Gone, Malformed, NotFound
 from chalicelib.domain.months import Month
 from chalicelib.store.models import Response, ResponseFact, Survey
 
 REFUSED = "The 'next' cursor is not one this API gave out."
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def is_tombstone(r: Response) -> bool:
@@ -34,8 +31,8 @@ def to_export(r: Response) -> dict:
         "comment": None if r.erased else r.comment,
         "drivers": list(r.drivers or []),
         "channel": r.channel,
-        "submitted_at": _iso(r.first_submitted_at),
-        "updated_at": _iso(r.submitted_at),
+        "submitted_at": timestamp(r.first_submitted_at),
+        "updated_at": timestamp(r.submitted_at),
         "contact_id": r.contact_id,
         "account_id": r.account_id,
         "invitation_id": r.invitation_id,

@@ -11,6 +11,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
 from chalicelib.domain import clock, loop
+from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Conflict, Invalid, Malformed, NotFound
 from chalicelib.domain.months import Month
 from chalicelib.store.conditions import condition_failed
@@ -47,10 +48,6 @@ def revision_of(t: LoopTask) -> int:
     return int(t.revision or 1)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def to_dict(t: LoopTask, now: datetime | None = None) -> dict:
     now = now or clock.utcnow()
     return {
@@ -67,12 +64,12 @@ def to_dict(t: LoopTask, now: datetime | None = None) -> dict:
         "status": t.status,
         "owner": t.owner,
         "manager": t.manager,
-        "created_at": _iso(t.created_at),
-        "due_at": _iso(t.due_at),
+        "created_at": timestamp(t.created_at),
+        "due_at": timestamp(t.due_at),
         "sla_hours": int(t.sla_hours),
         "overdue": loop.is_overdue(t.status, t.due_at, now),
-        "closed_at": _iso(t.closed_at),
-        "escalated_at": _iso(t.escalated_at),
+        "closed_at": timestamp(t.closed_at),
+        "escalated_at": timestamp(t.escalated_at),
         "root_cause": t.root_cause,
         "resolution": t.resolution,
         "notes": [dict(n) for n in (t.notes or [])],
@@ -102,7 +99,7 @@ def open_task(*, response: dict, category: str, owner: str, manager: str | None,
         due_at=loop.due_at(now, sla_hours),
         sla_hours=sla_hours,
         notes=[],
-        history=[{"at": _iso(now), "by": "stream", "change": "opened", "to": "open", "owner": owner}],
+        history=[{"at": timestamp(now), "by": "stream", "change": "opened", "to": "open", "owner": owner}],
         last_version=int(response["version"]),
         revision=1,
     )
@@ -131,7 +128,7 @@ def follow_response(*, response: dict, old_score: int | None, category: str, now
     attempts = [(actions, condition)]
     if old_score is not None and old_score != score:
         note = {
-            "at": _iso(now),
+            "at": timestamp(now),
             "by": "stream",
             "text": f"Re-scored from {old_score} to {score} ({category}).",
             "version": version,
@@ -220,7 +217,7 @@ def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[i
         )
     actions: list[Action] = []
     history = []
-    stamp = _iso(now)
+    stamp = timestamp(now)
     if change["owner"] and change["owner"] != task.owner:
         actions.append(LoopTask.owner.set(change["owner"]))
         history.append({"at": stamp, "by": actor, "change": "assigned", "from": task.owner, "to": change["owner"]})
@@ -262,7 +259,7 @@ def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[i
 
 def escalate(task: LoopTask, manager: str | None, now: datetime) -> bool:
     """Escalate an overdue task to the manager, once; True when this call escalated it."""
-    entry = {"at": _iso(now), "by": "sla_sweep", "change": "escalated", "from": task.status, "to": "escalated"}
+    entry = {"at": timestamp(now), "by": "sla_sweep", "change": "escalated", "from": task.status, "to": "escalated"}
     if manager:
         entry["manager"] = manager
     actions: list[Action] = [
