@@ -36,6 +36,7 @@ import time
 from datetime import datetime
 
 from common import ROOT, save_result
+from write_units import item_size  # DynamoDB's item size rules, one copy for reads and writes
 
 from chalicelib.domain import clock
 
@@ -123,33 +124,6 @@ def serve(accounts: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- the job
-
-
-def _size_of_value(value: dict) -> int:
-    ((kind, v),) = value.items()
-    if kind == "S":
-        return len(v.encode())
-    if kind == "N":
-        digits = v.lstrip("-").replace(".", "").strip("0") or "0"
-        return (len(digits) + 1) // 2 + 1
-    if kind == "B":
-        return len(v)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode()) for s in v)
-    if kind == "NS":
-        return sum(_size_of_value({"N": n}) for n in v)
-    if kind == "L":
-        return 3 + sum(1 + _size_of_value(x) for x in v)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + _size_of_value(x) for k, x in v.items())
-    return 0
-
-
-def item_size(item: dict) -> int:
-    """An item's size by DynamoDB's rules: attribute names plus values."""
-    return sum(len(name.encode()) + _size_of_value(value) for name, value in item.items())
 
 
 class ReadMeter:
