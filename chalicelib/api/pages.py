@@ -51,16 +51,19 @@ PAGE_SCRIPT = """
   var dwellMs=1000*parseInt(form.getAttribute('data-dwell'),10);
   function hex(n){var a=new Uint8Array(n);crypto.getRandomValues(a);
     return Array.prototype.map.call(a,function(b){return (b<16?'0':'')+b.toString(16)}).join('')}
-  var view=hex(12),confirmed=null,dwelt=false,visibleMs=0,since=null,timer=null;
+  var view=hex(12),confirmed=null,dwelt=false,visibleMs=0,since=null,timer=null,sends=0;
   function say(text,error){status.className=error?'status error':'status';status.textContent=text}
   function fill(text,score){return text.split('{score}').join(String(score))}
   function chosen(){var c=form.querySelector('input[name=score]:checked');return c?parseInt(c.value,10):null}
   function send(body,done){
+    // Answers can come back out of order: a success that a later send has overtaken says nothing.
+    var n=++sends;
     body.submission=hex(12);body.view=view;
     var x=new XMLHttpRequest();x.open('POST',form.getAttribute('action'));
     x.setRequestHeader('Content-Type','application/json');x.setRequestHeader('Accept','application/json');
     x.onload=function(){var ok=x.status===200||x.status===201,msg='';
       try{msg=JSON.parse(x.responseText).error.message}catch(e){}
+      if(ok&&n!==sends)return;
       done(ok,msg)};
     x.onerror=function(){say(S.error_network,true)};
     x.send(JSON.stringify(body));
