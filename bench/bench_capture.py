@@ -277,7 +277,13 @@ def settle_cost(pending: int = 1000) -> dict:
         counter.enabled = False
         idle_requests = dict(counter.calls)
         for i in range(pending):
-            common = dict(response_id=f"rsp_bench_{i}", survey_id="srv_bench", touchpoint=None, signal="dwell", now=now)
+            common = {
+                "response_id": f"rsp_bench_{i}",
+                "survey_id": "srv_bench",
+                "touchpoint": None,
+                "signal": "dwell",
+                "now": now,
+            }
             response_store.answer_by_link(answer={"score": 8}, view=f"view-{i:06d}a", **common)
             if i % 2:
                 response_store.answer_by_link(answer={"score": 2}, view=f"view-{i:06d}b", **common)
@@ -351,7 +357,7 @@ def stack_latency(samples: int = 200) -> dict:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(base + "/v1/health", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(base + "/v1/health", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -364,10 +370,10 @@ def stack_latency(samples: int = 200) -> dict:
             req = urllib.request.Request(
                 base + path,
                 data=json.dumps(body).encode(),
-                method=method,  # noqa: S310
+                method=method,
                 headers={"Content-Type": "application/json", **(headers or {})},
             )
-            with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, json.loads(r.read())
 
         auth = {"Authorization": f"Bearer {token}"}

@@ -80,7 +80,7 @@ def serve(accounts: int) -> None:
         facts = 0
         for row in data.iter_responses():
             response_id = clock.stable_id("rsp", row["external_id"])
-            when = datetime.fromisoformat(row["submitted_at"].replace("Z", "+00:00"))
+            when = datetime.fromisoformat(row["submitted_at"])
             month = str(Month.of(when))
             survey = row["survey_key"]
             fact = fact_of(

@@ -69,16 +69,16 @@ def run(flow: str, data) -> dict:
             rid = f"rsp_bench_{i:06d}"
             when = now - timedelta(minutes=20 * i % (14 * 24 * 60 - 60))
             month = when.strftime("%Y-%m")
-            fixed = dict(
-                survey_id=survey_ids[r["survey_key"]],
-                contact_id=r["contact_id"],
-                account_id=r["account_id"],
-                channel=r["channel"],
-                first_submitted_at=when,
-                submitted_at=when,
-                month=month,
-                month_shard=f"{month}#{shard_of(rid)}",
-            )
+            fixed = {
+                "survey_id": survey_ids[r["survey_key"]],
+                "contact_id": r["contact_id"],
+                "account_id": r["account_id"],
+                "channel": r["channel"],
+                "first_submitted_at": when,
+                "submitted_at": when,
+                "month": month,
+                "month_shard": f"{month}#{shard_of(rid)}",
+            }
             states.append([(rid, v + 1, {**fixed, **fields}) for v, fields in enumerate(_versions(flow, i, r))])
         # Each round writes the next version of every answer: later versions come after earlier ones in the
         # stream, as in life, and many land in the same batch as their first version.

@@ -35,7 +35,7 @@ from pathlib import Path
 if str(Path(__file__).resolve().parents[1]) not in sys.path:  # run as a script: python infra/iam.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # The stage's tables (nps-<stage>-<name>): the one list, which a test keeps equal to the models'.
-from chalicelib.ops.dashboard import TABLES  # noqa: E402
+from chalicelib.ops.dashboard import TABLES
 
 APP = "nps-backend"
 CODE = "code"

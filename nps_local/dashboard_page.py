@@ -186,7 +186,7 @@ def _iso(stamp: float) -> str:
 
 def _readable(iso: str) -> str:
     """ "2026-12-02T08:00:39Z" -> "08:00:39 UTC on 2 Dec 2026"."""
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(iso)
     return f"{moment:%H:%M:%S} UTC on {moment.day} {moment:%b %Y}"
 
 
@@ -248,9 +248,9 @@ def chart(widget: dict) -> str:
             lines.append((i, s, s["values"]))
     data = [v for _, _, vals in lines for v in vals if v is not None]
     low, high = widget["y_range"]
-    y_min = min(data + [0.0]) if low is None else float(low)
+    y_min = min([*data, 0.0]) if low is None else float(low)
     if high is None:
-        top = max(data + [y_min])
+        top = max([*data, y_min])
         y_min, y_max = svg.nice_bounds(y_min, top * 1.08 if top > 0 else y_min + 1)
     else:
         y_max = float(high)

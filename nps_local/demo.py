@@ -14,7 +14,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from datetime import date
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 from chalicelib.reports.money import format_money
@@ -116,7 +116,7 @@ def load_demo(base_url: str, admin_token: str, stopping=None) -> dict[str, str]:
         },
     )
     survey_id = survey["survey_id"]
-    months = _last_months(3, date.today())
+    months = _last_months(3, datetime.now(timezone.utc).date())
     for account_id, name, segment, owner, monthly in ACCOUNTS:
         _check(stopping)
         _call(
@@ -129,7 +129,7 @@ def load_demo(base_url: str, admin_token: str, stopping=None) -> dict[str, str]:
                 "segment": segment,
                 "owner": owner,
                 "manager": "maria@demo.example",
-                "revenue": {m: monthly for m in months},
+                "revenue": dict.fromkeys(months, monthly),
             },
         )
     invited = _call(

@@ -312,4 +312,4 @@ class LocalHTTPServer(ThreadedHTTPServer):
     def handle_error(self, request, client_address):
         if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipe, ConnectionReset...: the client left
             return
-        log.exception("request from %s failed", client_address[0])
+        log.exception("request from %s failed", client_address[0])  # noqa: LOG004 (socketserver calls this inside its except)

@@ -163,7 +163,7 @@ class LocalStack(LocalRoutes, QueuedRuns):
             os.environ.pop(name, None)
         os.environ.update(
             AWS_ACCESS_KEY_ID="local",
-            AWS_SECRET_ACCESS_KEY="local",  # noqa: S105 - moto accepts any credentials
+            AWS_SECRET_ACCESS_KEY="local",
             AWS_DEFAULT_REGION="us-east-1",
             AWS_REGION="us-east-1",
             AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",

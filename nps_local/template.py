@@ -303,8 +303,7 @@ def _destination_queue(value: Any, resolver: Resolver) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
         ((fn, arg),) = value.items()
         if fn == "Fn::GetAtt":
-            logical = arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0]
-            return logical
+            return arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0]
         if fn == "Ref":
             resolved = resolver.resolve(value)
             if isinstance(resolved, str) and resolved.startswith("arn:aws:sqs:"):

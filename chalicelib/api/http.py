@@ -141,7 +141,7 @@ def query(request, allowed: set[str] | frozenset[str] | None = None) -> dict:
     params = dict(request.query_params or {})
     unknown = set(params) - allowed if allowed is not None else ()
     if unknown:
-        raise Invalid("Unknown query parameters.", fields={k: "unknown parameter" for k in sorted(unknown)})
+        raise Invalid("Unknown query parameters.", fields=dict.fromkeys(sorted(unknown), "unknown parameter"))
     return params
 
 

@@ -47,5 +47,5 @@ def answer_errors(event, get_response):
         cause = failed.__cause__
         if isinstance(cause, DomainError):
             return error_response(cause)
-        log.error("unhandled error on %s", failed, exc_info=cause)
+        log.error("unhandled error on %s", failed, exc_info=cause)  # noqa: TRY400 (the cause, not the wrapper)
         return json_response(error_body("internal", "Something went wrong on our side."), 500)

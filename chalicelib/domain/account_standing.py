@@ -51,7 +51,7 @@ def standing(
         if not start <= r.first_submitted_at <= now:
             continue
         # An answer without a contact (anonymous, or erased) is its own contact, as in the monthly job.
-        key = r.contact_id if r.contact_id else (r.response_id,)
+        key = r.contact_id or (r.response_id,)
         held = per_contact.get(key)
         if held is None or (r.first_submitted_at, r.response_id) > (held.first_submitted_at, held.response_id):
             per_contact[key] = r

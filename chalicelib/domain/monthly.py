@@ -231,7 +231,7 @@ def _read_responses(
         if contacts is None:
             contacts = latest[account_id] = {}
         # A tuple never equals a string, so a response-keyed contact cannot collide with a real contact id.
-        key: _ContactKey = row.contact_id if row.contact_id else (row.response_id,)
+        key: _ContactKey = row.contact_id or (row.response_id,)
         months = contacts.get(key)
         if months is None:
             contacts[key] = {offset: (submitted, row.response_id, score)}
@@ -259,7 +259,7 @@ def _account_states(latest: _Latest, thresholds: tuple[float, float]) -> _States
             last = len(offsets) - 1
             for i, r in enumerate(offsets):
                 lo = r - 11 if r > 11 else 0
-                hi = r if r < 12 else 12
+                hi = min(12, r)
                 if i < last and offsets[i + 1] - 12 < hi:
                     hi = offsets[i + 1] - 12
                 if lo > hi:

@@ -44,11 +44,8 @@ MAX_LENGTH = 300
 
 def page_strings(custom: Mapping[str, object] | None) -> dict[str, str]:
     """The defaults with a survey's own strings over them."""
-    out = dict(DEFAULTS)
-    for key, value in (custom or {}).items():
-        if key in DEFAULTS and isinstance(value, str) and value:
-            out[key] = value
-    return out
+    given = {k: v for k, v in (custom or {}).items() if k in DEFAULTS and isinstance(v, str) and v}
+    return {**DEFAULTS, **given}
 
 
 def with_score(text: str, score: int) -> str:

@@ -69,7 +69,9 @@ def month_of_event(event: dict) -> str:
     if "month" not in detail and event.get("source") == "aws.events":
         return months.previous(clock.utcnow())
     if not isinstance(detail.get("month"), str):
-        raise ValueError('a monthly metrics run needs "detail": {"month": "YYYY-MM"} (or the schedule\'s event)')
+        raise ValueError(  # noqa: TRY004 (a bad event, not a programming error)
+            'a monthly metrics run needs "detail": {"month": "YYYY-MM"} (or the schedule\'s event)'
+        )
     month = validation.month(detail["month"])
     if Month.parse(month).is_future(clock.utcnow()):
         raise ValueError(f"{month} has not begun: a future month has no figures")

@@ -65,7 +65,7 @@ def read_change(record: DynamoDBRecord, responses_table: str) -> ResponseChange:
         return _read(record, responses_table)
     except PoisonRecord as error:
         return ResponseChange(POISON, reason=str(error))
-    except Exception as error:  # noqa: BLE001 - any unreadable shape is this record's failure, not the batch's
+    except Exception as error:
         return ResponseChange(POISON, reason=f"record does not read: {type(error).__name__}")
 
 

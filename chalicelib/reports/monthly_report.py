@@ -83,7 +83,7 @@ def fmt_time(value) -> str:
     if not isinstance(value, str):
         return DASH
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return value
     if moment.tzinfo is not None:
@@ -228,15 +228,17 @@ def _headline(doc: Mapping, money) -> str:
     else:
         lines = [
             f"n = {_e(fmt_count(n))} responses",
-            f"{_e(fmt_count(nps.get('promoters')))} promoters \u00b7 {_e(fmt_count(nps.get('passives')))} "
-            f"passives \u00b7 {_e(fmt_count(nps.get('detractors')))} detractors",
+            (
+                f"{_e(fmt_count(nps.get('promoters')))} promoters \u00b7 {_e(fmt_count(nps.get('passives')))} "
+                f"passives \u00b7 {_e(fmt_count(nps.get('detractors')))} detractors"
+            ),
         ]
         if nps.get("low_sample"):
             lines.append('<span class="flag">Low sample (n &lt; 30): read with caution</span>')
         nps_card = _card(
             "NPS",
             f"{_e(fmt_nps(nps.get('nps')))} <small>\u00b1 {_e(fmt_nps(nps.get('moe95')))}</small>",
-            lines + ['<span class="muted">\u00b1 is the 95% margin of error</span>'],
+            [*lines, '<span class="muted">± is the 95% margin of error</span>'],
         )
 
     rpp = _mapping(_get(doc, "revenue_per_nps_point"))
@@ -622,23 +624,31 @@ def _definitions() -> str:
     items = [
         (
             "NPS",
-            "the share of promoters (9-10) minus the share of detractors (0-6) among the month\u2019s counted "
-            "answers, from -100 to 100, with its 95% margin of error.",
+            (
+                "the share of promoters (9-10) minus the share of detractors (0-6) among the month\u2019s counted "
+                "answers, from -100 to 100, with its 95% margin of error."
+            ),
         ),
         (
             "Account category",
-            "the mean of each contact\u2019s latest score over the 12 months before the month, "
-            "read with the same bands; accounts without answers are unrated.",
+            (
+                "the mean of each contact\u2019s latest score over the 12 months before the month, "
+                "read with the same bands; accounts without answers are unrated."
+            ),
         ),
         (
             "Retention",
-            "of the accounts that were customers last month: the share still customers (logo), and this "
-            "month\u2019s revenue over last month\u2019s, capped per account (GRR) or not (NRR).",
+            (
+                "of the accounts that were customers last month: the share still customers (logo), and this "
+                "month\u2019s revenue over last month\u2019s, capped per account (GRR) or not (NRR)."
+            ),
         ),
         (
             "Revenue per NPS point",
-            "the difference between promoter and detractor accounts in how their revenue "
-            "moved the following month, over the last 12 months, scaled to one NPS point.",
+            (
+                "the difference between promoter and detractor accounts in how their revenue "
+                "moved the following month, over the last 12 months, scaled to one NPS point."
+            ),
         ),
         ("Revenue at risk", "this month\u2019s revenue of customer accounts whose account NPS is -20 or lower."),
         (

@@ -235,7 +235,7 @@ def line_chart(
 
     path: list[str] = []
     run: list[tuple[float, float]] = []
-    for i, v in enumerate(values + [None]):
+    for i, v in enumerate([*values, None]):
         if v is None:
             if len(run) > 1:
                 path.append("M" + " L".join(f"{_c(px)} {_c(py)}" for px, py in run))
@@ -314,7 +314,7 @@ def bar_chart(
     `reference` = (value, label) draws a dashed line (e.g. 100%). y_max defaults to a round value above the data."""
     data = [v for _, values in groups for v in map(finite, values) if v is not None]
     if y_max is None:
-        top_value = max(data + [reference[0] if reference else y_min + 1])
+        top_value = max([*data, reference[0] if reference else y_min + 1])
         _, y_max = nice_bounds(y_min, top_value * 1.08 if top_value > 0 else top_value)
     legend_h = 24.0 if len(series) > 1 else 0.0
     left, right, top = 50.0, 14.0, 14.0 + legend_h

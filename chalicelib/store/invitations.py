@@ -88,13 +88,13 @@ def invite(survey: Survey, contacts: list[dict], now: datetime) -> list[dict]:
                 results.append({"contact_id": cid, "skipped": "throttled"})
                 continue
             raise
-        common = dict(
-            invitation_id=invitation_id,
-            survey_id=survey.survey_id,
-            contact_id=cid,
-            account_id=c["account_id"],
-            expires_at=expires,
-        )
+        common = {
+            "invitation_id": invitation_id,
+            "survey_id": survey.survey_id,
+            "contact_id": cid,
+            "account_id": c["account_id"],
+            "expires_at": expires,
+        }
         link_token = tokens.sign_link(s.link_keys, s.active_link_key, purpose=tokens.PURPOSE_SURVEY, **common)
         unsub = tokens.sign_link(
             s.link_keys,

@@ -136,7 +136,7 @@ def follow_response(*, response: dict, old_score: int | None, category: str, now
         attempts.insert(
             0,
             (
-                actions + [LoopTask.notes.set(LoopTask.notes.append([note]))],
+                [*actions, LoopTask.notes.set(LoopTask.notes.append([note]))],
                 condition & (size(LoopTask.notes) < loop.MAX_NOTES),
             ),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -132,7 +133,7 @@ def test_revenue_expands_and_contracts(data):
     ups = downs = 0
     for row in data.accounts_rows():
         values = [row["revenue"].get(m, 0) for m in data.months]
-        for a, b in zip(values, values[1:], strict=False):
+        for a, b in itertools.pairwise(values):
             if a and b:
                 ups += b > a
                 downs += b < a

@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    "attributed, erased, age, category, opens",
+    ("attributed", "erased", "age", "category", "opens"),
     [
         (True, False, timedelta(hours=1), "detractor", True),
         (False, False, timedelta(hours=1), "detractor", False),  # anonymous: nobody could act on it
@@ -42,11 +42,11 @@ def test_history_keeps_the_first_entry_and_the_latest():
     kept = loop.bounded_history(history, [{"n": "new"}])
     assert len(kept) == loop.MAX_HISTORY
     assert kept[0] == {"n": 0} and kept[1] == {"n": 2} and kept[-1] == {"n": "new"}
-    assert loop.bounded_history(history[:3], [{"n": "x"}]) == history[:3] + [{"n": "x"}]
+    assert loop.bounded_history(history[:3], [{"n": "x"}]) == [*history[:3], {"n": "x"}]
 
 
 @pytest.mark.parametrize(
-    "header, revisions",
+    ("header", "revisions"),
     [
         (None, None),
         ("*", None),

@@ -462,7 +462,7 @@ THEME_NAMES = ["price", "support", "billing"]
 def ref_revenue(accounts: dict, account_id, month: str) -> float:
     account = accounts.get(account_id)
     value = account.revenue.get(month, 0) if account else 0
-    return value if value > 0 else 0
+    return max(0, value)
 
 
 def ref_latest_scores(responses, account_id, month: str) -> list[int]:
@@ -472,7 +472,7 @@ def ref_latest_scores(responses, account_id, month: str) -> list[int]:
     for r in responses:
         if r.account_id != account_id or not lo <= r.first_submitted_at < hi:
             continue
-        key = r.contact_id if r.contact_id else "response:" + r.response_id
+        key = r.contact_id or "response:" + r.response_id
         if key not in latest or (r.first_submitted_at, r.response_id) > latest[key][0]:
             latest[key] = ((r.first_submitted_at, r.response_id), r.score)
     return [score for _, score in latest.values()]

@@ -251,7 +251,7 @@ def test_low_sample_months_are_marked(current, history):
     hollow = [el for el in chart(root, "nps-trend").iter("circle") if el.get("data-hollow") == "true"]
     assert len(hollow) == 2  # 2026-01 (n=27) and 2026-06 (n=15)
     low = document(MONTH, (10, 5, 3))
-    text = all_text(tree(render_report(MONTH, low, history[:-1] + [low])))
+    text = all_text(tree(render_report(MONTH, low, [*history[:-1], low])))
     assert "Low sample" in text
 
 
@@ -299,7 +299,7 @@ def test_revenue_per_point_shows_interval_and_caveat(current, history):
 def test_null_revenue_per_point_shows_the_reason(history):
     null = {"monthly": None, "annual": None, "ci95": None, "reason": REASON}
     current = document(MONTH, COUNTS[MONTH], revenue_per_nps_point=null)
-    root = tree(render_report(MONTH, current, history[:-1] + [current]))
+    root = tree(render_report(MONTH, current, [*history[:-1], current]))
     text = section_text(root, "revenue-per-point")
     shown = "N" + REASON[1:] + "."  # the reason, as a sentence
     assert shown in text and "Not enough data" in text and CAVEAT in text

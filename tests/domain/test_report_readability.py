@@ -24,7 +24,7 @@ def doc():
 
 def page(current, **kw) -> str:
     history = [document(m, COUNTS[m]) for m in WINDOW[:-1] if m in COUNTS]
-    return render_report(MONTH, current, history + [current], **kw)
+    return render_report(MONTH, current, [*history, current], **kw)
 
 
 def text_of(html: str) -> str:

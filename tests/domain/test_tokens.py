@@ -16,7 +16,7 @@ from chalicelib.domain.errors import Forbidden, Gone
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 KEYS = {"k2": b"second-test-key", "k1": b"first-test-key"}
-CLAIMS = dict(invitation_id="inv_1", survey_id="srv_1", contact_id="con-1", account_id="acc-1")
+CLAIMS = {"invitation_id": "inv_1", "survey_id": "srv_1", "contact_id": "con-1", "account_id": "acc-1"}
 
 
 def sign(keys=KEYS, key_id="k2", purpose=tokens.PURPOSE_SURVEY, expires_at=NOW + timedelta(days=30), **over):

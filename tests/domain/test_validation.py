@@ -80,7 +80,7 @@ def test_unknown_survey_fields_are_refused_not_ignored():
 
 
 @pytest.mark.parametrize(
-    "field, value",
+    ("field", "value"),
     [
         ("kind", "nps"),
         ("kind", None),
@@ -151,7 +151,7 @@ def test_partial_survey_only_touches_given_fields():
 
 
 @pytest.mark.parametrize(
-    "raw, expected",
+    ("raw", "expected"),
     [
         ("https://shop.example.com", "https://shop.example.com"),
         ("https://SHOP.Example.COM/", "https://shop.example.com"),
@@ -290,13 +290,13 @@ def test_score_is_required():
     assert errors.fields == {"score": "required"}
 
 
-@pytest.mark.parametrize("text, expected", [("7", 7), (" 10 ", 10), ("0", 0), ("07", 7)])
+@pytest.mark.parametrize(("text", "expected"), [("7", 7), (" 10 ", 10), ("0", 0), ("07", 7)])
 def test_form_scores_arrive_as_text(text, expected):
     out, errors = validation.answer({"score": text}, DRIVERS, form=True)
     assert errors.fields == {} and out["score"] == expected
 
 
-@pytest.mark.parametrize("text", ["11", "-1", "7.5", "seven", "", "²", "١", "1" * 5000, "0x7"])
+@pytest.mark.parametrize("text", ["11", "-1", "7.5", "seven", "", "²", "\u0661", "1" * 5000, "0x7"])
 def test_form_scores_that_are_not_0_to_10_are_refused(text):
     _, errors = validation.answer({"score": text}, DRIVERS, form=True)
     assert errors.fields == {"score": "must be an integer from 0 to 10"}

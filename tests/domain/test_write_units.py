@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from write_units import Index, Table, index_entry, item_size, units, write_cost  # noqa: E402
+from write_units import Index, Table, index_entry, item_size, units, write_cost
 
 TABLE = Table(
     "responses",

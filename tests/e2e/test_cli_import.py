@@ -92,7 +92,13 @@ def run_cli(*args: str, token: str | None, timeout: float = 120) -> subprocess.C
     if token is not None:
         env["NPS_ADMIN_TOKEN"] = token
     return subprocess.run(
-        [sys.executable, "-m", "nps_cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "nps_cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -42,7 +42,7 @@ class HostSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
+            def do_GET(self):
                 page, headers = site.pages.get(urlsplit(self.path).path, (None, {}))
                 body = (page or "").encode()
                 self.send_response(200 if page is not None else 404)

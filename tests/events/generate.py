@@ -41,16 +41,16 @@ def main() -> None:
         for model in models.MODELS.values():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         now = datetime.now(UTC).replace(microsecond=0)
-        common = dict(
-            response_id="rsp_event_1",
-            survey_id="srv_events",
-            channel="email",
-            now=now,
-            touchpoint="support",
-            invitation_id="inv_event_1",
-            contact_id="con-1",
-            account_id="acc-1",
-        )
+        common = {
+            "response_id": "rsp_event_1",
+            "survey_id": "srv_events",
+            "channel": "email",
+            "now": now,
+            "touchpoint": "support",
+            "invitation_id": "inv_event_1",
+            "contact_id": "con-1",
+            "account_id": "acc-1",
+        }
         response_store.record_answer(answer={"score": 2, "comment": "Support never answered my ticket."}, **common)
         response_store.record_answer(answer={"score": 5, "comment": "Support answered, slowly."}, **common)
         from chalicelib.store.erasure import erase_contact

@@ -145,7 +145,7 @@ def r_id(api, external_id):
 
 
 @pytest.mark.parametrize(
-    "change, expected",
+    ("change", "expected"),
     [
         ({"score": 11}, "score"),
         ({"score": "seven"}, "score"),

@@ -18,7 +18,7 @@ from chalicelib.store import responses as response_store
 from chalicelib.store.models import LoopTask, ResponseFact
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from write_units import WriteMeter  # noqa: E402
+from write_units import WriteMeter
 
 
 def _measured(meter: WriteMeter, action) -> dict:

@@ -56,7 +56,7 @@ def demo(api):
 
 
 def expected_document(data, keys, rows, month, computed_at):
-    touchpoint = {sid: tp for sid, tp in keys.values()}
+    touchpoint = dict(keys.values())
     from chalicelib.store.imports import response_id_for
 
     responses = [

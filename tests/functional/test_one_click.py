@@ -156,7 +156,7 @@ def test_settling_twice_changes_nothing(api, invitation):
 
 def test_a_newer_page_view_restarts_the_quiet_period(aws, survey):
     now = clock.utcnow()
-    common = dict(response_id="rsp_quiet", survey_id=survey["survey_id"], touchpoint=None, signal="dwell")
+    common = {"response_id": "rsp_quiet", "survey_id": survey["survey_id"], "touchpoint": None, "signal": "dwell"}
     response_store.answer_by_link(answer={"score": 7}, now=now, view="view-first1", **common)
     response_store.answer_by_link(answer={"score": 7}, now=now + timedelta(seconds=60), view="view-second", **common)
     assert run_settle(now + timedelta(seconds=100))["counted"] == 0
@@ -198,7 +198,13 @@ def test_views_stop_growing_past_the_limit(aws, survey):
     from chalicelib.domain import presence
 
     now = clock.utcnow()
-    common = dict(response_id="rsp_many", survey_id=survey["survey_id"], touchpoint=None, signal="dwell", now=now)
+    common = {
+        "response_id": "rsp_many",
+        "survey_id": survey["survey_id"],
+        "touchpoint": None,
+        "signal": "dwell",
+        "now": now,
+    }
     for n in range(presence.MAX_VIEWS):
         assert response_store.answer_by_link(answer={"score": n % 11}, view=f"view-{n:04d}", **common).changed
     extra = response_store.answer_by_link(answer={"score": 4}, view="view-extra", **common)

@@ -156,10 +156,10 @@ def test_the_documented_survey_limits_are_the_apps(api, doc):
         elif schema.get("type") == "array" and "maxItems" in schema:
             size = schema["items"].get("maxLength", 10)
             largest = [f"{i:0{size}d}" for i in range(schema["maxItems"])]
-            over = largest + ["x"]
+            over = [*largest, "x"]
             if field == "allowed_origins":
                 largest = [f"https://h{i}.example.com" for i in range(schema["maxItems"])]
-                over = largest + ["https://one-more.example.com"]
+                over = [*largest, "https://one-more.example.com"]
         else:
             continue
         base = {"name": "limits"} if field != "name" else {}

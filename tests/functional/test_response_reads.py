@@ -19,18 +19,18 @@ from chalicelib.store.responses import shard_of
 def store(survey_id, rid, score, *, contact="con-1", account="acc-1", when=None, **extra):
     when = when or clock.utcnow()
     month = when.strftime("%Y-%m")
-    fields = dict(
-        survey_id=survey_id,
-        score=score,
-        channel="api",
-        first_submitted_at=when,
-        submitted_at=when,
-        month=month,
-        month_shard=f"{month}#{shard_of(rid)}",
-        version=1,
-        contact_id=contact,
-        account_id=account,
-    )
+    fields = {
+        "survey_id": survey_id,
+        "score": score,
+        "channel": "api",
+        "first_submitted_at": when,
+        "submitted_at": when,
+        "month": month,
+        "month_shard": f"{month}#{shard_of(rid)}",
+        "version": 1,
+        "contact_id": contact,
+        "account_id": account,
+    }
     fields.update(extra)
     Response(rid, **{k: v for k, v in fields.items() if v is not None}).save()
 
@@ -140,7 +140,7 @@ def test_filter_by_account_lists_its_counted_responses_newest_first(api, survey)
 
 
 @pytest.mark.parametrize(
-    "query, field",
+    ("query", "field"),
     [
         ("contact_id=con-1&account_id=acc-1", "contact_id"),
         ("account_id=" + "a" * 200, "account_id"),

@@ -76,7 +76,7 @@ def test_erasure_removes_comment_from_task_and_themes(aws, account):
     run(load_event("detractor_insert"))
     run(load_event("rescore_modify"))
     run(load_event("erasure_modify"))
-    task = list(LoopTask.scan())[0]
+    task = next(iter(LoopTask.scan()))
     assert task.comment is None
     fact = ResponseFact.get("rsp_event_1")
     assert fact.themes == [] and int(fact.score) == 5

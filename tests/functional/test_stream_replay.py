@@ -167,7 +167,7 @@ def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttle
     assert len(expected) == N_RESPONSES
     for rid, fact in expected.items():
         got = {k: actual[rid].get(k) for k in fact}
-        assert got == {k: v for k, v in fact.items()}, rid
+        assert got == dict(fact.items()), rid
 
     tasks = list(LoopTask.scan())
     assert len(tasks) == len(ever_qualifying)

@@ -24,19 +24,19 @@ def store(survey, rid, version, score, status=None, **extra):
     """A response item as capture and settlement leave it (status absent: an import or an older answer)."""
     now = clock.utcnow()
     month = now.strftime("%Y-%m")
-    fields = dict(
-        survey_id=survey["survey_id"],
-        score=score,
-        channel="email",
-        first_submitted_at=now,
-        submitted_at=now,
-        month=month,
-        month_shard=f"{month}#{shard_of(rid)}",
-        version=version,
-        account_id="acc-1",
-        contact_id="con-1",
-        invitation_id="inv-1",
-    )
+    fields = {
+        "survey_id": survey["survey_id"],
+        "score": score,
+        "channel": "email",
+        "first_submitted_at": now,
+        "submitted_at": now,
+        "month": month,
+        "month_shard": f"{month}#{shard_of(rid)}",
+        "version": version,
+        "account_id": "acc-1",
+        "contact_id": "con-1",
+        "invitation_id": "inv-1",
+    }
     fields.update(extra)
     if status is not None:
         fields["status"] = status

@@ -40,7 +40,7 @@ def localise(api, survey, **fields):
 
 
 def inline(html: str, tag: str) -> list[str]:
-    return re.findall(rf"<{tag}>(.*?)</{tag}>", html, re.S)
+    return re.findall(rf"<{tag}>(.*?)</{tag}>", html, re.DOTALL)
 
 
 def sha256(text: str) -> str:
@@ -97,7 +97,7 @@ def test_the_csp_allows_exactly_the_inline_style_and_script(api, link):
     assert directives["script-src"] == sha256(script)
     assert directives["default-src"] == "'none'" and directives["connect-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'" and directives["form-action"] == "'self'"
-    assert 'style="' not in html and " on" not in re.sub(r"<script>.*?</script>", "", html, flags=re.S).lower()
+    assert 'style="' not in html and " on" not in re.sub(r"<script>.*?</script>", "", html, flags=re.DOTALL).lower()
 
 
 @pytest.mark.parametrize("page", ["thanks", "error", "unsubscribe"])

@@ -110,7 +110,7 @@ def test_patch_flow_assign_note_progress_resolve_reopen(api, tasks):
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    ("body", "field"),
     [
         ({"status": "done"}, "status"),
         ({"owner": ""}, "owner"),
@@ -219,7 +219,7 @@ def walk(api, query, limit):
 
 
 @pytest.mark.parametrize(
-    "query, wanted",
+    ("query", "wanted"),
     [
         ("kind=advocacy", lambda t, s: t.kind == "advocacy"),
         ("kind=recovery", lambda t, s: t.kind == "recovery"),
@@ -247,7 +247,7 @@ def test_filters_by_kind_survey_and_account_alone_and_combined_and_paginated(api
 
 
 @pytest.mark.parametrize(
-    "query, field",
+    ("query", "field"),
     [
         ("kind=referral", "kind"),
         ("survey_id=", "survey_id"),

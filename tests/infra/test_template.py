@@ -158,7 +158,7 @@ ALLOWED_SKIPS = {
 
 
 def test_checkov_is_the_pinned_version():
-    pinned = re.search(r"^CHECKOV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    pinned = re.search(r"^CHECKOV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
     assert CHECKOV.exists(), "checkov is installed by `make test` (make .venv-checkov/.installed-<version>)"
     done = subprocess.run([str(CHECKOV), "--version"], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == pinned

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import json
 import threading
 import time
@@ -105,8 +106,10 @@ def test_powertools_single_metric_output_is_understood(capsys):
         '{"level": "INFO", "message": "request"}',
         '{"_aws": "not a directive"}',
         '{"_aws": {"CloudWatchMetrics": "nope"}}',
-        '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [["missing"]],'
-        ' "Metrics": [{"Name": "M"}]}]}, "M": 1}',
+        (
+            '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [["missing"]],'
+            ' "Metrics": [{"Name": "M"}]}]}, "M": 1}'
+        ),
         '{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "N", "Metrics": [{"Name": "M"}]}]}, "M": "x"}',
         '{"_aws": {broken json',
     ],
@@ -376,7 +379,7 @@ def test_a_chart_titled_per_hour_shows_hours():
             continue
         assert len(labels) >= 4 and all(re.fullmatch(r"\d\d:00", label) for label in labels), labels
         hours = [int(label[:2]) for label in labels]
-        steps = {(b - a) % 24 for a, b in zip(hours, hours[1:], strict=False)}
+        steps = {(b - a) % 24 for a, b in itertools.pairwise(hours)}
         assert len(steps) == 1 and steps.pop() >= 1, labels
         assert "one datapoint per hour here" in page[start : page.index("</section>", start)]
         assert "last 24 hours" in page[start : page.index("</section>", start)]
@@ -483,7 +486,7 @@ def test_app_requests_run_one_at_a_time_and_are_observed(served):
 
 
 def test_health_and_local_routes_answer_while_the_app_is_busy(served):
-    base, gateway, seen, lock = served
+    base, gateway, seen, _lock = served
     with ThreadPoolExecutor(1) as pool:
         slow = pool.submit(fetch, f"{base}/v1/slow")
         assert gateway.entered.wait(10)  # the slow request holds the lock now
