@@ -1,5 +1,5 @@
-"""`GET /openapi.json`: the OpenAPI 3.1 document of every route (built by chalicelib/api/openapi.py, imported
-only here and only when asked, so no other request pays for it)."""
+"""`GET /openapi.json`: the OpenAPI 3.1 document of every route (built by the chalicelib/api/openapi package,
+imported only here and only when asked, so no other request pays for it)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ bp = Blueprint(__name__)
 
 @api_route(bp, "/openapi.json", methods=["GET"])
 def openapi_document():
-    from chalicelib.api import openapi
+    from chalicelib.api.openapi import assembler
 
     # The document changes only with a deployment: caches may keep it a few minutes.
-    return json_response(openapi.document(), headers={"Cache-Control": "public, max-age=300"})
+    return json_response(assembler.document(), headers={"Cache-Control": "public, max-age=300"})

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from chalicelib.api.openapi import operations as document_operations
+from chalicelib.api.openapi.assembler import operations as document_operations
 
 CASES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 4}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
