@@ -68,7 +68,7 @@ def _report_line(base_url: str, token: str, month: str) -> str:
     a URL ends up in history and logs), and how to get a new one once it has expired."""
     link = _call(base_url, token, "POST", f"/v1/reports/{month}/link")
     from chalicelib.config import settings
-    from chalicelib.reports.monthly_report import fmt_time
+    from chalicelib.reports.formatting import fmt_time
 
     seconds = settings().report_link_seconds
     valid = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"

@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 import pytest
 
 from chalicelib.reports import svg
-from chalicelib.reports.monthly_report import CAVEAT, render_report
+from chalicelib.reports.monthly_report import render_report
+from chalicelib.reports.revenue_sections import CAVEAT
 
 MONTH = "2026-10"
 WINDOW = [

@@ -9,8 +9,10 @@ import re
 import pytest
 from domain.test_monthly_report import COUNTS, MONTH, WINDOW, document, nps_fields, section_text, tree
 
+from chalicelib.reports.formatting import fmt_time
 from chalicelib.reports.money import format_money
-from chalicelib.reports.monthly_report import CAVEAT, fmt_time, render_report
+from chalicelib.reports.monthly_report import render_report
+from chalicelib.reports.revenue_sections import CAVEAT
 
 
 @pytest.fixture
