@@ -233,7 +233,7 @@ def chart(widget: dict) -> str:
     plotted = [(i, s) for i, s in shown if s["has_data"]]
     if not plotted:
         message = NO_LOCAL_DATA if not widget["seen"] else f"no datapoint in the {widget['window']}"
-        return svg._empty(CHART_WIDTH, 120, data_chart, title, message)
+        return svg.empty_chart(CHART_WIDTH, 120, data_chart, title, message)
 
     lines: list[tuple[int, dict, list[float | None]]] = []
     running = [0.0] * len(buckets)
@@ -265,24 +265,24 @@ def chart(widget: dict) -> str:
         return min(max(v, y_min), y_max)
 
     described = [f"{s['label']}: latest {_fmt(s['latest'])}" for _, s, _ in lines]
-    parts = [svg._open(CHART_WIDTH, CHART_HEIGHT, data_chart, title, f"{title}. " + "; ".join(described))]
+    parts = [svg.start(CHART_WIDTH, CHART_HEIGHT, data_chart, title, f"{title}. " + "; ".join(described))]
     for tick in svg.nice_ticks(y_min, y_max, 5):
         ty = y(tick)
-        parts.append(svg._line(left, ty, CHART_WIDTH - right, ty, cls="grid", stroke=svg.GRID))
-        parts.append(svg._text(left - 6, ty + 4, _fmt(tick), anchor="end", fill=svg.MUTED, size=13))
+        parts.append(svg.line(left, ty, CHART_WIDTH - right, ty, cls="grid", stroke=svg.GRID))
+        parts.append(svg.text(left - 6, ty + 4, _fmt(tick), anchor="end", fill=svg.MUTED, size=13))
     if y_min < 0 < y_max:
-        parts.append(svg._line(left, y(0), CHART_WIDTH - right, y(0), cls="zero-line", stroke=svg.MUTED, width=1.5))
-    parts.append(svg._line(left, plot_bottom, CHART_WIDTH - right, plot_bottom, cls="axis", stroke=svg.MUTED))
+        parts.append(svg.line(left, y(0), CHART_WIDTH - right, y(0), cls="zero-line", stroke=svg.MUTED, width=1.5))
+    parts.append(svg.line(left, plot_bottom, CHART_WIDTH - right, plot_bottom, cls="axis", stroke=svg.MUTED))
     every = max(1, math.ceil(len(buckets) / 5))
     for n, stamp in enumerate(buckets):
         if (len(buckets) - 1 - n) % every == 0:
             label = _hour(stamp) if hourly else _hhmm(stamp)
-            parts.append(svg._text(xs[n], plot_bottom + 16, label, cls="x-label", fill=svg.MUTED, size=13))
+            parts.append(svg.text(xs[n], plot_bottom + 16, label, cls="x-label", fill=svg.MUTED, size=13))
     for label, value in ((a["label"], a["value"]) for a in widget["annotations"]):
         if y_min <= value <= y_max:
             ay = y(value)
             parts.append(
-                svg._line(
+                svg.line(
                     left,
                     ay,
                     CHART_WIDTH - right,
@@ -293,7 +293,7 @@ def chart(widget: dict) -> str:
                     extra=' stroke-dasharray="5 4"',
                 )
             )
-            parts.append(svg._text(CHART_WIDTH - right, ay - 4, label, anchor="end", fill=svg.PALETTE[3], size=10))
+            parts.append(svg.text(CHART_WIDTH - right, ay - 4, label, anchor="end", fill=svg.PALETTE[3], size=10))
 
     for i, s, vals in lines:
         color = COLORS[i % len(COLORS)]
@@ -301,7 +301,7 @@ def chart(widget: dict) -> str:
         for n, v in enumerate([*vals, None]):
             if v is None:
                 if len(run) > 1:
-                    runs.append("M" + " L".join(f"{svg._c(px)} {svg._c(py)}" for px, py in run))
+                    runs.append("M" + " L".join(f"{svg.coord(px)} {svg.coord(py)}" for px, py in run))
                 run = []
             else:
                 run.append((xs[n], y(clamp(v))))
@@ -315,8 +315,8 @@ def chart(widget: dict) -> str:
                 continue
             shown_value = s["values"][n]
             parts.append(
-                f'<circle class="point" data-series="{_esc(s["id"])}" data-value="{svg._c(shown_value)}" '
-                f'cx="{svg._c(xs[n])}" cy="{svg._c(y(clamp(v)))}" r="3" fill="{color}">'
+                f'<circle class="point" data-series="{_esc(s["id"])}" data-value="{svg.coord(shown_value)}" '
+                f'cx="{svg.coord(xs[n])}" cy="{svg.coord(y(clamp(v)))}" r="3" fill="{color}">'
                 f"<title>{_when(buckets[n], hourly)} UTC {_esc(s['label'])}: {_esc(_fmt(shown_value))}</title>"
                 "</circle>"
             )

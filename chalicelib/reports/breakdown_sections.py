@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chalicelib.reports import svg
+from chalicelib.reports import charts, svg
 from chalicelib.reports.formatting import (
     DASH,
     as_mapping,
@@ -33,7 +33,7 @@ def _theme_items(entries, key: str) -> list[tuple[str, float | None]]:
 
 def themes_section(doc: Mapping, money) -> str:
     themes = as_mapping(dig(doc, "themes"))
-    by_count = svg.hbar_chart(
+    by_count = charts.hbar_chart(
         _theme_items(themes.get("by_count"), "count"),
         data_chart="themes-count",
         title="Top themes in detractor comments by number of comments",
@@ -42,7 +42,7 @@ def themes_section(doc: Mapping, money) -> str:
         value_format=fmt_count,
         empty_text="No themes in detractor comments this month",
     )
-    by_revenue = svg.hbar_chart(
+    by_revenue = charts.hbar_chart(
         _theme_items(themes.get("by_revenue"), "revenue"),
         data_chart="themes-revenue",
         title="Top themes in detractor comments by revenue of the accounts behind them",

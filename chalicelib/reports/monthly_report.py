@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.domain import months
 from chalicelib.domain.months import NAMES, Month, is_month
-from chalicelib.reports import svg
+from chalicelib.reports import charts
 from chalicelib.reports.breakdown_sections import breakdowns_section, themes_section
 from chalicelib.reports.formatting import (
     DASH,
@@ -238,7 +238,7 @@ def _trend(month: str, current: Mapping[str, Any], history: Sequence[Mapping[str
                 ),
             ]
         )
-    chart = svg.line_chart(
+    chart = charts.line_chart(
         series,
         data_chart="nps-trend",
         title="NPS over the last 12 months with 95% margin of error",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chalicelib.reports import svg
+from chalicelib.reports import charts
 from chalicelib.reports.formatting import (
     as_mapping,
     chart_box,
@@ -43,7 +43,7 @@ def retention_section(doc: Mapping, money) -> str:
                 esc(fmt_pct(item.get("nrr"))),
             ]
         )
-    chart = svg.bar_chart(
+    chart = charts.bar_chart(
         groups,
         series=["Net revenue retention", "Logo retention"],
         data_chart="retention",
@@ -67,7 +67,7 @@ def revenue_per_point_section(doc: Mapping, money) -> str:
     rpp = as_mapping(dig(doc, "revenue_per_nps_point"))
     monthly = finite(rpp.get("monthly"))
     low, high = interval(rpp.get("ci95"))
-    chart = svg.interval_chart(
+    chart = charts.interval_chart(
         [("Per month", monthly, low, high)],
         data_chart="revenue-per-point",
         title="Revenue per NPS point per month with its 95% interval",
