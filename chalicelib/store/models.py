@@ -156,15 +156,33 @@ class Response(Model):
     by_pending = ResponsesPending()
 
 
+class ContactsByAccount(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_account"
+        projection = KeysOnlyProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    contact_id = UnicodeAttribute(range_key=True)
+
+
 class Contact(Model):
-    """The only place a person's email and name live (beside open tasks, which erasure also clears)."""
+    """The directory, and the only place a person's email and name live (beside open tasks, which erasure
+    also clears). `status` is derived from the moments below (domain/contacts.py), never stored."""
 
     Meta = _meta("contacts")
     contact_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
     attributes: MapAttribute[str, Any] = MapAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    bounced_at = UTCDateTimeAttribute(null=True)
+    complained_at = UTCDateTimeAttribute(null=True)
+    by_account = ContactsByAccount()
     last_invited: MapAttribute[str, Any] = MapAttribute(null=True)
     # Every invitation sent to the contact, so erasure can find the unanswered ones too.
     invitation_ids = _strings(null=True)

@@ -110,7 +110,17 @@ def test_the_schemas_accept_the_real_answers(api, doc):
     check_answer(doc, "/v1/admin/tokens", "GET", api.get("/v1/admin/tokens"))
     revoked = api.delete(f"/v1/admin/tokens/{token.json['token_id']}")
     check_answer(doc, "/v1/admin/tokens/{token_id}", "DELETE", revoked)
+    person = {"account_id": "acct-doc", "email": "doc@example.com", "language": "de", "attributes": {"plan": "pro"}}
+    check_answer(doc, "/v1/contacts/{contact_id}", "PUT", api.put("/v1/contacts/c-doc", person))
+    check_answer(doc, "/v1/contacts/{contact_id}", "PUT", api.put("/v1/contacts/c-doc", {"account_id": "acct-doc"}))
+    check_answer(doc, "/v1/contacts/{contact_id}", "GET", api.get("/v1/contacts/c-doc"))
+    check_answer(doc, "/v1/contacts", "GET", api.get("/v1/contacts?account_id=acct-doc"))
+    contacts_csv = "contact_id,account_id,email\nc-doc-2,acct-doc,two@example.com\nc-doc-3,,bad\n"
+    imported = api.post("/v1/contacts/import", raw=contacts_csv, content_type="text/csv")
+    check_answer(doc, "/v1/contacts/import", "POST", imported)
     check_answer(doc, "/v1/contacts/{contact_id}", "DELETE", api.delete("/v1/contacts/c-doc"))
+    check_answer(doc, "/v1/contacts/{contact_id}", "GET", api.get("/v1/contacts/c-doc"))
+    check_answer(doc, "/v1/contacts/{contact_id}", "PUT", api.put("/v1/contacts/c-doc", person))
     check_answer(doc, "/v1/health", "GET", api.get("/v1/health", token=None))
     check_answer(doc, "/widget.js", "GET", api.get("/widget.js", token=None))
     assert {created.status_code, widget.status_code, put.status_code, token.status_code} == {201}

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from chalicelib.api.openapi import (
     account_paths,
+    contact_paths,
     metrics_paths,
     public_paths,
     survey_paths,
@@ -37,7 +38,7 @@ ERROR_MEANING = {
 
 def _operations(schemas: dict) -> list[dict]:
     op = Operations()
-    for paths in (public_paths, survey_paths, account_paths, task_paths, metrics_paths, token_paths):
+    for paths in (public_paths, survey_paths, account_paths, contact_paths, task_paths, metrics_paths, token_paths):
         paths.add(op, schemas)
     return op.entries
 

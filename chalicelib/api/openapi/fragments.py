@@ -46,6 +46,7 @@ LIST_LIMITS = {
     "/v1/surveys": (50, 500),
     "/v1/responses": (100, 1000),
     "/v1/accounts": (50, 100),
+    "/v1/contacts": (100, 1000),
     "/v1/admin/tokens": (100, 500),
     "/v1/tasks": (50, 500),
 }
