@@ -1,6 +1,6 @@
 """An account's standing today: its latest score, and its category and health by the monthly job's rules.
 
-The rules are the monthly job's (`category_of_mean` in `domain/nps.py`, `health_of` in `domain/monthly.py`),
+The rules are the monthly job's (`category_of_mean` in `domain/nps.py`, `health_of` in `domain/health.py`),
 taken "at the end of the running month": the latest response of each of the account's contacts among those
 submitted from the start of the month 11 months back up to now. Pure Python, no AWS import.
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import timestamp
-from chalicelib.domain.monthly import DEFAULT_HEALTH_THRESHOLDS, health_of
+from chalicelib.domain.health import DEFAULT_HEALTH_THRESHOLDS, health_of
 from chalicelib.domain.months import Month
 from chalicelib.domain.nps import category_of_mean, classify, counts_of
 

@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.monthly import (
-    AccountRow,
-    PoolSums,
-    ResponseRow,
-    TaskRow,
-    compute_month,
-    revenue_per_nps_point,
-)
+from chalicelib.domain.monthly import AccountRow, ResponseRow, TaskRow, compute_month
+from chalicelib.domain.revenue_per_point import PoolSums, revenue_per_nps_point
 
 M = "2026-10"
 

@@ -13,7 +13,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Only the monthly function needs these.
-JOB_ONLY = ("chalicelib.events.monthly_job", "chalicelib.domain.monthly")
+JOB_ONLY = (
+    "chalicelib.events.monthly_job",
+    "chalicelib.domain.monthly",
+    "chalicelib.domain.monthly_inputs",
+    "chalicelib.domain.revenue_per_point",
+    "chalicelib.domain.loop_metrics",
+)
 
 SCRIPT = """
 import json, sys
