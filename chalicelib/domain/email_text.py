@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.domain import languages, page_text
 from chalicelib.domain.languages import Direction
@@ -107,6 +107,22 @@ class EmailText:
     direction: Direction
     question: str
     strings: dict[str, str]
+    # The language each text is in, by key (the question's under page_text.QUESTION_KEY).
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def email_sources(
+    custom: Mapping[str, object] | None,
+    language: str | None = None,
+    *,
+    default_language: str | None = None,
+) -> dict[str, tuple[str, str]]:
+    """Every email string along the chain from `language`, the survey's own text over the built-in one, with
+    the language it is in."""
+    chain = languages.chain(language, default_language)
+    given = languages.overrides(custom, default_language)
+    own = languages.resolve_sources(BUILT_IN, given, chain, KEYS)
+    return {**own, **languages.resolve_sources(page_text.BUILT_IN, given, chain, FROM_PAGE)}
 
 
 def email_strings(
@@ -116,10 +132,8 @@ def email_strings(
     default_language: str | None = None,
 ) -> dict[str, str]:
     """Every email string along the chain from `language`, the survey's own text over the built-in one."""
-    chain = languages.chain(language, default_language)
-    given = languages.overrides(custom, default_language)
-    own = languages.resolve(BUILT_IN, given, chain, KEYS)
-    return {**own, **languages.resolve(page_text.BUILT_IN, given, chain, FROM_PAGE)}
+    found = email_sources(custom, language, default_language=default_language)
+    return {key: text for key, (text, _) in found.items()}
 
 
 def email_text(
@@ -132,9 +146,12 @@ def email_text(
     `email_text(survey.question, survey.strings, contact.language, survey.language)`. The language is chosen
     as the page's is (`page_text.choose_language`), so the email and the page it links to agree."""
     chosen = page_text.choose_language(question, custom, requested, default_language)
+    found = email_sources(custom, chosen, default_language=default_language)
+    asked, asked_in = page_text.question_and_language(question, custom, chosen, default_language)
     return EmailText(
         language=chosen,
         direction=languages.direction(chosen),
-        question=page_text.question_in(question, custom, chosen, default_language),
-        strings=email_strings(custom, chosen, default_language=default_language),
+        question=asked,
+        strings={key: text for key, (text, _) in found.items()},
+        sources={**{key: tag for key, (_, tag) in found.items()}, page_text.QUESTION_KEY: asked_in},
     )

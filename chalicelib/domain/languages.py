@@ -149,23 +149,34 @@ def _find(table: Mapping[str, Mapping[str, str]], tag: str) -> Mapping[str, str]
     return {}
 
 
+def resolve_sources(
+    built_in: Mapping[str, Mapping[str, str]],
+    custom: Mapping[str, Mapping[str, str]],
+    languages: Iterable[str],
+    keys: Iterable[str],
+) -> dict[str, tuple[str, str]]:
+    """Each key's text and the language it is in: along `languages`, the survey's own text for a language wins
+    over the built-in one of that language, and both win over every later language. A key found nowhere is
+    left out."""
+    order = list(languages)
+    out: dict[str, tuple[str, str]] = {}
+    for key in keys:
+        for tag in order:
+            text = _find(custom, tag).get(key) or _find(built_in, tag).get(key)
+            if text:
+                out[key] = (text, tag)
+                break
+    return out
+
+
 def resolve(
     built_in: Mapping[str, Mapping[str, str]],
     custom: Mapping[str, Mapping[str, str]],
     languages: Iterable[str],
     keys: Iterable[str],
 ) -> dict[str, str]:
-    """Each key's text: along `languages`, the survey's own text for a language wins over the built-in one of
-    that language, and both win over every later language. A key found nowhere is left out."""
-    order = list(languages)
-    out: dict[str, str] = {}
-    for key in keys:
-        for tag in order:
-            text = _find(custom, tag).get(key) or _find(built_in, tag).get(key)
-            if text:
-                out[key] = text
-                break
-    return out
+    """Each key's text, as `resolve_sources` finds it."""
+    return {key: text for key, (text, _) in resolve_sources(built_in, custom, languages, keys).items()}
 
 
 def pick(languages: Iterable[str], available: Iterable[str]) -> str:

@@ -12,7 +12,7 @@ which is in the survey's default language (English when it has none).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.domain import languages
 from chalicelib.domain.languages import Direction
@@ -154,6 +154,8 @@ class PageText:
     direction: Direction
     question: str
     strings: dict[str, str]
+    # The language each text is in, by key (the question's under QUESTION_KEY).
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def page_strings(
@@ -196,26 +198,40 @@ def choose_language(
     return languages.pick(chain, offered(question, custom, default_language))
 
 
+def question_and_language(
+    question: str | None,
+    custom: Mapping[str, object] | None,
+    language: str | None,
+    default_language: str | None,
+) -> tuple[str, str]:
+    """The survey's question in `language`, and the language it is in: the survey's own translation; else the
+    built-in translation of the built-in question; else the question as the survey states it (in its default
+    language)."""
+    given = languages.overrides(custom, default_language)
+    home_tag = languages.normalize(default_language) or DEFAULT_LANGUAGE
+    home = languages.shorter_forms(home_tag)
+    default = is_default_question(question)
+    for tag in languages.chain(language, default_language):
+        own = languages.resolve({}, given, [tag], [QUESTION_KEY])
+        if own:
+            return own[QUESTION_KEY], tag
+        if default and tag in DEFAULT_QUESTIONS:
+            return DEFAULT_QUESTIONS[tag], tag
+        if question and question.strip() and tag in home:
+            return question.strip(), home_tag
+    if question and question.strip():
+        return question.strip(), home_tag
+    return DEFAULT_QUESTIONS[DEFAULT_LANGUAGE], DEFAULT_LANGUAGE
+
+
 def question_in(
     question: str | None,
     custom: Mapping[str, object] | None,
     language: str | None,
     default_language: str | None,
 ) -> str:
-    """The survey's question in `language`: the survey's own translation; else the built-in translation of the
-    built-in question; else the question as the survey states it (in its default language)."""
-    given = languages.overrides(custom, default_language)
-    home = languages.shorter_forms(languages.normalize(default_language) or DEFAULT_LANGUAGE)
-    default = is_default_question(question)
-    for tag in languages.chain(language, default_language):
-        own = languages.resolve({}, given, [tag], [QUESTION_KEY])
-        if own:
-            return own[QUESTION_KEY]
-        if default and tag in DEFAULT_QUESTIONS:
-            return DEFAULT_QUESTIONS[tag]
-        if question and question.strip() and tag in home:
-            return question.strip()
-    return (question or "").strip() or DEFAULT_QUESTIONS[DEFAULT_LANGUAGE]
+    """The survey's question in `language` (`question_and_language`)."""
+    return question_and_language(question, custom, language, default_language)[0]
 
 
 def page_text(
@@ -225,13 +241,19 @@ def page_text(
     default_language: str | None = None,
 ) -> PageText:
     """Everything the page says to a person who asks for `requested` (a tag, or tags most wanted first):
-    `page_text(survey.question, survey.strings, contact_language or preferred(accept_language), survey.language)`."""
+    `page_text(survey.question, survey.strings, contact_language or preferred(accept_language), survey.language)`.
+    `sources` says which language each text is in (the question's under "question"): a survey that gives only
+    some strings of a language has the rest in the next language of the chain, which may run the other way."""
     chosen = choose_language(question, custom, requested, default_language)
+    chain = languages.chain(chosen, default_language)
+    found = languages.resolve_sources(BUILT_IN, languages.overrides(custom, default_language), chain, DEFAULTS)
+    asked, asked_in = question_and_language(question, custom, chosen, default_language)
     return PageText(
         language=chosen,
         direction=languages.direction(chosen),
-        question=question_in(question, custom, chosen, default_language),
-        strings=page_strings(custom, chosen, default_language=default_language),
+        question=asked,
+        strings={key: text for key, (text, _) in found.items()},
+        sources={**{key: tag for key, (_, tag) in found.items()}, QUESTION_KEY: asked_in},
     )
 
 
