@@ -10,6 +10,7 @@ from chalicelib.api import (
     contacts,
     docs,
     imports,
+    invitations,
     metrics,
     responses,
     surveys,
@@ -17,7 +18,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.observability import correlate_requests
 from chalicelib.api.routing import answer_errors
-from chalicelib.events import schedules, stream
+from chalicelib.events import schedules, sender, stream
 from chalicelib.store.models import bound_tables
 
 app = Chalice(app_name="nps-backend")
@@ -34,11 +35,13 @@ BLUEPRINTS = (
     accounts,
     tasks,
     contacts,
+    invitations,
     metrics,
     admin_tokens,
     docs,
     stream,
     schedules,
+    sender,
 )
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint.bp)

@@ -60,6 +60,15 @@ class Settings:
     link_keys_inline: str | None = None
     link_key_id: str | None = None
     secrets_cache_seconds: int = 300
+    # Sending surveys (SES v2 from a queue). The queue the API puts each email on; the sender's address,
+    # reply-to and SES configuration set (bounce and complaint events flow through it); the account's SES
+    # sending rate (emails a second) and how many senders may run at once, which share it.
+    send_queue_url: str | None = None
+    mail_from: str = "surveys@example.com"
+    mail_reply_to: str | None = None
+    ses_configuration_set: str | None = None
+    ses_send_rate: float = 1.0
+    sender_concurrency: int = 2
 
     def table_name(self, table: str) -> str:
         return f"{self.table_prefix}{table}"
@@ -171,6 +180,12 @@ def settings() -> Settings:
         link_keys_inline=inline,
         link_key_id=env.get("LINK_SIGNING_KEY_ID") or None,
         secrets_cache_seconds=int(env.get("SECRETS_CACHE_SECONDS", "300")),
+        send_queue_url=env.get("SEND_QUEUE_URL") or None,
+        mail_from=env.get("MAIL_FROM") or "surveys@example.com",
+        mail_reply_to=env.get("MAIL_REPLY_TO") or None,
+        ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+        ses_send_rate=float(env.get("SES_SEND_RATE", "1")),
+        sender_concurrency=max(1, int(env.get("SENDER_CONCURRENCY", "2"))),
     )
     if inline and not secret:
         _link_keys(s)  # malformed inline keys fail here, at start, not on the first link

@@ -27,6 +27,15 @@ METRICS = (
         "responses processed for the first time, by channel (email, link, widget, api, and for imports the "
         "row's channel: phone, sms, in_app, chat, import, other)",
     ),
+    MetricDef(
+        "Emails",
+        "Count",
+        ("result",),
+        "survey_sender",
+        "emails the sender finished, by result: sent, skipped (the contact unsubscribed, bounced or answered, "
+        "the link expired...), failed (SES refused it), retry (to send again: throttled), duplicate (a "
+        "message delivered again)",
+    ),
     MetricDef("Promoters", "Count", (), "response_stream", "first-time responses scoring 9-10"),
     MetricDef("Passives", "Count", (), "response_stream", "first-time responses scoring 7-8"),
     MetricDef("Detractors", "Count", (), "response_stream", "first-time responses scoring 0-6"),

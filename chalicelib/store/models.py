@@ -83,6 +83,13 @@ class Invitation(Model):
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     key_id = UnicodeAttribute()
+    # Emailed by the service ("send": true): when the first email is due, each email's state by kind
+    # (domain/sending.py: state, claimed_at, sent_at, message_id, error) and the delivery history, oldest first.
+    send_at = UTCDateTimeAttribute(null=True)
+    first_email: MapAttribute[str, Any] = MapAttribute(null=True)
+    reminder_1: MapAttribute[str, Any] = MapAttribute(null=True)
+    reminder_2: MapAttribute[str, Any] = MapAttribute(null=True)
+    history: ListAttribute[Any] = ListAttribute(null=True)
     by_survey_month = InvitationsBySurveyMonth()
 
 

@@ -1,0 +1,252 @@
+"""The survey sender on moto's SQS and SES: each queued email is sent once, throttling is retried, a dead
+letter gets what never went, and the email's MIME, links and headers are the invitation's."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import re
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from support import path_of
+
+from chalicelib import config
+from chalicelib.domain import sending
+from chalicelib.events.sender import SendBatch
+from chalicelib.store import send_queue
+from chalicelib.store.mail import SesMailer
+from chalicelib.store.models import Invitation
+from nps_local.queue_poller import QueuePoller
+
+SENDER = "surveys@nps.example"
+
+
+@pytest.fixture
+def queues(aws):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    dlq = sqs.create_queue(QueueName="nps-test-send-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName="nps-test-send",
+        Attributes={
+            "VisibilityTimeout": "300",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+        },
+    )["QueueUrl"]
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    ses.create_email_identity(EmailIdentity="nps.example")
+    os.environ.update(SEND_QUEUE_URL=url, MAIL_FROM=f"Contoso surveys <{SENDER}>", SES_SEND_RATE="1000")
+    _settings_again()
+    yield {"sqs": sqs, "url": url, "dlq": dlq, "ses": ses}
+    for name in ("SEND_QUEUE_URL", "MAIL_FROM", "SES_SEND_RATE"):
+        os.environ.pop(name, None)
+    config.reset()
+
+
+def sent_messages():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+def _settings_again():
+    """Read the settings again, here and not inside a request: the test client runs each request with the
+    stage's environment from .chalice/config.json, whose table prefix is not the tests'."""
+    from chalicelib.store import models
+
+    config.reset()
+    config.settings()
+    models.bind()
+
+
+def _invite(api, survey_id, people):
+    for cid, mail, language in people:
+        body = {"account_id": "acct-1", "email": mail, "name": f"Person {cid}", "language": language}
+        assert api.put(f"/v1/contacts/{cid}", body).status_code == 201
+    r = api.post(
+        f"/v1/surveys/{survey_id}/invitations",
+        {"contacts": [{"contact_id": c, "account_id": "acct-1"} for c, *_ in people]},
+    )
+    assert r.status_code == 201, r.body
+    return r.json["invitations"]
+
+
+class SesFaults:
+    """Refuse the first `n` SendEmail calls with an SES error, through botocore's own event hooks, so the real
+    client and moto run for every other call."""
+
+    def __init__(self, client, n, code="TooManyRequestsException"):
+        self.left = n
+        self.code = code
+        self.refused = 0
+        client.meta.events.register("before-call.sesv2.SendEmail", self)
+
+    def __call__(self, **kwargs):
+        if self.left > 0:
+            self.left -= 1
+            self.refused += 1
+            raise ClientError({"Error": {"Code": self.code, "Message": "injected"}}, "SendEmail")
+
+
+class FakeTime:
+    """The sender's clock and sleep: a sleep moves the clock on at once, and is recorded."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _sender(queues, ses_client, clock=None):
+    settings = config.settings()
+    clock = clock or FakeTime()
+
+    def handler(event, context):
+        pace = sending.Pace(rate=settings.ses_send_rate)
+        mailer = SesMailer(settings.region, client=ses_client)
+        return SendBatch(mailer, settings, pace, sleep=clock.sleep, monotonic=clock.monotonic).run(event)
+
+    return QueuePoller(queues["sqs"], queues["url"], handler, retry_now=True)
+
+
+def test_every_email_is_sent_once_under_throttling_and_redelivery(api, survey, queues):
+    people = [(f"c-{i}", f"p{i}@example.com", "en") for i in range(30)]
+    invitations = _invite(api, survey["survey_id"], people)
+    ids = [inv["invitation_id"] for inv in invitations]
+    # Every message queued twice: the queue, or a retried API call, may deliver any message more than once.
+    emails = [(i, sending.FIRST, 0) for i in ids]
+    send_queue.enqueue(queues["url"], "us-east-1", emails + emails)
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    faults = SesFaults(ses, 12)
+    poller = _sender(queues, ses)
+    poller.poll_once()
+    assert faults.refused == 12
+    sent = sent_messages()
+    assert sorted(m.destinations[0] for m in sent) == sorted(f"p{i}@example.com" for i in range(30))
+    for inv in ids:
+        stored = Invitation.get(inv)
+        assert stored.first_email["state"] == "sent"
+        events = [h["event"] for h in stored.history]
+        assert events.count("sent") == 1
+    # The throttled ones show their retries in their history, then the send.
+    retried = [inv for inv in ids if "retrying" in [h["event"] for h in Invitation.get(inv).history]]
+    assert (
+        retried
+        and sum([h["event"] for h in Invitation.get(inv).history].count("retrying") for inv in retried)
+        == faults.refused
+    )
+    assert queues["sqs"].receive_message(QueueUrl=queues["dlq"]).get("Messages") is None
+
+
+def test_the_email_is_valid_mime_with_the_invitations_links_and_headers(api, survey, queues):
+    [inv] = _invite(api, survey["survey_id"], [("c-de", "de@example.com", "de-AT")])
+    send_queue.enqueue(queues["url"], "us-east-1", [(inv["invitation_id"], sending.FIRST, 0)])
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    _sender(queues, ses).poll_once()
+    [raw] = sent_messages()
+    message = email.message_from_string(raw.raw_data, policy=email.policy.default)
+    assert message["To"] == "Person c-de <de@example.com>" and SENDER in message["From"]
+    assert message["List-Unsubscribe"] == f"<{inv['unsubscribe_link']}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    for n, link in enumerate(inv["score_links"]):
+        assert len(re.findall(re.escape(link) + r"(?!\d)", text)) == 1, n  # ?score=1 is not ?score=10
+        assert html.count(f'href="{link.replace("&", "&amp;")}"') == 1, n
+    assert inv["unsubscribe_link"] in text and inv["unsubscribe_link"] in html
+    assert 'lang="de"' in html  # the contact's de-AT falls back to German
+    # SES knows which invitation and email it sent (bounce events carry these tags back).
+    stored = Invitation.get(inv["invitation_id"])
+    assert stored.first_email["message_id"] == stored.history[-1]["message_id"]
+    assert stored.history[-1]["language"] == "de"
+
+
+def test_a_refused_email_fails_at_once_and_a_lasting_throttle_dead_letters(api, survey, queues):
+    refused, throttled = _invite(
+        api, survey["survey_id"], [("c-r", "r@example.com", "en"), ("c-t", "t@example.com", "en")]
+    )
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    SesFaults(ses, 1, code="MessageRejected")
+    send_queue.enqueue(queues["url"], "us-east-1", [(refused["invitation_id"], sending.FIRST, 0)])
+    _sender(queues, ses).poll_once()
+    stored = Invitation.get(refused["invitation_id"])
+    assert stored.first_email["state"] == "failed" and stored.first_email["error"] == "MessageRejected"
+
+    faults = SesFaults(ses, 100)
+    send_queue.enqueue(queues["url"], "us-east-1", [(throttled["invitation_id"], sending.FIRST, 0)])
+    _sender(queues, ses).poll_once()
+    assert faults.refused == 5  # one per delivery, then SQS moved it to the dead-letter queue
+    stored = Invitation.get(throttled["invitation_id"])
+    assert stored.first_email["state"] == "failed"  # the last delivery recorded the end
+    assert [h["event"] for h in stored.history] == ["retrying"] * 4 + ["failed"]
+    assert sent_messages() == []
+
+
+def test_nothing_goes_to_an_unsubscribed_erased_or_addressless_contact_or_after_an_answer(api, survey, queues):
+    people = [("c-u", "u@example.com", "en"), ("c-e", "e@example.com", "en"), ("c-a", "a@example.com", "en")]
+    unsubscribed, erased, answered = _invite(api, survey["survey_id"], people)
+    assert api.put("/v1/contacts/c-n", {"account_id": "acct-1"}).status_code == 201
+    [no_email] = api.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": [{"contact_id": "c-n", "account_id": "acct-1"}]}
+    ).json["invitations"]
+    r = api.post(
+        path_of(unsubscribed["unsubscribe_link"]),
+        raw="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+        token=None,
+    )
+    assert r.status_code == 200
+    assert api.delete("/v1/contacts/c-e").status_code == 200
+    assert api.post(path_of(answered["link"]), {"score": 9}, token=None).status_code == 201
+    send_queue.enqueue(
+        queues["url"],
+        "us-east-1",
+        [(i["invitation_id"], sending.FIRST, 0) for i in (unsubscribed, erased, answered, no_email)],
+    )
+    _sender(queues, boto3.client("sesv2", region_name="us-east-1")).poll_once()
+    assert sent_messages() == []
+    assert Invitation.get(unsubscribed["invitation_id"]).first_email["state"] == "skipped"
+    assert Invitation.get(unsubscribed["invitation_id"]).history[-1]["reason"] == "unsubscribed"
+    assert Invitation.get(answered["invitation_id"]).history[-1]["reason"] == "answered"
+    assert Invitation.get(no_email["invitation_id"]).history[-1]["reason"] == "no_email"
+    assert Invitation.count(erased["invitation_id"]) == 0  # erasure deleted it: nothing to send or record
+
+
+def test_the_pace_keeps_the_rate(api, survey, queues):
+    os.environ["SES_SEND_RATE"] = "4"
+    _settings_again()
+    people = [(f"r-{i}", f"r{i}@example.com", "en") for i in range(9)]
+    ids = [i["invitation_id"] for i in _invite(api, survey["survey_id"], people)]
+    send_queue.enqueue(queues["url"], "us-east-1", [(i, sending.FIRST, 0) for i in ids])
+    clock = FakeTime()
+    _sender(queues, boto3.client("sesv2", region_name="us-east-1"), clock).poll_once()
+    # 9 emails at 4 a second, on a clock that only sleeps move: a quarter second before each but the first.
+    assert len(sent_messages()) == 9
+    assert clock.sleeps == [0.25] * 8
+
+
+def test_get_invitation_shows_the_delivery_history(api, survey, queues):
+    [inv] = _invite(api, survey["survey_id"], [("c-h", "h@example.com", "fr")])
+    send_queue.enqueue(queues["url"], "us-east-1", [(inv["invitation_id"], sending.FIRST, 0)])
+    _sender(queues, boto3.client("sesv2", region_name="us-east-1")).poll_once()
+    r = api.get(f"/v1/invitations/{inv['invitation_id']}")
+    assert r.status_code == 200, r.body
+    body = r.json
+    assert body["emails"]["invitation"]["state"] == "sent" and body["answered"] is False
+    assert [h["event"] for h in body["history"]] == ["sent"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", body["history"][0]["at"])
+    assert "h@example.com" not in r.body.decode()  # the address stays in the directory
+    assert api.get("/v1/invitations/inv_nope").status_code == 404
+    assert api.get("/v1/invitations/a%20b").status_code == 404
