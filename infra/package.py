@@ -4,7 +4,7 @@ python infra/package.py [--stage dev] [--out dist] [--no-lint] [--checkov .venv-
     0. .chalice/policy-<stage>-<function>.json: each function's IAM policy, generated from infra/iam.py (and
        checked against the file names .chalice/config.json gives the stage's functions);
     1. dist/merge.json: infra/template.yaml with the Stage parameter pinned to the stage, plus the dashboard
-       body and the alarms generated from chalicelib/ops/dashboard.py;
+       body and the alarms generated from chalicelib/ops/dashboard.py and alarms.py;
     2. `chalice package --merge-template dist/merge.json`: dist/sam.json and dist/deployment.zip;
     3. the zip trimmed for cold start (infra/lambda_zip.py), the untrimmed one kept as dist/deployment-untrimmed.zip
        and both sizes in dist/package-report.json;
@@ -61,10 +61,10 @@ class PackageError(RuntimeError):
 def _import_repo_modules():
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from chalicelib.ops import dashboard
+    from chalicelib.ops import alarms, dashboard, dashboard_body
     from nps_local import template as cfn
 
-    return cfn, dashboard
+    return cfn, dashboard, dashboard_body, alarms
 
 
 def stage_config(stage: str) -> dict:
@@ -124,7 +124,7 @@ def _metric_stat(metric) -> dict:
 
 
 def alarm_resource(alarm) -> dict:
-    """An AWS::CloudWatch::Alarm for a dashboard.Alarm, notifying the stack's AlarmTopic."""
+    """An AWS::CloudWatch::Alarm for an ops.dashboard.Alarm, notifying the stack's AlarmTopic."""
     props: dict = {
         "AlarmName": {"Fn::Sub": "nps-${Stage}-" + _kebab(alarm.logical_id.removesuffix("Alarm"))},
         "AlarmDescription": alarm.description,
@@ -160,7 +160,7 @@ def alarm_resource(alarm) -> dict:
 
 def merge_template(stage: str) -> dict:
     """infra/template.yaml for one stage, with the generated dashboard body and alarms."""
-    cfn, dashboard = _import_repo_modules()
+    cfn, dashboard, dashboard_body, alarms = _import_repo_modules()
     doc = cfn.load(TEMPLATE)
     cfg = stage_config(stage)
     prefix = cfg.get("environment_variables", {}).get("TABLE_PREFIX", f"nps-{stage}-")
@@ -177,12 +177,12 @@ def merge_template(stage: str) -> dict:
     body_holder = resources["Dashboard"]["Properties"]
     if not str(body_holder.get("DashboardBody", "")).startswith(DASHBOARD_PLACEHOLDER):
         raise PackageError("infra/template.yaml's Dashboard must keep its GENERATED DashboardBody placeholder")
-    body = dashboard.dashboard_body(dashboard.widgets(names), region="${AWS::Region}")
+    body = dashboard_body.dashboard_body(dashboard.widgets(names), region="${AWS::Region}")
     if body.replace("${AWS::Region}", "").find("${") >= 0:
         raise PackageError("the dashboard body has a ${...} other than the region: Fn::Sub would read it")
     body_holder["DashboardBody"] = {"Fn::Sub": body}
 
-    for alarm in dashboard.alarms(names):
+    for alarm in alarms.alarms(names):
         if alarm.logical_id in resources:
             raise PackageError(f"{alarm.logical_id} is both generated and in infra/template.yaml")
         if alarm.threshold_parameter and alarm.threshold_parameter not in doc["Parameters"]:

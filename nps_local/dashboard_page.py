@@ -21,7 +21,7 @@ import re
 from datetime import UTC, datetime
 from html import escape
 
-from chalicelib.ops import dashboard
+from chalicelib.ops import dashboard, metric_math
 from chalicelib.ops.dashboard import Widget
 from chalicelib.reports import svg
 from nps_local.metrics_sink import HOUR, MetricStore
@@ -126,10 +126,10 @@ def build(
             )
         for expression in widget.expressions:
             values[expression.id] = [
-                dashboard.evaluate(expression.expression, {k: v[i] for k, v in values.items()})
+                metric_math.evaluate(expression.expression, {k: v[i] for k, v in values.items()})
                 for i in range(len(w_buckets))
             ]
-            windows[expression.id] = dashboard.evaluate(expression.expression, windows)
+            windows[expression.id] = metric_math.evaluate(expression.expression, windows)
             series.append(
                 {
                     "id": expression.id,

@@ -859,7 +859,7 @@ def test_alarms_watch_what_ops_must_know(sam):
 
 
 def test_dashboard_definition_names_what_the_code_defines(sam):
-    from chalicelib.ops import dashboard
+    from chalicelib.ops import dashboard, metric_math
     from chalicelib.store.models import MODELS
 
     assert set(dashboard.TABLES) == set(MODELS)
@@ -870,8 +870,8 @@ def test_dashboard_definition_names_what_the_code_defines(sam):
     for widget in dashboard.widgets(names):
         ids = {m.id for m in widget.metrics}
         for expression in widget.expressions:
-            assert dashboard.evaluate(expression.expression, dict.fromkeys(ids, 1.0)) is not None, widget.title
-    nps = dashboard.evaluate(
+            assert metric_math.evaluate(expression.expression, dict.fromkeys(ids, 1.0)) is not None, widget.title
+    nps = metric_math.evaluate(
         "100 * (promoters - detractors) / (promoters + passives + detractors)",
         {"promoters": 6, "passives": 2, "detractors": 2},
     )
