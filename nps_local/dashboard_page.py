@@ -11,7 +11,8 @@ last `HOURS` hours instead, and its axis is labelled in hours. Metric math (NPS 
 evaluated per datapoint and over the window with the definition's `evaluate`, as CloudWatch evaluates it. A
 metric nothing local produces says "no local data", never zero.
 
-The page fits a phone: one column below ~480 px, charts that scale with their box, tables that wrap.
+The page fits a phone: one column below ~480 px, charts that scale with their box, tables that wrap. Each
+widget's chart is drawn by nps_local/dashboard_chart.py.
 """
 
 from __future__ import annotations
@@ -19,20 +20,16 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from html import escape
 
 from chalicelib.ops import dashboard, metric_math
 from chalicelib.ops.dashboard import Widget
 from chalicelib.reports import svg
+from nps_local.dashboard_chart import COLORS, NO_LOCAL_DATA, chart, esc, fmt_value
 from nps_local.metrics_sink import HOUR, MetricStore
 
 DEFAULT_MINUTES = 30
 HOURS = 24  # the hourly widgets' window (the store keeps a day of hourly buckets)
 REFRESH_SECONDS = 10
-NO_LOCAL_DATA = "no local data"
-CHART_WIDTH = 520.0  # narrow enough that axis labels stay legible when a phone scales the chart down
-CHART_HEIGHT = 240.0
-COLORS = (*svg.PALETTE, "#0e7490", "#a16207", "#be185d", "#4d7c0f", "#334155")
 
 # Why some metrics of the definition never have a local datapoint.
 NO_LOCAL_SOURCE = {
@@ -190,140 +187,6 @@ def _readable(iso: str) -> str:
     return f"{moment:%H:%M:%S} UTC on {moment.day} {moment:%b %Y}"
 
 
-def _hhmm(stamp: int) -> str:
-    return datetime.fromtimestamp(stamp, UTC).strftime("%H:%M")
-
-
-def _hour(stamp: int) -> str:
-    """An hour bucket's axis label: the hour it starts ("14:00")."""
-    return datetime.fromtimestamp(stamp, UTC).strftime("%H:00")
-
-
-def _when(stamp: int, hourly: bool) -> str:
-    if not hourly:
-        return _hhmm(stamp)
-    hour = datetime.fromtimestamp(stamp, UTC)
-    return f"{hour:%H}:00\u2013{(hour.hour + 1) % 24:02d}:00"
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return svg.DASH
-    if abs(value) >= 100 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def _esc(text) -> str:
-    return escape(str(text), quote=True)
-
-
-# ---- the chart --------------------------------------------------------------------------------------------------
-
-
-def chart(widget: dict) -> str:
-    """A time-series chart of the widget's visible series over its own buckets (minutes, or hours for an hourly
-    widget): a line and points per series (gaps where there is no datapoint), stacked when the widget is; an
-    empty chart saying why when nothing has a datapoint."""
-    buckets = widget["buckets"]
-    hourly = widget["period"] >= HOUR
-    title = widget["title"]
-    data_chart = widget["id"]
-    shown = [(i, s) for i, s in enumerate(s for s in widget["series"] if s["visible"])]
-    plotted = [(i, s) for i, s in shown if s["has_data"]]
-    if not plotted:
-        message = NO_LOCAL_DATA if not widget["seen"] else f"no datapoint in the {widget['window']}"
-        return svg.empty_chart(CHART_WIDTH, 120, data_chart, title, message)
-
-    lines: list[tuple[int, dict, list[float | None]]] = []
-    running = [0.0] * len(buckets)
-    for i, s in plotted:
-        if widget["stacked"]:
-            stacked = []
-            for n, v in enumerate(s["values"]):
-                running[n] += v or 0.0
-                stacked.append(running[n] if v is not None else None)
-            lines.append((i, s, stacked))
-        else:
-            lines.append((i, s, s["values"]))
-    data = [v for _, _, vals in lines for v in vals if v is not None]
-    low, high = widget["y_range"]
-    y_min = min([*data, 0.0]) if low is None else float(low)
-    if high is None:
-        top = max([*data, y_min])
-        y_min, y_max = svg.nice_bounds(y_min, top * 1.08 if top > 0 else y_min + 1)
-    else:
-        y_max = float(high)
-
-    left, right, top_pad, bottom = 56.0, 14.0, 12.0, 28.0
-    plot_bottom = CHART_HEIGHT - bottom
-    y = svg.linear_scale(y_min, y_max, plot_bottom, top_pad)
-    step = (CHART_WIDTH - left - right) / max(len(buckets), 1)
-    xs = [left + step * (n + 0.5) for n in range(len(buckets))]
-
-    def clamp(v: float) -> float:
-        return min(max(v, y_min), y_max)
-
-    described = [f"{s['label']}: latest {_fmt(s['latest'])}" for _, s, _ in lines]
-    parts = [svg.start(CHART_WIDTH, CHART_HEIGHT, data_chart, title, f"{title}. " + "; ".join(described))]
-    for tick in svg.nice_ticks(y_min, y_max, 5):
-        ty = y(tick)
-        parts.append(svg.line(left, ty, CHART_WIDTH - right, ty, cls="grid", stroke=svg.GRID))
-        parts.append(svg.text(left - 6, ty + 4, _fmt(tick), anchor="end", fill=svg.MUTED, size=13))
-    if y_min < 0 < y_max:
-        parts.append(svg.line(left, y(0), CHART_WIDTH - right, y(0), cls="zero-line", stroke=svg.MUTED, width=1.5))
-    parts.append(svg.line(left, plot_bottom, CHART_WIDTH - right, plot_bottom, cls="axis", stroke=svg.MUTED))
-    every = max(1, math.ceil(len(buckets) / 5))
-    for n, stamp in enumerate(buckets):
-        if (len(buckets) - 1 - n) % every == 0:
-            label = _hour(stamp) if hourly else _hhmm(stamp)
-            parts.append(svg.text(xs[n], plot_bottom + 16, label, cls="x-label", fill=svg.MUTED, size=13))
-    for label, value in ((a["label"], a["value"]) for a in widget["annotations"]):
-        if y_min <= value <= y_max:
-            ay = y(value)
-            parts.append(
-                svg.line(
-                    left,
-                    ay,
-                    CHART_WIDTH - right,
-                    ay,
-                    cls="annotation",
-                    stroke=svg.PALETTE[3],
-                    width=1.2,
-                    extra=' stroke-dasharray="5 4"',
-                )
-            )
-            parts.append(svg.text(CHART_WIDTH - right, ay - 4, label, anchor="end", fill=svg.PALETTE[3], size=10))
-
-    for i, s, vals in lines:
-        color = COLORS[i % len(COLORS)]
-        runs, run = [], []
-        for n, v in enumerate([*vals, None]):
-            if v is None:
-                if len(run) > 1:
-                    runs.append("M" + " L".join(f"{svg.coord(px)} {svg.coord(py)}" for px, py in run))
-                run = []
-            else:
-                run.append((xs[n], y(clamp(v))))
-        if runs:
-            parts.append(
-                f'<path class="series-line" data-series="{_esc(s["id"])}" d="{" ".join(runs)}" '
-                f'fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round"/>'
-            )
-        for n, v in enumerate(vals):
-            if v is None:
-                continue
-            shown_value = s["values"][n]
-            parts.append(
-                f'<circle class="point" data-series="{_esc(s["id"])}" data-value="{svg.coord(shown_value)}" '
-                f'cx="{svg.coord(xs[n])}" cy="{svg.coord(y(clamp(v)))}" r="3" fill="{color}">'
-                f"<title>{_when(buckets[n], hourly)} UTC {_esc(s['label'])}: {_esc(_fmt(shown_value))}</title>"
-                "</circle>"
-            )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 # ---- the page ---------------------------------------------------------------------------------------------------
 
 STYLE = """
@@ -355,8 +218,8 @@ details{font-size:12px;margin-top:6px}
 def _value_span(cls: str, item: dict, value: float | None) -> str:
     if value is None:
         text = (item["note"] or NO_LOCAL_DATA).split(":")[0] if not item["seen"] else svg.DASH
-        return f'<span class="{cls} no-data" data-metric="{_esc(item["id"])}">{_esc(text)}</span>'
-    return f'<span class="{cls}" data-metric="{_esc(item["id"])}" data-value="{value!r}">{_esc(_fmt(value))}</span>'
+        return f'<span class="{cls} no-data" data-metric="{esc(item["id"])}">{esc(text)}</span>'
+    return f'<span class="{cls}" data-metric="{esc(item["id"])}" data-value="{value!r}">{esc(fmt_value(value))}</span>'
 
 
 def _rows(items: list[tuple[int, dict]], show_swatch: bool) -> str:
@@ -367,13 +230,13 @@ def _rows(items: list[tuple[int, dict]], show_swatch: bool) -> str:
             if show_swatch and item["has_data"]
             else ""
         )
-        what = _esc(item.get("stat") or "")
+        what = esc(item.get("stat") or "")
         if item["kind"] == "expression":
             text = item["expression"] if len(item["expression"]) <= 48 else item["expression"][:45] + "\u2026"
-            what = f'<span title="{_esc(item["expression"])}">= {_esc(text)}</span>'
-        note = f'<div class="note">{_esc(item["note"])}</div>' if item["note"] and item["note"] != NO_LOCAL_DATA else ""
+            what = f'<span title="{esc(item["expression"])}">= {esc(text)}</span>'
+        note = f'<div class="note">{esc(item["note"])}</div>' if item["note"] and item["note"] != NO_LOCAL_DATA else ""
         rows.append(
-            f'<tr data-series="{_esc(item["id"])}"><td>{swatch}{_esc(item["label"])}{note}</td>'
+            f'<tr data-series="{esc(item["id"])}"><td>{swatch}{esc(item["label"])}{note}</td>'
             f'<td>{what}</td><td class="num">{_value_span("latest", item, item["latest"])}</td>'
             f'<td class="num">{_value_span("window", item, item["window"])}</td></tr>'
         )
@@ -383,7 +246,7 @@ def _rows(items: list[tuple[int, dict]], show_swatch: bool) -> str:
 def _table(items: list[tuple[int, dict]], window: str, show_swatch: bool) -> str:
     return (
         f'<div class="table-wrap"><table><thead><tr><th>series</th><th>statistic</th><th class="num">latest</th>'
-        f'<th class="num">{_esc(window)}</th></tr></thead><tbody>{_rows(items, show_swatch)}</tbody></table></div>'
+        f'<th class="num">{esc(window)}</th></tr></thead><tbody>{_rows(items, show_swatch)}</tbody></table></div>'
     )
 
 
@@ -400,11 +263,11 @@ def section(widget: dict) -> str:
         meta.append("CloudWatch period " + ", ".join(_period_text(p) for p in periods))
     if widget["stacked"]:
         meta.append("stacked")
-    meta += [f"{a['label']} at {_fmt(a['value'])}" for a in widget["annotations"]]
+    meta += [f"{a['label']} at {fmt_value(a['value'])}" for a in widget["annotations"]]
     parts = [
-        f'<section class="widget" data-widget="{_esc(widget["id"])}" aria-labelledby="w-{_esc(widget["id"])}">',
-        f'<h2 id="w-{_esc(widget["id"])}">{_esc(widget["title"])}</h2>',
-        f'<p class="meta">{_esc(" · ".join(m for m in meta if m))}</p>',
+        f'<section class="widget" data-widget="{esc(widget["id"])}" aria-labelledby="w-{esc(widget["id"])}">',
+        f'<h2 id="w-{esc(widget["id"])}">{esc(widget["title"])}</h2>',
+        f'<p class="meta">{esc(" · ".join(m for m in meta if m))}</p>',
         chart(widget),
         _table(visible, widget["window"], True),
     ]
@@ -432,13 +295,13 @@ def render(model: dict, *, refresh: int = REFRESH_SECONDS, stage: str = "dev") -
         + (f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh > 0 else "")
         + '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
-        f"<title>NPS operations dashboard (local, stage {_esc(stage)})</title><style>{STYLE}</style></head><body>"
+        f"<title>NPS operations dashboard (local, stage {esc(stage)})</title><style>{STYLE}</style></head><body>"
     )
     header = (
-        f"<header><h1>NPS operations dashboard — local stack, stage {_esc(stage)}</h1>"
+        f"<header><h1>NPS operations dashboard — local stack, stage {esc(stage)}</h1>"
         f"<p>The CloudWatch dashboard's definition (chalicelib/ops/dashboard.py) with the metrics this stack "
         f"collected: the EMF lines its functions printed, and what Lambda, SQS and API Gateway would publish "
-        f"for its invocations. Last {model['minutes']} minutes to {_esc(_readable(model['generated_at']))} "
+        f"for its invocations. Last {model['minutes']} minutes to {esc(_readable(model['generated_at']))} "
         "(times in UTC, "
         f"one datapoint per {model['period'] // 60} min; hourly widgets: the last {HOURS} hours, one per hour; "
         f"<code>?minutes=</code> changes the window). "
