@@ -19,7 +19,6 @@ The tables, queues and stream mapping come from infra/template.yaml.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
@@ -29,16 +28,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nps_local.banner import StackBanner
 from nps_local.local_routes import STAGE, LocalRoutes
 from nps_local.queued_runs import QueuedRuns
+from nps_local.serving import NotYetHandler, serialised_wsgi, thread_local_requests, without_nagle
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 ADMIN_SCOPES = ["admin"]
-BANNER_TITLE = "NPS local stack"
-# The banner lines the stack prints itself; the rest come from the demo.
-STACK_LABELS = ("API", "Health", "Admin token", "Dashboard", "Stream", "Schedules", "moto")
-READY_LINE = "Ready. Press Ctrl-C to stop."
 QUEUE_SAMPLE_INTERVAL = 10.0  # seconds between samples of the on-failure queue's depth
 
 log = logging.getLogger("nps.local")
@@ -49,7 +46,7 @@ class Stopped(Exception):
 
 
 @dataclass
-class LocalStack(LocalRoutes, QueuedRuns):
+class LocalStack(LocalRoutes, QueuedRuns, StackBanner):
     port: int = 8000
     demo: bool = True
     admin_token: str | None = None
@@ -130,8 +127,8 @@ class LocalStack(LocalRoutes, QueuedRuns):
         # moto's in-memory backends have no locks, and the server runs a thread per request: serialise them.
         # Nothing talks to moto before start() returns, so the wrapper is in place for the first request.
         lock = threading.Lock()
-        self._moto._server.app = _serialised_wsgi(self._moto._server.app, lock)
-        self._moto._server.RequestHandlerClass = _without_nagle(self._moto._server.RequestHandlerClass)
+        self._moto._server.app = serialised_wsgi(self._moto._server.app, lock)
+        self._moto._server.RequestHandlerClass = without_nagle(self._moto._server.RequestHandlerClass)
         host, port = self._moto.get_host_and_port()
         self.moto_endpoint = f"http://{host}:{port}"
         if os.environ.get("NPS_LOCAL_MOTO_HTTP", "") != "1":  # 1: the stack's own calls go over HTTP too
@@ -143,7 +140,7 @@ class LocalStack(LocalRoutes, QueuedRuns):
         from nps_local.gateway import LocalHTTPServer
 
         # Requests that arrive before serving starts wait in the listen queue.
-        self._server = LocalHTTPServer((HOST, self.port), _NotYetHandler)
+        self._server = LocalHTTPServer((HOST, self.port), NotYetHandler)
         self.port = self._server.server_address[1]
         self.base_url = f"http://{HOST}:{self.port}"
 
@@ -285,7 +282,7 @@ class LocalStack(LocalRoutes, QueuedRuns):
         from app import app
         from nps_local.gateway import ContractGateway, ContractRequestHandler
 
-        _thread_local_requests(app)
+        thread_local_requests(app)
         gateway = ContractGateway(
             app,
             self._config,
@@ -348,84 +345,6 @@ class LocalStack(LocalRoutes, QueuedRuns):
 
             emf_tee.uninstall(self._tee)
             self._tee = None
-
-    # ---- banner -----------------------------------------------------------------------------------------
-
-    def banner(self) -> list[str]:
-        lines = {
-            "API": self.base_url,
-            "Health": f"{self.base_url}/v1/health",
-            "Admin token": self.admin_token,
-            "Dashboard": f"{self.base_url}/local/dashboard?token={self.admin_token}",
-            "Stream": self._stream_summary(),
-            "Schedules": ", ".join(f"{j.name} {j.expression}" for j in self.scheduler.jobs.values()),
-            "moto": self.moto_endpoint,
-        }
-        lines.update(self.demo_lines)
-        width = max(len(k) for k in lines) + 2
-        out = [f"{BANNER_TITLE} (stage {STAGE}; state is in memory and lost on stop)"]
-        out += [f"  {(label + ':').ljust(width)}{value}" for label, value in lines.items() if value]
-        out += [f"  warning: {w}" for w in self.warnings]
-        out.append(READY_LINE)
-        return out
-
-    def _stream_summary(self) -> str:
-        m = self.provisioned.stream_mapping
-        parts = [f"batch {m.batch_size}", "unbounded retries" if m.max_retries is None else f"{m.max_retries} retries"]
-        if m.bisect_on_error:
-            parts.append("bisect")
-        if m.report_item_failures:
-            parts.append("partial batch failures")
-        if self.provisioned.on_failure_queue_url:
-            parts.append("on failure to " + self.provisioned.on_failure_queue_url.rsplit("/", 1)[1])
-        return f"responses -> response_stream ({', '.join(parts)})"
-
-
-def parse_banner(lines: list[str]) -> dict[str, str]:
-    """The labelled values of a printed banner (for tests that start the stack as a process)."""
-    values = {}
-    for line in lines:
-        if line.startswith("  ") and ":" in line and not line.strip().startswith("warning:"):
-            label, _, value = line.strip().partition(":")
-            values[label] = value.strip()
-    return values
-
-
-class _NotYetHandler:
-    """Never used: the real handler is installed before serving starts."""
-
-
-def _serialised_wsgi(app, lock: threading.Lock | None = None):
-    """A WSGI app that answers one request at a time under `lock` (the body is produced under it, too)."""
-    lock = lock or threading.Lock()
-
-    def serialised(environ, start_response):
-        with lock:
-            result = app(environ, start_response)
-            try:
-                return list(result)
-            finally:
-                with contextlib.suppress(Exception):
-                    if hasattr(result, "close"):
-                        result.close()
-
-    return serialised
-
-
-def _without_nagle(handler_class):
-    """The handler with TCP_NODELAY on its connections. Werkzeug writes an answer's headers and body in two
-    sends; with Nagle's algorithm the body then waits for the client's delayed ACK, about 40 ms on Linux, on
-    every DynamoDB call the functions make."""
-    return type(handler_class.__name__, (handler_class,), {"disable_nagle_algorithm": True})
-
-
-def _thread_local_requests(app) -> None:
-    """Give the app a per-thread current_request, as `chalice local` does, so parallel requests don't mix."""
-    from chalice.local import CustomLocalChalice, LocalChalice
-
-    if not isinstance(app, LocalChalice):
-        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
-        app.__class__ = CustomLocalChalice
 
 
 def main() -> int:

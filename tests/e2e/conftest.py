@@ -191,7 +191,7 @@ def start_stack(
 ):
     """Start the local stack on a free port and wait until it is healthy and (unless `ready` is False: the demo
     may still be loading) its banner is printed."""
-    from nps_local.stack import READY_LINE, STACK_LABELS, parse_banner
+    from nps_local.banner import READY_LINE, STACK_LABELS, parse_banner
 
     token = admin_token or f"local-e2e-{secrets.token_urlsafe(24)}"
     last_error = None

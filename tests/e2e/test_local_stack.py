@@ -122,7 +122,7 @@ def test_a_signal_stops_the_stack_cleanly_and_promptly(start_local_stack, sig):
 
 
 def test_sigterm_while_the_demo_loads_stops_the_load_and_exits_0(start_local_stack):
-    from nps_local.stack import READY_LINE
+    from nps_local.banner import READY_LINE
 
     # HTTP is served before the demo loads; a history of 500 accounts keeps the loader busy for a while.
     running = start_local_stack(demo=True, ready=False, extra_env={"NPS_DEMO_ACCOUNTS": "500"})

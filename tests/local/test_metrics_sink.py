@@ -499,7 +499,7 @@ def test_health_and_local_routes_answer_while_the_app_is_busy(served):
 
 
 def test_moto_requests_are_answered_one_at_a_time():
-    from nps_local.stack import _serialised_wsgi
+    from nps_local.serving import serialised_wsgi
 
     running, most, guard = [0], [0], threading.Lock()
 
@@ -513,7 +513,7 @@ def test_moto_requests_are_answered_one_at_a_time():
             running[0] -= 1
         return iter([b"a", b"b"])
 
-    wrapped = _serialised_wsgi(app, threading.Lock())
+    wrapped = serialised_wsgi(app, threading.Lock())
     with ThreadPoolExecutor(8) as pool:
         bodies = list(pool.map(lambda _: wrapped({}, lambda status, headers: None), range(200)))
     assert bodies == [[b"a", b"b"]] * 200 and most[0] == 1
