@@ -7,13 +7,12 @@ import os
 from datetime import timedelta
 
 import pytest
-from support_stream import StreamReader, deliver
 
 from chalicelib.domain import clock
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
 from chalicelib.store import responses as response_store
 from chalicelib.store.models import Contact, LoopTask, Response
+from nps_local.poller import responses_poller
 
 
 @pytest.fixture
@@ -35,7 +34,7 @@ def tasks(api, survey):
             contact_id=f"con-{i}",
             account_id=f"acc-{i % 3}",
         )
-    assert deliver(handle_stream_event, StreamReader().read()) == []
+    assert responses_poller(api.client).poll_once()["records_discarded"] == 0
     items = sorted(LoopTask.scan(), key=lambda t: t.response_id)
     assert len(items) == 5
     late = items[0]
@@ -162,7 +161,7 @@ def test_erasure_removes_pii_everywhere_and_keeps_scores(api, survey, tasks):
     assert response.comment is None and int(response.score) == 1 and response.erased
     assert LoopTask.get(tasks[1].task_id).comment is None
     # the stream sees the erasure and keeps derived state right (no comment comes back)
-    assert deliver(handle_stream_event, StreamReader().read()) == []
+    assert responses_poller(api.client).poll_once()["records_discarded"] == 0
     assert LoopTask.get(tasks[1].task_id).comment is None
     again = api.delete("/v1/contacts/con-1")
     assert again.status_code == 200 and again.json["responses_erased"] == 0
@@ -198,7 +197,7 @@ def mixed(api, survey, tasks):
             contact_id=f"con-{rid}",
             account_id=account,
         )
-    assert deliver(handle_stream_event, StreamReader().read()) == []
+    assert responses_poller(api.client).poll_once()["records_discarded"] == 0
     assert LoopTask.count() == 15
     return {"first": survey["survey_id"], "second": other.json["survey_id"], "all": list(LoopTask.scan())}
 
@@ -339,19 +338,39 @@ def test_patch_with_a_stale_if_match_is_409_and_changes_nothing(api, tasks):
 
 
 def test_two_racing_edits_that_keep_the_status_cannot_both_succeed(api, tasks, client):
-    """Two PATCHes on threads: a hook holds each one's UpdateItem until both have read the task, so both
-    write on the same read, as two people saving at once do."""
+    """Two PATCHes on the same read, as two people saving at once: A reads the task and is held before its
+    UpdateItem; only then does B start, read the same revision and hold; A writes, then B writes on its stale read.
+
+    The steps are ordered, not released together, for two reasons of the test harness (not of Lambda, where a
+    process serves one request at a time): Chalice keeps one `current_request` per app, so B may start only once
+    A has parsed its body (else A would run B's edit); and moto's conditional writes are not atomic across
+    threads, so two UpdateItems let go at once could both pass the revision check (DynamoDB's never do)."""
     import threading
 
     tid = tasks[3].task_id
-    both_read = threading.Barrier(2, timeout=30)
+    a_holds, b_read, a_wrote = threading.Event(), threading.Event(), threading.Event()
 
     def hold(**kwargs):
-        if threading.current_thread().name.startswith("editor"):
-            both_read.wait()
+        name = threading.current_thread().name
+        if name == "editor-a":
+            a_holds.set()
+            b_read.wait(30)
+        elif name == "editor-b":
+            b_read.set()
+            a_wrote.wait(30)
+
+    def wrote(**kwargs):
+        if threading.current_thread().name == "editor-a":
+            a_wrote.set()
 
     events = LoopTask._get_connection().connection.client.meta.events
-    events.register("before-call.dynamodb.UpdateItem", hold)
+    hooks = [
+        ("before-call.dynamodb.UpdateItem", hold),
+        ("after-call.dynamodb.UpdateItem", wrote),
+        ("after-call-error.dynamodb.UpdateItem", wrote),
+    ]
+    for event, hook in hooks:
+        events.register(event, hook)
     results = {}
 
     def edit(name, body):
@@ -361,24 +380,26 @@ def test_two_racing_edits_that_keep_the_status_cannot_both_succeed(api, tasks, c
     # once can leave the stage's copy in place for every later test. Put the real environment back here.
     environ = os.environ
     try:
-        editors = [
-            threading.Thread(target=edit, name="editor-a", args=("a", {"owner": "ann@example.com"})),
-            threading.Thread(target=edit, name="editor-b", args=("b", {"note": "Left a voicemail"})),
-        ]
-        for t in editors:
-            t.start()
-        for t in editors:
+        a = threading.Thread(target=edit, name="editor-a", args=("a", {"owner": "ann@example.com"}))
+        b = threading.Thread(target=edit, name="editor-b", args=("b", {"note": "Left a voicemail"}))
+        a.start()
+        assert a_holds.wait(30), "A never reached its write"
+        b.start()
+        for t in (a, b):
             t.join(60)
     finally:
-        events.unregister("before-call.dynamodb.UpdateItem", hold)
+        for event, hook in hooks:
+            events.unregister(event, hook)
         os.environ = environ
     codes = sorted(r.status_code for r in results.values())
     assert codes == [200, 409], {k: (r.status_code, r.body) for k, r in results.items()}
+    assert (results["a"].status_code, results["b"].status_code) == (200, 409)
     loser = next(r for r in results.values() if r.status_code == 409)
     assert loser.json["error"]["code"] == "concurrent_change"
     task = LoopTask.get(tid)
     assert int(task.revision) == 2
     assert (task.owner == "ann@example.com") != bool(task.notes), "exactly one of the two edits applied"
+    assert task.owner == "ann@example.com", "the edit that wrote first is the one kept"
 
 
 # ---- bounded notes and history --------------------------------------------------------------------------
