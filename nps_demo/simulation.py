@@ -12,16 +12,9 @@ from dataclasses import dataclass
 from chalicelib.domain.months import Month
 from nps_demo.comments import comment_for, drivers_for
 from nps_demo.draws import NORMAL, NORMAL_SIZE, cumulative, normal, pick, weighted
+from nps_demo.names import FIRST_NAMES, LAST_NAMES, NAME_HEADS, NAME_KINDS, NAME_TAILS, NAME_WORDS
 from nps_demo.surveys import CHANNEL_WEIGHTS, CHANNELS, SURVEY_KEYS, SURVEY_SCORE
-from nps_demo.vocabulary import (
-    FIRST_NAMES,
-    LAST_NAMES,
-    NAME_HEADS,
-    NAME_KINDS,
-    NAME_TAILS,
-    NAME_WORDS,
-    THEMES,
-)
+from nps_demo.vocabulary import THEMES
 
 ACCOUNTS_PER_OWNER = 40
 OWNERS_PER_MANAGER = 6
