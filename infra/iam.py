@@ -91,6 +91,7 @@ def queue_arn(name: str) -> str:
 # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
 LINK_SIGNING_SECRET = "arn:aws:secretsmanager:*:*:secret:nps-{stage}/link-signing-keys-*"
 ASYNC_FAILURE_QUEUE = "async-failures"
+SEND_QUEUE = "send"
 STREAM_FAILURE_QUEUE = "response-stream-failures"
 
 
@@ -121,6 +122,20 @@ READ_RESPONSES_STREAM = (
     Grant("ListStreamsHasNoResourceLevelPermission", ("dynamodb:ListStreams",), ("*",), LAMBDA),
     Grant("SendSkippedBatchesToOnFailureQueue", ("sqs:SendMessage",), (queue_arn(STREAM_FAILURE_QUEUE),), LAMBDA),
 )
+# Lambda polls the send queue for the sender (the queue's redrive policy, not the role, dead-letters).
+READ_SEND_QUEUE = Grant(
+    "ReceiveFromSendQueue",
+    ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
+    (queue_arn(SEND_QUEUE),),
+    LAMBDA,
+)
+# SES v2 SendEmail is authorised on the From identity and on the configuration set it names (any of this
+# account's: their names are the operator's, set as a stack parameter).
+SEND_EMAIL = Grant(
+    "SendSurveyEmails",
+    ("ses:SendEmail",),
+    ("arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*"),
+)
 
 
 POLICIES: dict[str, tuple[Grant, ...]] = {
@@ -129,16 +144,16 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
     "api_handler": (
         # DescribeTable: GET /v1/health asks whether the surveys table exists.
         table("surveys", "BatchGetItem", "DescribeTable", "GetItem", "PutItem", "Scan", "UpdateItem"),
-        table("invitations", "BatchGetItem", "DeleteItem", "PutItem"),
+        table("invitations", "BatchGetItem", "DeleteItem", "GetItem", "PutItem"),
         table("responses", "BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "Scan", "UpdateItem"),
         # ConditionCheckItem: an answer with a contact is written in a transaction that checks the person was
         # not erased.
-        table("contacts", "BatchGetItem", "ConditionCheckItem", "GetItem", "UpdateItem"),
+        table("contacts", "BatchGetItem", "ConditionCheckItem", "GetItem", "Scan", "UpdateItem"),
         table("accounts", "BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "Scan"),
         table("admin_tokens", "GetItem", "PutItem", "Scan", "UpdateItem"),
         table("tasks", "GetItem", "Scan", "UpdateItem"),
         table("monthly_metrics", "BatchGetItem", "GetItem", "UpdateItem"),
-        indexes("responses", "tasks", "response_facts"),
+        indexes("responses", "tasks", "response_facts", "contacts"),
         Grant("ReadLinkSigningKeys", ("secretsmanager:GetSecretValue",), (LINK_SIGNING_SECRET,)),
         # POST /v1/metrics/{month}/recompute queues the monthly job.
         Grant("StartMonthlyJob", ("lambda:InvokeFunction",), (function_arn("monthly_metrics"),)),
@@ -168,6 +183,18 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         indexes("tasks"),
         DEAD_LETTERS,
         own_logs("sla_sweep"),
+    ),
+    # The send queue: each email claimed and recorded on its invitation, the contact read from the directory,
+    # an answer looked for, the links signed, the email sent through SES.
+    "survey_sender": (
+        table("surveys", "GetItem"),
+        table("invitations", "GetItem", "UpdateItem"),
+        table("contacts", "BatchGetItem"),
+        table("responses", "GetItem"),
+        Grant("ReadLinkSigningKeys", ("secretsmanager:GetSecretValue",), (LINK_SIGNING_SECRET,)),
+        SEND_EMAIL,
+        READ_SEND_QUEUE,
+        own_logs("survey_sender"),
     ),
     # Monthly (and queued by the API): a month's figures computed from facts, accounts, invitations, tasks.
     "monthly_metrics": (

@@ -39,6 +39,7 @@ CHALICE_NAMES = {
     "SlaSweep": "sla_sweep",
     "MonthlyMetrics": "monthly_metrics",
     "SettlePending": "settle_pending",
+    "SurveySender": "survey_sender",
 }
 # Invoked asynchronously (schedules; the monthly job also by recompute?wait=false): each needs somewhere for an
 # event that still fails after Lambda's retries.
@@ -298,8 +299,8 @@ def test_api_gateway_gets_its_account_logs_role_only_when_asked_and_keeps_it(sam
 
 def test_stream_event_source_reports_item_failures_bisects_and_bounds_retries(sam, resolver):
     mappings = resources_of(sam, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 1
-    (props,) = (m["Properties"] for m in mappings.values())
+    assert set(mappings) == {"ResponseStreamEventSource", "SendQueueEventSource"}
+    props = mappings["ResponseStreamEventSource"]["Properties"]
     assert props["FunctionName"] == {"Ref": "ResponseStream"}
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["ResponsesTable", "StreamArn"]}
     assert functions_of(sam)["ResponseStream"]["Properties"]["Handler"] == "chalicelib.events.stream.response_stream"
@@ -319,13 +320,38 @@ def test_stream_event_source_reports_item_failures_bisects_and_bounds_retries(sa
     assert stream == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
+def test_the_send_queue_feeds_the_sender_in_batches_and_dead_letters_after_five_deliveries(sam, resolver):
+    from chalicelib.events import sender
+
+    props = resources_of(sam, "AWS::Lambda::EventSourceMapping")["SendQueueEventSource"]["Properties"]
+    assert props["FunctionName"] == {"Ref": "SurveySender"}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["SendQueue", "Arn"]}
+    assert functions_of(sam)["SurveySender"]["Properties"]["Handler"] == "chalicelib.events.sender.survey_sender"
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BatchSize"] == 10
+    assert props["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "SenderConcurrency"}}
+    queue = sam["Resources"]["SendQueue"]["Properties"]
+    timeout = functions_of(sam)["SurveySender"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout  # a message a sender holds never turns visible again
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": sender.MAX_RECEIVES,  # the code records `failed` on this delivery
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    assert resolver.queue_name("SendQueue") == f"nps-{STAGE}-send"
+    env = functions_of(sam)["SurveySender"]["Properties"]["Environment"]["Variables"]
+    assert env["SES_SEND_RATE"] == {"Ref": "SesSendRate"} and env["SENDER_CONCURRENCY"] == {"Ref": "SenderConcurrency"}
+    assert env["MAIL_FROM"] == {"Ref": "MailFrom"}
+    api_env = functions_of(sam)["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert api_env["SEND_QUEUE_URL"] == {"Ref": "SendQueue"}
+
+
 def test_local_stack_reads_the_same_stream_settings():
     """The local poller takes its semantics from infra/template.yaml: it must find the mapping there."""
     from nps_local import template as cfn
 
     doc = cfn.load(ROOT / "infra" / "template.yaml")
     resolver = cfn.Resolver(doc, stage="dev", table_prefix="nps-dev-", region="us-east-1")
-    (mapping,) = cfn.stream_mappings(doc, resolver)
+    (mapping,) = cfn.stream_mappings(doc, resolver)  # the send queue's mapping is not a stream's
     assert mapping.table_logical_id == "ResponsesTable"
     assert mapping.report_item_failures and mapping.bisect_on_error
     assert mapping.max_retries == 5 and mapping.batch_size == 100
@@ -334,6 +360,8 @@ def test_local_stack_reads_the_same_stream_settings():
     assert {q.queue_name for q in cfn.queues(doc, resolver)} == {
         "nps-dev-response-stream-failures",
         "nps-dev-async-failures",
+        "nps-dev-send",
+        "nps-dev-send-dead-letters",
     }
 
 
@@ -475,10 +503,12 @@ def test_stage_policies_reach_only_that_stage(stage):
                     assert f"/aws/lambda/nps-backend-{stage}-" in resource, f"{path.name}: {resource}"
                 elif ":sqs:" in resource:
                     assert resource.endswith(
-                        (f":nps-{stage}-response-stream-failures", f":nps-{stage}-async-failures")
+                        (f":nps-{stage}-response-stream-failures", f":nps-{stage}-async-failures", f":nps-{stage}-send")
                     ), f"{path.name}: {resource}"
-                elif ":secretsmanager:" in resource:  # only the API signs and verifies links
-                    assert function == "api_handler", path.name
+                elif ":ses:" in resource:  # only the sender emails
+                    assert function == "survey_sender" and statement["Action"] == ["ses:SendEmail"], path.name
+                elif ":secretsmanager:" in resource:  # only the API and the sender sign and verify links
+                    assert function in ("api_handler", "survey_sender"), path.name
                     assert statement["Action"] == ["secretsmanager:GetSecretValue"], path.name
                     assert resource == f"arn:aws:secretsmanager:*:*:secret:nps-{stage}/link-signing-keys-*"
                 elif ":lambda:" in resource:  # the API starts the monthly job (recompute?wait=false), nothing else
@@ -545,7 +575,13 @@ def test_what_lambda_does_with_each_role_is_granted_as_the_template_configures_t
         if "DeadLetterQueue" in props:
             queue = resolver.queue_name(props["DeadLetterQueue"]["TargetArn"]["Fn::GetAtt"][0])
             expected["SendFailedInvocationsToDeadLetterQueue"] = ({"sqs:SendMessage"}, [f"arn:aws:sqs:*:*:{queue}"])
-        if logical in mappings:
+        if logical == "SurveySender":
+            queue = resolver.queue_name(mappings[logical]["EventSourceArn"]["Fn::GetAtt"][0])
+            expected["ReceiveFromSendQueue"] = (
+                {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+                [f"arn:aws:sqs:*:*:{queue}"],
+            )
+        elif logical in mappings:
             mapping = mappings[logical]
             table = tables[mapping["EventSourceArn"]["Fn::GetAtt"][0]]
             expected["ReadResponsesStream"] = (
@@ -630,7 +666,7 @@ def test_link_keys_live_in_secrets_manager_not_in_the_environment(sam):
     assert params["Stage"]["AllowedValues"] == [STAGE]
 
 
-def test_only_the_api_may_read_the_link_signing_secret(sam):
+def test_only_the_api_and_the_sender_may_read_the_link_signing_secret(sam):
     readers = {}
     for logical, function in functions_of(sam).items():
         role = sam["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
@@ -645,7 +681,8 @@ def test_only_the_api_may_read_the_link_signing_secret(sam):
             readers[logical] = grants
     name = sam["Resources"]["LinkSigningSecret"]["Properties"]["Name"]["Fn::Sub"].replace("${Stage}", STAGE)
     # Secrets Manager appends "-" and six random characters to the name in the ARN.
-    assert readers == {"APIHandler": [f"arn:aws:secretsmanager:*:*:secret:{name}-*"]}
+    grant = [f"arn:aws:secretsmanager:*:*:secret:{name}-*"]
+    assert readers == {"APIHandler": grant, "SurveySender": grant}  # the sender signs the links it emails
 
 
 def test_merge_template_is_pinned_to_the_packaged_stage():
