@@ -118,6 +118,9 @@ def test_the_schemas_accept_the_real_answers(api, doc):
     contacts_csv = "contact_id,account_id,email\nc-doc-2,acct-doc,two@example.com\nc-doc-3,,bad\n"
     imported = api.post("/v1/contacts/import", raw=contacts_csv, content_type="text/csv")
     check_answer(doc, "/v1/contacts/import", "POST", imported)
+    invitation = api.get(f"/v1/invitations/{invited.json['invitations'][0]['invitation_id']}")
+    check_answer(doc, "/v1/invitations/{invitation_id}", "GET", invitation)
+    check_answer(doc, "/v1/invitations/{invitation_id}", "GET", api.get("/v1/invitations/inv_none"))
     check_answer(doc, "/v1/contacts/{contact_id}", "DELETE", api.delete("/v1/contacts/c-doc"))
     check_answer(doc, "/v1/contacts/{contact_id}", "GET", api.get("/v1/contacts/c-doc"))
     check_answer(doc, "/v1/contacts/{contact_id}", "PUT", api.put("/v1/contacts/c-doc", person))

@@ -1,4 +1,4 @@
-"""The operations of the contact directory (erasure is with the accounts)."""
+"""The operations of the contact directory (erasure is with the accounts), and of one invitation's deliveries."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from chalicelib.api.openapi.fragments import (
     string,
 )
 from chalicelib.domain import contacts as rules
+from chalicelib.domain import sending
 from chalicelib.domain import validation as v
 
 CONTACT_BODY = 64 * 1024
@@ -56,9 +57,51 @@ def _schemas() -> dict:
         "complained_at": nullable(TIMESTAMP),
         "erased_at": TIMESTAMP,
     }
+    email_state = object_schema(
+        {
+            "state": {"enum": ["sending", "sent", "skipped", "failed", "retry"]},
+            "at": TIMESTAMP,
+            "claimed_at": TIMESTAMP,
+            "message_id": string(),
+            "error": string(),
+            "reason": {"enum": list(sending.NOT_SENT)},
+            "language": string(),
+        },
+        {"state"},
+        closed=False,
+    )
+    history = object_schema(
+        {
+            "at": TIMESTAMP,
+            "event": {"enum": ["queued", "sent", "retrying", "failed", "skipped", "bounced", "complained", "answered"]},
+            "kind": {"enum": list(sending.KINDS)},
+        },
+        {"at", "event", "kind"},
+        closed=False,
+    )
+    invitation = object_schema(
+        {
+            "invitation_id": string(),
+            "survey_id": string(),
+            "contact_id": string(),
+            "account_id": string(),
+            "created_at": TIMESTAMP,
+            "expires_at": TIMESTAMP,
+            "send_at": nullable(TIMESTAMP),
+            "answered": {"type": "boolean"},
+            "emails": {
+                "type": "object",
+                "propertyNames": {"enum": list(sending.KINDS)},
+                "additionalProperties": email_state,
+            },
+            "history": {"type": "array", "items": history},
+        },
+        {"invitation_id", "survey_id", "emails", "history"},
+    )
     return {
-        "ContactInput": object_schema(given, {"account_id"}),
-        "Contact": object_schema(stored, {"contact_id", "status"}),
+        "Invitation": invitation,
+        "DirectoryEntryInput": object_schema(given, {"account_id"}),
+        "DirectoryEntry": object_schema(stored, {"contact_id", "status"}),
     }
 
 
@@ -69,9 +112,9 @@ def add(op: Operations, schemas: dict) -> None:
         "/v1/contacts/{contact_id}",
         "Create or replace a directory entry; `status` is the service's. An erased person is refused (410).",
         scope="write",
-        ok={201: ok_answer(ref("Contact"), "Created."), 200: ok_answer(ref("Contact"), "Replaced.")},
+        ok={201: ok_answer(ref("DirectoryEntry"), "Created."), 200: ok_answer(ref("DirectoryEntry"), "Replaced.")},
         errors=(*BODY, 410),
-        body=request_body({JSON: ref("ContactInput")}, CONTACT_BODY),
+        body=request_body({JSON: ref("DirectoryEntryInput")}, CONTACT_BODY),
         path_params=[{"name": "contact_id", "schema": ID}],
         tag="contacts",
     )
@@ -80,7 +123,7 @@ def add(op: Operations, schemas: dict) -> None:
         "/v1/contacts/{contact_id}",
         "One directory entry with its status (an erased one shows only its id, status and erased_at).",
         scope="read",
-        ok={200: ok_answer(ref("Contact"))},
+        ok={200: ok_answer(ref("DirectoryEntry"))},
         path_params=[{"name": "contact_id"}],
         tag="contacts",
     )
@@ -89,7 +132,7 @@ def add(op: Operations, schemas: dict) -> None:
         "/v1/contacts",
         "List the directory, or one account's contacts in contact_id order.",
         scope="read",
-        ok={200: ok_answer(list_page("contacts", "Contact"))},
+        ok={200: ok_answer(list_page("contacts", "DirectoryEntry"))},
         errors=LIST,
         params=[query_param("account_id", ID), *list_params("/v1/contacts")],
         tag="contacts",
@@ -108,4 +151,13 @@ def add(op: Operations, schemas: dict) -> None:
             "content": {CSV: {"schema": string()}, NDJSON: {"schema": string()}},
         },
         tag="contacts",
+    )
+    op(
+        "GET",
+        "/v1/invitations/{invitation_id}",
+        "One invitation: its link's life, each email's state (invitation, reminders) and the delivery history.",
+        scope="read",
+        ok={200: ok_answer(ref("Invitation"))},
+        path_params=[{"name": "invitation_id"}],
+        tag="invitations",
     )
