@@ -11,7 +11,7 @@ Each size runs in two processes, so that neither measurement carries the other's
 moto answers every Query page by sorting and walking the whole table, where DynamoDB reads only the partition asked
 for, and writes each answer through a generic serializer at about a millisecond per item; left alone that makes the
 50,000-account run take hours and says nothing about the job. The table server therefore installs what the local
-stack uses, nps_local.fast_reads: index queries read their partition sorted once and start each page at
+stack uses, nps_local.moto_read_speedups: index queries read their partition sorted once and start each page at
 its start key, Scan reads the table sorted once, and read answers are written with `json.dumps`
 (`BENCH_PLAIN_MOTO=1` turns it off; both give the same document, compare `document_sha256`).
 The wall time is still moto's HTTP and JSON work plus the job's; the job process's CPU time is the figure that
@@ -61,7 +61,7 @@ def serve(accounts: int) -> None:
     from chalicelib.store.models import Account, ResponseFact, Survey
     from chalicelib.store.responses import shard_of
     from nps_demo.generator import generate
-    from nps_local import fast_reads
+    from nps_local import moto_read_speedups
 
     started = time.perf_counter()
     data = generate(seed=7, accounts=accounts, end_month=MONTH)
@@ -103,7 +103,7 @@ def serve(accounts: int) -> None:
             backend.put_item(ResponseFact.Meta.table_name, ResponseFact(**fact).serialize())
             facts += 1
         if os.environ.get("BENCH_PLAIN_MOTO") != "1":
-            fast_reads.install()
+            moto_read_speedups.install()  # refuses a moto it was not checked against: no misleading figures
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()

@@ -30,13 +30,13 @@ from pathlib import Path
 
 from nps_local.banner import StackBanner
 from nps_local.local_routes import STAGE, LocalRoutes
+from nps_local.queue_sampler import QueueSampler
 from nps_local.queued_runs import QueuedRuns
 from nps_local.serving import NotYetHandler, serialised_wsgi, thread_local_requests, without_nagle
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 ADMIN_SCOPES = ["admin"]
-QUEUE_SAMPLE_INTERVAL = 10.0  # seconds between samples of the on-failure queue's depth
 
 log = logging.getLogger("nps.local")
 
@@ -46,7 +46,7 @@ class Stopped(Exception):
 
 
 @dataclass
-class LocalStack(LocalRoutes, QueuedRuns, StackBanner):
+class LocalStack(LocalRoutes, QueuedRuns, QueueSampler, StackBanner):
     port: int = 8000
     demo: bool = True
     admin_token: str | None = None
@@ -118,9 +118,13 @@ class LocalStack(LocalRoutes, QueuedRuns, StackBanner):
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from nps_local import fast_reads
+        from nps_local import moto_read_speedups
 
-        fast_reads.install()
+        try:
+            moto_read_speedups.install()
+        except moto_read_speedups.UnverifiedMoto as refusal:  # plain moto answers the same, only slower
+            log.warning("%s", refusal)
+            self.warnings.append(str(refusal))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         self._moto.start()
@@ -245,39 +249,6 @@ class LocalStack(LocalRoutes, QueuedRuns, StackBanner):
             job.handler = self._function(job.name, job.handler)
         self.scheduler.start()
 
-    def _start_sampler(self) -> None:
-        """Sample the on-failure queue's depth (SQS publishes ApproximateNumberOfMessagesVisible every minute)."""
-        if not self.provisioned.on_failure_queue_url:
-            return
-        import boto3
-
-        from chalicelib import config
-
-        self._sqs = boto3.client("sqs", endpoint_url=self.moto_endpoint, region_name=config.settings().region)
-        self._sample_queue()
-
-        def run():
-            while not self._sampler_stop.wait(QUEUE_SAMPLE_INTERVAL):
-                self._sample_queue()
-
-        self._sampler_stop.clear()
-        self._sampler = threading.Thread(target=run, name="metrics-sampler", daemon=True)
-        self._sampler.start()
-
-    def _sample_queue(self) -> None:
-        url = self.provisioned.on_failure_queue_url if self.provisioned else None
-        if self._sqs is None or not url:
-            return
-        try:
-            attributes = self._sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages"],  # what CloudWatch calls ...Visible
-            )["Attributes"]
-        except Exception:  # moto stopping, or a hiccup: the next sample will tell
-            log.debug("sampling the on-failure queue failed", exc_info=True)
-            return
-        self.aws_metrics.queue_depth(url.rsplit("/", 1)[1], int(attributes["ApproximateNumberOfMessages"]))
-
     def _serve_http(self) -> None:
         from app import app
         from nps_local.gateway import ContractGateway, ContractRequestHandler
@@ -336,10 +307,10 @@ class LocalStack(LocalRoutes, QueuedRuns, StackBanner):
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-            from nps_local import fast_reads, moto_direct
+            from nps_local import moto_direct, moto_read_speedups
 
             moto_direct.uninstall()
-            fast_reads.uninstall()  # in-process moto used after the stack (tests) runs as it was
+            moto_read_speedups.uninstall()  # in-process moto used after the stack (tests) runs as it was
         if self._tee is not None:
             from nps_local import emf_tee
 

@@ -10,7 +10,12 @@ thousand items:
 - it writes every answer through a generic, shape-walking serializer at about a millisecond per item. A read
   answer is already DynamoDB JSON by then, so Query, Scan and BatchGetItem answers are written with `json.dumps`
   (anything json cannot write, binary values, still goes through moto's serializer).
-tests/local/test_fast_reads.py checks that the answers are the same with and without.
+tests/local/test_moto_read_speedups.py checks that the answers are the same with and without.
+
+It replaces methods inside moto, so it is right only for the moto versions it was checked against
+(`VERIFIED_MOTO`: the one requirements-dev.txt pins). `install()` refuses any other with `UnverifiedMoto`,
+before it changes anything: the benchmark then stops, and the local stack warns and runs on plain moto.
+To move to another moto, pin it, run tests/local/test_moto_read_speedups.py, and add it here.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import json
 import threading
 from typing import Any
 
+# The moto versions whose internals (DynamoResult.execute_result, DynamoHandler.call_action, Table.query,
+# Table.all_items, Table.sorted_items) this module was checked against; the pin of requirements-dev.txt.
+VERIFIED_MOTO = frozenset({"5.2.5"})
 READ_ANSWERS = ("Query", "Scan", "BatchGetItem")
 READ_ONLY = frozenset(
     {
@@ -46,13 +54,32 @@ _building = threading.Lock()
 stats = {"cut_pages": 0}  # index query pages started at their start key (tests check the path is taken)
 
 
+class UnverifiedMoto(RuntimeError):
+    """The installed moto is not one of VERIFIED_MOTO: the speed-ups are not installed."""
+
+
 def installed() -> bool:
     return bool(_originals)
 
 
+def check_moto_version() -> None:
+    """Raise UnverifiedMoto unless the installed moto is one the speed-ups were checked against."""
+    import moto
+
+    version = getattr(moto, "__version__", None)
+    if version not in VERIFIED_MOTO:
+        raise UnverifiedMoto(
+            f"moto {version} is not a version nps_local/moto_read_speedups.py was checked against "
+            f"({', '.join(sorted(VERIFIED_MOTO))}): its read speed-ups are not installed. Pin a checked moto, or "
+            "run tests/local/test_moto_read_speedups.py on this one and add it to VERIFIED_MOTO."
+        )
+
+
 def install() -> None:
+    """Install the speed-ups (once); raises UnverifiedMoto, changing nothing, on a moto not checked."""
     if _originals:
         return
+    check_moto_version()
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
 

@@ -1,15 +1,21 @@
-"""The local stack's faster moto reads (nps_local.fast_reads) answer exactly what moto answers without them:
+"""The local stack's faster moto reads (nps_local.moto_read_speedups) answer exactly what moto answers without them:
 every attribute type the tables use, paged Query and Scan, index queries, batch gets, and index queries again after
 each kind of write (put, update moving an item between index partitions, delete, batch and transactional writes),
 so the partition lookup is never stale."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import boto3
 import pytest
 from moto import mock_aws
 
-from nps_local import fast_reads
+from nps_local import moto_read_speedups
 
 TABLE = "fast-reads-check"
 
@@ -187,11 +193,11 @@ def _run() -> list:
 
 @pytest.fixture
 def plain_moto():
-    was_installed = fast_reads.installed()
-    fast_reads.uninstall()
+    was_installed = moto_read_speedups.installed()
+    moto_read_speedups.uninstall()
     yield
     if was_installed:
-        fast_reads.install()
+        moto_read_speedups.install()
 
 
 def test_read_answers_are_the_same_with_and_without_the_fast_path(plain_moto):
@@ -199,14 +205,14 @@ def test_read_answers_are_the_same_with_and_without_the_fast_path(plain_moto):
 
     plain_query = Table.query
     plain = _run()
-    fast_reads.install()
-    fast_reads.stats["cut_pages"] = 0
+    moto_read_speedups.install()
+    moto_read_speedups.stats["cut_pages"] = 0
     try:
         assert Table.query is not plain_query, "the fast path is in place"
         fast = _run()
-        assert fast_reads.stats["cut_pages"] >= 40, "later pages started at their start key, not from the top"
+        assert moto_read_speedups.stats["cut_pages"] >= 40, "later pages started at their start key, not from the top"
     finally:
-        fast_reads.uninstall()
+        moto_read_speedups.uninstall()
     assert Table.query is plain_query
     assert fast == plain
     # The script did what it says: the writes moved items between the index's partitions.
@@ -272,14 +278,87 @@ def _projected_reads() -> list:
 
 def test_keys_only_and_include_indexes_read_the_same_with_and_without_the_fast_path(plain_moto):
     plain = _projected_reads()
-    fast_reads.install()
+    moto_read_speedups.install()
     try:
         fast = _projected_reads()
     finally:
-        fast_reads.uninstall()
+        moto_read_speedups.uninstall()
     assert fast == plain
     items = [item for page in fast for item in page["Items"]]
     keys_only = [i for i in items if "score" in i]
     assert keys_only and all(set(i) == {"pk", "sk", "score"} for i in keys_only)
     included = [i for i in items if "grp" in i]
     assert included and all(set(i) == {"pk", "sk", "grp", "when", "themes", "ok"} for i in included)
+
+
+# ---- only on a moto it was checked against ---------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+UNCHECKED = "5.3.0"  # a moto these speed-ups were never run on
+
+
+def test_the_checked_moto_is_the_pinned_one_and_the_one_installed():
+    import moto
+
+    [pin] = [line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("moto")]
+    pinned = pin.split("==")[1].strip()
+    assert pinned in moto_read_speedups.VERIFIED_MOTO, "check the speed-ups on the new pin, then add it"
+    assert moto.__version__ == pinned
+
+
+def test_install_refuses_a_moto_it_was_not_checked_against_and_changes_nothing(plain_moto, monkeypatch):
+    import moto
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
+
+    before = (Table.query, Table.all_items, Table.sorted_items, DynamoHandler.call_action, DynamoResult.execute_result)
+    monkeypatch.setattr(moto, "__version__", UNCHECKED)
+    with pytest.raises(moto_read_speedups.UnverifiedMoto, match=f"moto {UNCHECKED} is not a version"):
+        moto_read_speedups.install()
+    assert not moto_read_speedups.installed()
+    after = (Table.query, Table.all_items, Table.sorted_items, DynamoHandler.call_action, DynamoResult.execute_result)
+    assert after == before
+    monkeypatch.undo()
+    moto_read_speedups.install()  # the checked version installs
+    assert moto_read_speedups.installed()
+    moto_read_speedups.uninstall()
+
+
+STACK_ON_UNCHECKED_MOTO = f"""
+import json, sys, urllib.request
+import moto
+
+moto.__version__ = {UNCHECKED!r}
+from nps_local import moto_read_speedups
+from nps_local.banner import parse_banner
+from nps_local.stack import LocalStack
+
+stack = LocalStack(port=0, demo=False)
+try:
+    stack.start()
+    lines = stack.banner()
+    health = urllib.request.urlopen(parse_banner(lines)["Health"], timeout=30).status
+    print(json.dumps({{"banner": lines, "health": health, "installed": moto_read_speedups.installed()}}))
+finally:
+    stack.stop()
+"""
+
+
+def test_the_local_stack_warns_and_runs_on_plain_moto_when_refused():
+    # In a fresh interpreter: starting the stack sets the process's environment for its functions.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
+    done = subprocess.run(
+        [sys.executable, "-c", STACK_ON_UNCHECKED_MOTO],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["health"] == 200
+    assert answer["installed"] is False
+    warnings = [line for line in answer["banner"] if line.strip().startswith("warning:")]
+    assert any(f"moto {UNCHECKED} is not a version" in line and "not installed" in line for line in warnings)
