@@ -3,7 +3,8 @@ no Docker, no AWS account and no network.
 
 An in-process moto server holds the tables (created from infra/template.yaml) and the on-failure queue; the
 Chalice app answers on 127.0.0.1:$PORT through the contract gateway; a poller delivers the responses stream to
-the real stream handler with Lambda's semantics; a scheduler fires the scheduled handlers. HTTP is served only
+the real stream handler with Lambda's semantics, and the send queue to the real sender (SES is moto's: every
+email sent is at /local/outbox); a scheduler fires the scheduled handlers. HTTP is served only
 once the tables exist and the poller and scheduler run, so `GET /v1/health` answering 200 means all are up.
 State lives in memory and is lost on stop. Ctrl-C or SIGTERM stops everything and exits 0.
 
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from nps_local.banner import StackBanner
 from nps_local.local_routes import STAGE, LocalRoutes
+from nps_local.mail_room import MailRoom
 from nps_local.queue_sampler import QueueSampler
 from nps_local.queued_runs import QueuedRuns
 from nps_local.serving import NotYetHandler, serialised_wsgi, thread_local_requests, without_nagle
@@ -46,7 +48,7 @@ class Stopped(Exception):
 
 
 @dataclass
-class LocalStack(LocalRoutes, QueuedRuns, QueueSampler, StackBanner):
+class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
     port: int = 8000
     demo: bool = True
     admin_token: str | None = None
@@ -65,6 +67,7 @@ class LocalStack(LocalRoutes, QueuedRuns, QueueSampler, StackBanner):
         self._server = None
         self._server_thread: threading.Thread | None = None
         self.poller = None
+        self.sender_poller = None
         self.scheduler = None
         self.provisioned = None
         self.metrics = MetricStore()
@@ -96,6 +99,7 @@ class LocalStack(LocalRoutes, QueuedRuns, QueueSampler, StackBanner):
         self._start_poller()
         self._start_scheduler()
         self._start_queued_runs()
+        self._start_sender()
         self._start_sampler()
         self._check()
         self._serve_http()
@@ -257,7 +261,7 @@ class LocalStack(LocalRoutes, QueuedRuns, QueueSampler, StackBanner):
         gateway = ContractGateway(
             app,
             self._config,
-            local_routes=self.local_routes(),
+            local_routes={**self.local_routes(), **self.mail_routes()},
             template_path=self.template_path,
             invoke=lambda call: self.aws_metrics.invoke("api_handler", call),
         )
@@ -301,6 +305,7 @@ class LocalStack(LocalRoutes, QueuedRuns, QueueSampler, StackBanner):
         recompute.use_local_runner(None)
         for thread in self._queued_threads:
             thread.join(60)
+        self._stop_sender()
         for part in (self.scheduler, self.poller):
             if part is not None:
                 part.stop()

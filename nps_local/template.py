@@ -276,6 +276,14 @@ def queues(template: dict, resolver: Resolver) -> list[QueueDefinition]:
         for prop in ("MessageRetentionPeriod", "VisibilityTimeout"):
             if isinstance(resolver.resolve(props.get(prop)), (int, str)) and props.get(prop) is not None:
                 attributes[prop] = str(resolver.resolve(props[prop]))
+        redrive = props.get("RedrivePolicy")
+        if isinstance(redrive, dict):  # a dead-letter queue named before its source queue, as SQS needs it
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": resolver.resolve(redrive["deadLetterTargetArn"]),
+                    "maxReceiveCount": str(resolver.resolve(redrive["maxReceiveCount"])),
+                }
+            )
         out.append(QueueDefinition(logical, resolver.queue_name(logical), attributes))
     return out
 
