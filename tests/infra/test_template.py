@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from infra import deploy as deploying
 from infra import iam
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -245,8 +246,8 @@ def test_the_stage_throttles_every_route_with_rate_and_burst_from_parameters(sam
     params = sam["Parameters"]
     assert params["ApiThrottleRateLimit"]["Type"] == params["ApiThrottleBurstLimit"]["Type"] == "Number"
     assert 0 < params["ApiThrottleRateLimit"]["Default"] <= params["ApiThrottleBurstLimit"]["Default"]
-    assert packaging.PARAMETERS["ApiThrottleRateLimit"] == "API_THROTTLE_RATE_LIMIT"
-    assert packaging.PARAMETERS["ApiThrottleBurstLimit"] == "API_THROTTLE_BURST_LIMIT"
+    assert deploying.PARAMETERS["ApiThrottleRateLimit"] == "API_THROTTLE_RATE_LIMIT"
+    assert deploying.PARAMETERS["ApiThrottleBurstLimit"] == "API_THROTTLE_BURST_LIMIT"
     # Beyond the limits API Gateway answers itself: in the contract's error shape (checked above).
     assert api["GatewayResponses"]["THROTTLED"]["StatusCode"] == "429"
 
@@ -700,7 +701,7 @@ def test_deploy_uploads_then_deploys_with_capabilities_and_parameters(dist, caps
         "API_THROTTLE_RATE_LIMIT": "25",
         "API_THROTTLE_BURST_LIMIT": "50",
     }
-    shown = packaging.deploy(STAGE, "code-bucket", "eu-west-1", f"nps-{STAGE}", dist, dry_run=True, environ=environ)
+    shown = deploying.deploy(STAGE, "code-bucket", "eu-west-1", f"nps-{STAGE}", dist, dry_run=True, environ=environ)
     package_cmd = next(c for c in shown if " cloudformation package " in c)
     deploys = [c for c in shown if " cloudformation deploy " in c]
     assert "--s3-bucket code-bucket" in package_cmd and str(dist / "sam.json") in package_cmd
