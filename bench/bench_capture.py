@@ -157,25 +157,22 @@ def write_units() -> dict:
     """Write units per answer and per task update, on fresh tables, through the real app and stream handler."""
     import contextlib
     import io
-    from pathlib import Path
 
     from chalice.test import Client
 
     from app import app
-    from chalicelib.events.processing import forget_cached_accounts, handle_stream_event
+    from chalicelib.events.processing import forget_cached_accounts
     from chalicelib.store import admin_tokens
     from chalicelib.store import surveys as survey_store
     from chalicelib.store.models import LoopTask
+    from nps_local.poller import responses_poller
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from support_stream import LambdaContext, StreamReader
-
-    def deliver(reader, meter):
-        records = reader.read()
+    def deliver(stream):
+        """The stream's new records, in the template's batches, to response_stream invoked as Lambda invokes it."""
         with contextlib.redirect_stdout(io.StringIO()):
-            result = handle_stream_event({"Records": records}, LambdaContext())
-        assert not result["batchItemFailures"], result
-        return len(records)
+            stats = stream.poll_once()
+        assert stats["partial_failures"] == stats["function_errors"] == 0, stats
+        return stats["records_checkpointed"]
 
     out: dict = {}
     n = 10
@@ -198,7 +195,7 @@ def write_units() -> dict:
             ).body
         )
         sid = survey["survey_id"]
-        reader = StreamReader()
+        stream = responses_poller(client)
         meter = WriteMeter(prefix).install()
         batch = 0
 
@@ -208,7 +205,7 @@ def write_units() -> dict:
             contacts = [{"contact_id": f"b{batch}-{i}", "account_id": "a1"} for i in range(count)]
             body = json.dumps({"contacts": contacts})
             invites = json.loads(client.http.post(f"/v1/surveys/{sid}/invitations", headers=auth, body=body).body)
-            reader.read()  # nothing of the invitations reaches the responses stream; start after them
+            stream.read_new()  # nothing of the invitations reaches the responses stream; start after them
             return ["/" + inv["link"].split("/", 3)[3] for inv in invites["invitations"]]
 
         email = {}
@@ -220,11 +217,11 @@ def write_units() -> dict:
                 for link in todo:
                     assert client.http.post(link, headers=json_, body=json.dumps({"score": score})).status_code == 201
                 if delivery == "apart":
-                    deliver(reader, meter)
+                    deliver(stream)
                 for link in todo:
                     body = json.dumps({"score": score, "comment": COMMENT})
                     assert client.http.post(link, headers=json_, body=body).status_code == 200
-                deliver(reader, meter)
+                deliver(stream)
                 meter.enabled = False
                 email[f"{category}_{delivery}"] = meter.per(n)
         out["answered_email_survey"] = email
@@ -241,7 +238,7 @@ def write_units() -> dict:
                     f"/v1/surveys/{sid}/responses", headers={**headers, "Idempotency-Key": f"{name}{i}"}, body=body
                 )
                 assert r.status_code == 201, r.body
-            deliver(reader, meter)
+            deliver(stream)
             meter.enabled = False
             out[name] = meter.per(n)
 

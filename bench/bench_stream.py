@@ -20,7 +20,6 @@ import statistics
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from common import RequestCounter, moto_tables, save_result
 
@@ -41,14 +40,22 @@ def _versions(flow: str, i: int, r: dict) -> list[dict]:
 
 def run(flow: str, data) -> dict:
     from chalicelib.domain import validation
-    from chalicelib.events.processing import forget_cached_accounts, handle_stream_event
+    from chalicelib.events.processing import forget_cached_accounts
     from chalicelib.store import accounts as account_store
     from chalicelib.store import surveys as survey_store
     from chalicelib.store.models import Account, Response
     from chalicelib.store.responses import shard_of
+    from nps_local.poller import default_handler, responses_poller
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from support_stream import LambdaContext, StreamReader
+    function = default_handler()  # the app's response_stream, as Lambda invokes it
+    times: list[float] = []
+
+    def timed(event, context):
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):  # the EMF and log lines
+            result = function(event, context)
+        times.append((time.perf_counter() - started) * 1000)
+        return result
 
     with moto_tables():
         survey_store.clear_cache()
@@ -88,19 +95,14 @@ def run(flow: str, data) -> dict:
                     if round_ < len(versions):
                         rid, version, fields = versions[round_]
                         batch.save(Response(rid, version=version, **fields))
-        records = StreamReader().read()
+        stream = responses_poller(handler=timed)  # batches of 100, as the template's mapping says
+        records = stream.read_new()
         counter = RequestCounter().install()
         account_store.batch_get([])  # no-op; clients are created
         counter.enabled = True
-        times = []
-        for pos in range(0, len(records), 100):
-            batch = records[pos : pos + 100]
-            started = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()):  # the EMF and log lines
-                result = handle_stream_event({"Records": batch}, LambdaContext())
-            times.append((time.perf_counter() - started) * 1000)
-            assert not result["batchItemFailures"], result
+        assert stream.deliver(records) == []
         counter.enabled = False
+        assert stream.stats.partial_failures == stream.stats.function_errors == 0, stream.stats
         n = len(rows)
         categories = {
             c: sum(1 for r in rows if nps.classify(r["score"]) == c) for c in ("promoter", "passive", "detractor")

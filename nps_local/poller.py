@@ -13,12 +13,20 @@ MaximumBatchingWindowInSeconds (the poll interval stands in), MaximumRecordAgeIn
 grow that old) and ParallelizationFactor (one batch per shard at a time, as with 1).
 
 `poll_once()` delivers everything available now, retries included, without sleeping; `start()` runs it in a
-background thread every `interval` seconds.
+background thread every `interval` seconds. With `redeliver=True` every batch that succeeded is invoked once more
+before its checkpoint, as Lambda may (delivery is at least once).
+
+The same emulation serves the tests and benchmarks, which also take records out of the stream (`read_new`) and
+deliver records of their choosing (`deliver`: a slice, a batch twice, a made-up event) by the same rules.
+`responses_poller` is the responses table's poller with the template's mapping, and `invoking` calls a function
+as Lambda would, through a `chalice.test.Client`.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
 import json
 import logging
 import threading
@@ -31,6 +39,7 @@ from datetime import UTC, datetime
 
 from chalice.local import LambdaContext
 
+from nps_local import template as cfn
 from nps_local.template import LOCAL_ACCOUNT_ID, StreamMapping
 
 log = logging.getLogger("nps.local.poller")
@@ -53,6 +62,7 @@ class PollerStats:
     function_errors: int = 0
     partial_failures: int = 0
     bisections: int = 0
+    redeliveries: int = 0
     on_failure_messages: int = 0
     records_discarded: int = 0
 
@@ -75,6 +85,8 @@ class _Shard:
     failures: int = 0  # failed invocations whose batch started at the current head record
     invocations: int = 0  # invocations whose batch started at the current head record
     planned: list[int] = field(default_factory=list)  # sizes of the halves a bisection left to deliver
+    repeating: bool = False  # the head batch succeeded once and is being delivered again (redeliver)
+    discarded: list | None = None  # records given up after their retries, kept for `deliver`'s caller only
 
     @property
     def finished(self) -> bool:
@@ -178,8 +190,9 @@ class StreamPoller:
 
     # ---- one poll ---------------------------------------------------------------------------------------
 
-    def poll_once(self) -> dict:
-        """Deliver every record available now (with retries, without sleeping); the counts of this poll."""
+    def poll_once(self, *, redeliver: bool = False) -> dict:
+        """Deliver every record available now (with retries, without sleeping); the counts of this poll. With
+        `redeliver`, each batch that succeeded is delivered once more before it is checkpointed."""
         with self._lock:
             stats = PollerStats()
             failed_this_poll: dict[str, int] = {}
@@ -190,10 +203,43 @@ class StreamPoller:
                 progressed = False
                 for shard in self._ready_shards():
                     self._read(shard)
-                    if self._deliver(shard, stats, failed_this_poll):
+                    if self._deliver(shard, stats, failed_this_poll, redeliver=redeliver):
                         progressed = True
             self.stats.add(stats)
             return stats.as_dict()
+
+    def read_new(self) -> list[dict]:
+        """Every record not yet read or delivered (from the mapping's starting position on the first call), as
+        Lambda puts it in an event, parent shards first; taken out of delivery, for a caller that delivers them
+        itself (`deliver`) or only wants to skip them."""
+        with self._lock:
+            self._discover_shards()
+            out: list[dict] = []
+            progressed = True
+            while progressed:
+                progressed = False
+                for shard in self._ready_shards():
+                    self._read(shard)
+                    if shard.pending:
+                        out.extend(shard.pending)
+                        shard.pending.clear()
+                        shard.planned.clear()
+                        progressed = True
+            return out
+
+    def deliver(self, records: list[dict], *, redeliver: bool = False) -> list[dict]:
+        """Deliver `records` (from `read_new`, a part of them, or made up) as one shard's records, by the same
+        rules as `poll_once`: batches of the mapping's size, retries, bisection, partial failures. Returns the
+        records that were not delivered: those discarded when their retries ran out (their on-failure message
+        sent), and with unbounded retries those still failing after this call's tries."""
+        with self._lock:
+            shard = _Shard("given", None, closed=True, pending=deque(records), discarded=[])
+            stats = PollerStats()
+            failed_this_call: dict[str, int] = {}
+            while shard.pending and self._deliver(shard, stats, failed_this_call, redeliver=redeliver):
+                pass
+            self.stats.add(stats)
+            return [*(shard.discarded or ()), *shard.pending]
 
     def _stop_requested_now(self) -> bool:
         # A stop during a long drain lets the current batch finish and leaves the rest checkpointed.
@@ -264,7 +310,9 @@ class StreamPoller:
 
     # ---- delivery ---------------------------------------------------------------------------------------
 
-    def _deliver(self, shard: _Shard, stats: PollerStats, failed_this_poll: dict[str, int]) -> bool:
+    def _deliver(
+        self, shard: _Shard, stats: PollerStats, failed_this_poll: dict[str, int], *, redeliver: bool = False
+    ) -> bool:
         """Invoke the handler once for the shard's head batch; True when anything was invoked."""
         if not shard.pending:
             return False
@@ -278,11 +326,22 @@ class StreamPoller:
         outcome, function_error = self._invoke(batch)
 
         if outcome is None:
+            if redeliver and not shard.repeating:
+                # At least once: the same batch again, as after a checkpoint Lambda lost.
+                shard.repeating = True
+                stats.redeliveries += 1
+                if shard.planned:
+                    shard.planned[0] = len(batch)
+                else:
+                    shard.planned.append(len(batch))
+                return True
+            shard.repeating = False
             self._checkpoint(shard, len(batch), stats)
             if shard.planned:
                 shard.planned.pop(0)
             return True
 
+        shard.repeating = False
         failed_this_poll[shard.shard_id] = failed_this_poll.get(shard.shard_id, 0) + 1
         if outcome is _ALL:
             stats.function_errors += 1
@@ -375,6 +434,8 @@ class StreamPoller:
         )
         stats.on_failure_messages += 1
         stats.records_discarded += len(records)
+        if shard.discarded is not None:
+            shard.discarded.extend(records)
         for _ in records:
             shard.pending.popleft()
         shard.planned = shard.planned[1:] if shard.planned else []
@@ -398,3 +459,59 @@ def wait_until_idle(poller: StreamPoller, timeout: float = 5.0) -> dict:
             break
         total.add(PollerStats(**delta))
     return total.as_dict()
+
+
+# ---- the responses table's poller, for tests and benchmarks ---------------------------------------------------
+
+
+@functools.cache
+def template_mapping(table_logical_id: str = "ResponsesTable") -> StreamMapping:
+    """The event-source mapping infra/template.yaml gives the table's stream (read once)."""
+    doc = cfn.load()
+    resolver = cfn.Resolver(doc, stage="local", table_prefix="", region="us-east-1")
+    for mapping in cfn.stream_mappings(doc, resolver):
+        if mapping.table_logical_id == table_logical_id:
+            return mapping
+    raise cfn.TemplateError(f"the template maps no function to the stream of {table_logical_id}")
+
+
+def invoking(client, function_name: str = "response_stream") -> Callable:
+    """A handler that invokes `function_name` as Lambda would, through a `chalice.test.Client`: the app's
+    middleware, Powertools' context, the stage's environment, and a Lambda context of its own."""
+
+    def handler(event, context):
+        return client.lambda_.invoke(function_name, event).payload
+
+    return handler
+
+
+@functools.cache
+def _clients(region: str) -> tuple:
+    # Made once per process: moto intercepts every botocore client, and new clients cost a tenth of a second each.
+    import boto3
+
+    return boto3.client("dynamodb", region_name=region), boto3.client("dynamodbstreams", region_name=region)
+
+
+def responses_poller(
+    client=None, *, handler: Callable | None = None, dynamodb_client=None, streams_client=None, **mapping
+) -> StreamPoller:
+    """The poller of the responses table's stream with the template's mapping (`mapping` overrides a setting),
+    invoking `response_stream` through `client` (a `chalice.test.Client`), else `handler`, else the app's
+    function with the poller's own Lambda context. Without clients it uses the default AWS endpoint (moto's
+    in-process mock in tests and benchmarks)."""
+    from chalicelib import config
+
+    s = config.settings()
+    if dynamodb_client is None or streams_client is None:
+        dynamodb_client, streams_client = _clients(s.region)
+    if handler is None and client is not None:
+        handler = invoking(client)
+    return StreamPoller.for_table(
+        s.table_name("responses"),
+        dynamodb_client=dynamodb_client,
+        streams_client=streams_client,
+        mapping=dataclasses.replace(template_mapping(), **mapping),
+        handler=handler,
+        region=s.region,
+    )

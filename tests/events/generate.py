@@ -31,10 +31,11 @@ os.environ.update(
 def main() -> None:
     import boto3
     from moto import mock_aws
-    from support_stream import StreamReader
 
     from chalicelib.store import models
     from chalicelib.store import responses as response_store
+    from nps_local.poller import StreamPoller, responses_poller
+    from nps_local.template import StreamMapping
 
     with mock_aws():
         models.bind()
@@ -57,7 +58,8 @@ def main() -> None:
 
         erase_contact("con-1", now)
         models.Response("rsp_event_1").delete()
-        records = [r for r in StreamReader().read() if set(r["dynamodb"].get("NewImage", {"x": 1})) != {"response_id"}]
+        new = responses_poller().read_new()  # as Lambda puts them in an event
+        records = [r for r in new if set(r["dynamodb"].get("NewImage", {"x": 1})) != {"response_id"}]
         names = ["detractor_insert", "rescore_modify", "erasure_modify", "remove"]
         for name, record in zip(names, records, strict=True):
             (HERE / f"{name}.json").write_text(json.dumps({"Records": [record]}, indent=1, default=str) + "\n")
@@ -71,16 +73,14 @@ def main() -> None:
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
         ddb.put_item(TableName="orders", Item={"order_id": {"S": "o-1"}, "total": {"N": "12.5"}})
-        arn = ddb.describe_table(TableName="orders")["Table"]["LatestStreamArn"]
-        streams = boto3.client("dynamodbstreams")
-        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-        from support_stream import as_lambda_record
-
-        rec = streams.get_records(ShardIterator=it["ShardIterator"])["Records"][0]
-        (HERE / "foreign_table.json").write_text(
-            json.dumps({"Records": [as_lambda_record(rec, arn)]}, indent=1, default=str) + "\n"
+        orders = StreamPoller.for_table(
+            "orders",
+            dynamodb_client=ddb,
+            streams_client=boto3.client("dynamodbstreams"),
+            mapping=StreamMapping(starting_position="TRIM_HORIZON"),
         )
+        (rec,) = orders.read_new()
+        (HERE / "foreign_table.json").write_text(json.dumps({"Records": [rec]}, indent=1, default=str) + "\n")
         poison = json.loads((HERE / "detractor_insert.json").read_text())
         poison["Records"][0]["dynamodb"]["NewImage"]["score"] = {"S": "very high"}
         poison["Records"][0]["dynamodb"]["SequenceNumber"] = "9" + poison["Records"][0]["dynamodb"]["SequenceNumber"]

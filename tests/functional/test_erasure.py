@@ -11,11 +11,10 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from support import path_of
 from support_ddb import all_tables, assert_error, invite
-from support_stream import StreamReader, deliver
 
 from chalicelib.domain import clock, tokens
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import Contact, Invitation, LoopTask, Response, ResponseFact
+from nps_local.poller import responses_poller
 
 EMAIL, NAME = "ana.lopez@example.com", "Ana Lopez"
 SHOP = "https://shop.example.com"
@@ -26,7 +25,7 @@ def person(api, survey):
     """Ana: invited twice (one link answered with a comment that names her, one never answered), one widget
     answer with her identity, a task whose notes and resolution quote her; all through the stream."""
     sid = survey["survey_id"]
-    reader = StreamReader()
+    reader = responses_poller(api.client)
     assert api.put("/v1/accounts/acc-1", {"owner": "olive@example.com", "manager": "max@example.com"}).status_code
     other = api.post("/v1/surveys", {"name": "Onboarding"}).json["survey_id"]
     contact = {"contact_id": "con-1", "account_id": "acc-1", "email": EMAIL, "name": NAME}
@@ -46,7 +45,7 @@ def person(api, survey):
     }
     r = api.post(f"/v1/surveys/{sid}/responses", widget, token=None, headers={"Origin": SHOP})
     assert r.status_code == 201, r.body
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert reader.poll_once(redeliver=True)["records_discarded"] == 0
     (task,) = [t for t in LoopTask.scan() if t.kind == "recovery"]
     for change in (
         {"note": f"Called {NAME} on {EMAIL}"},
@@ -96,7 +95,7 @@ def test_nothing_kept_links_a_score_to_the_person_and_the_scores_stay(api, perso
     result = erase(api)
     assert result["erased"] and result["contact_found"]
     assert (result["responses_erased"], result["invitations_deleted"], result["links_closed"]) == (2, 2, 1)
-    assert deliver(handle_stream_event, person["reader"].read(), twice=True) == []
+    assert person["reader"].poll_once(redeliver=True)["records_discarded"] == 0
     assert_anonymous(person)
     # The contact keeps only its id and the two dates.
     raw = Contact.get("con-1").attribute_values
@@ -119,7 +118,7 @@ def test_nothing_kept_links_a_score_to_the_person_and_the_scores_stay(api, perso
 
 def test_the_persons_links_and_identity_create_nothing_afterwards(api, person):
     erase(api)
-    deliver(handle_stream_event, person["reader"].read())
+    assert person["reader"].poll_once()["records_discarded"] == 0
     before = all_tables()
     assert_error(api.post(person["unanswered"], {"score": 0}, token=None), 410)
     assert_error(api.post(person["link"], {"score": 9}, token=None), 410)
@@ -138,12 +137,12 @@ def test_the_persons_links_and_identity_create_nothing_afterwards(api, person):
 
 def test_erasing_again_changes_nothing(api, person):
     erase(api)
-    deliver(handle_stream_event, person["reader"].read())
+    assert person["reader"].poll_once()["records_discarded"] == 0
     before = all_tables()
     again = erase(api)
     assert (again["responses_erased"], again["links_closed"], again["invitations_deleted"]) == (0, 0, 0)
     assert all_tables() == before
-    assert person["reader"].read() == [], "a second call writes no new response version"
+    assert person["reader"].read_new() == [], "a second call writes no new response version"
 
 
 @pytest.mark.parametrize("failing_call", range(1, 11))
@@ -170,7 +169,7 @@ def test_a_call_that_fails_halfway_is_finished_by_calling_again(api, person, fai
         BaseClient._make_api_call = original
     assert first.status_code == 500
     erase(api)
-    assert deliver(handle_stream_event, person["reader"].read(), twice=True) == []
+    assert person["reader"].poll_once(redeliver=True)["records_discarded"] == 0
     assert_anonymous(person)
     assert set(Contact.get("con-1").attribute_values) == {"contact_id", "erased_at", "unsubscribed_at"}
 

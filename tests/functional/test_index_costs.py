@@ -10,12 +10,11 @@ from pathlib import Path
 
 from support import path_of
 from support_ddb import count_dynamodb_calls, invite
-from support_stream import LambdaContext, StreamReader
 
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.store import metrics_inputs
 from chalicelib.store import responses as response_store
 from chalicelib.store.models import LoopTask, ResponseFact
+from nps_local.poller import responses_poller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from write_units import WriteMeter
@@ -43,12 +42,13 @@ def test_a_comment_after_the_score_costs_the_table_write_alone(api, survey):
 
 def test_the_facts_new_version_costs_nothing_in_by_account(api, survey):
     link = path_of(invite(api, survey["survey_id"], "con-1")[0]["link"])
-    reader = StreamReader()
+    stream = responses_poller(api.client)
     meter = WriteMeter("nps-test-").install()
     api.post(link, {"score": 9}, token=None)
 
     def deliver():
-        assert handle_stream_event({"Records": reader.read()}, LambdaContext())["batchItemFailures"] == []
+        stats = stream.poll_once()
+        assert stats["batches"] == 1 and stats["partial_failures"] == stats["function_errors"] == 0
 
     first = _measured(meter, deliver)
     assert first["response_facts"] == 1 and first["response_facts/by_account"] == 1
@@ -98,9 +98,10 @@ def test_export_by_month_reads_each_surveys_part_in_turn(api, survey):
 
 def test_the_monthly_job_indexes_hold_only_what_it_reads(api, survey):
     link = path_of(invite(api, survey["survey_id"], "con-1")[0]["link"])
-    reader = StreamReader()
+    stream = responses_poller(api.client)
     api.post(link, {"score": 2, "comment": "Billing is wrong every month"}, token=None)
-    assert handle_stream_event({"Records": reader.read()}, LambdaContext())["batchItemFailures"] == []
+    stats = stream.poll_once()
+    assert stats["batches"] == 1 and stats["partial_failures"] == stats["function_errors"] == 0
     fact = ResponseFact.scan().next()
     (row,) = metrics_inputs.responses(fact.month)
     assert (row.response_id, row.score, row.contact_id) == (fact.response_id, 2, "con-1")

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 from chalice.local import LambdaContext
-from support_stream import emf_lines, load_event, metric_total
+from support_events import emf_lines, load_event, metric_total
 
 from chalicelib.events import stream
 from chalicelib.logs import logger

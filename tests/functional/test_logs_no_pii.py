@@ -18,11 +18,10 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from support import path_of
-from support_stream import LambdaContext, StreamReader, deliver
 
 from chalicelib.domain import clock, tokens
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
+from nps_local.poller import default_handler, responses_poller
 
 pytest_plugins = ["support_runs"]  # queued_runs: recompute's queued run goes to the monthly function
 
@@ -140,7 +139,13 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs, 
     logs.start()
     correlation_ids: list[str] = []
     event_ids: set[str] = set()
+    request_ids: set[str] = set()  # of the stream function's invocations: a batch's own lines carry its id
     stream = None
+
+    def response_stream(event, context):
+        """The app's stream function, invoked by the poller with a Lambda context whose request id is noted."""
+        request_ids.add(context.aws_request_id)
+        return default_handler()(event, context)
 
     def call(method, path, body=None, **kw):
         response = api.call(method, path, body, **kw)
@@ -151,10 +156,10 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs, 
 
     def process_stream():
         nonlocal stream
-        stream = stream or StreamReader()
-        records = stream.read()
+        stream = stream or responses_poller(handler=response_stream)
+        records = stream.read_new()
         event_ids.update(r["eventID"] for r in records)
-        assert deliver(lambda event, ctx: handle_stream_event(event, ctx or LambdaContext()), records) == []
+        assert stream.deliver(records) == []
         return records
 
     # An admin creates a survey and invites two people.
@@ -298,7 +303,8 @@ def test_a_full_flow_logs_no_personal_data_and_correlates_every_line(api, logs, 
 
     # ---- and every other line too: a request's lines (the queued monthly run's included) carry the request's
     # id, a stream batch's own lines the invocation's; only the sweep, called here without its handler, has none.
-    known = set(correlation_ids) | event_ids | {LambdaContext.aws_request_id}
+    assert request_ids, "the stream function ran"
+    known = set(correlation_ids) | event_ids | request_ids
     sweep = {"task escalated", "sla sweep done"}
     uncorrelated = [x for x in service_lines if x["message"] not in sweep and x.get("correlation_id") not in known]
     assert not uncorrelated, uncorrelated[:5]

@@ -10,7 +10,6 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 import pytest
-from support_stream import StreamReader, deliver
 
 from chalicelib.domain import clock
 from chalicelib.domain.clock import parse_timestamp
@@ -19,8 +18,8 @@ from chalicelib.domain.months import previous as previous_month
 from chalicelib.domain.nps import classify
 from chalicelib.domain.themes import themes_of
 from chalicelib.events.monthly_job import run_month
-from chalicelib.events.processing import handle_stream_event
 from nps_demo.generator import generate, write_csv, write_ndjson
+from nps_local.poller import responses_poller
 
 END = "2026-09"
 
@@ -51,7 +50,7 @@ def demo(api):
     write_ndjson(rows, out)
     r = api.post("/v1/responses/import", raw=out.getvalue(), content_type="application/x-ndjson")
     assert r.json["rejected"] == [] and r.json["accepted"] == len(rows)
-    assert deliver(handle_stream_event, StreamReader().read()) == []
+    assert responses_poller(api.client).poll_once()["records_discarded"] == 0
     return data, keys, rows
 
 

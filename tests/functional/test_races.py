@@ -7,15 +7,13 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-from support_stream import StreamReader, deliver
-
 from chalicelib.domain import clock
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.events.sweep import run_sweep
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store import responses as response_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import Contact, Invitation, LoopTask
+from nps_local.poller import responses_poller
 
 
 @contextlib.contextmanager
@@ -73,7 +71,7 @@ def test_a_task_resolved_while_the_sweep_escalates_it_stays_resolved(api, survey
         contact_id="c-s",
         account_id="acc-s",
     )
-    assert deliver(handle_stream_event, StreamReader().read()) == []
+    assert responses_poller(api.client).poll_once()["records_discarded"] == 0
     (task,) = list(LoopTask.scan())
     task.update(actions=[LoopTask.due_at.set(now - timedelta(hours=1))])
 

@@ -8,12 +8,11 @@ from datetime import timedelta
 
 import pytest
 from support_ddb import assert_error
-from support_stream import StreamReader, deliver
 
 from chalicelib.domain import clock
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import Response
 from chalicelib.store.responses import shard_of
+from nps_local.poller import responses_poller
 
 
 def store(survey_id, rid, score, *, contact="con-1", account="acc-1", when=None, **extra):
@@ -124,13 +123,13 @@ def test_filter_by_contact_alone_and_with_survey_and_month(api, survey):
 
 def test_filter_by_account_lists_its_counted_responses_newest_first(api, survey):
     sid = survey["survey_id"]
-    reader = StreamReader()
+    reader = responses_poller(api.client)
     now = clock.utcnow()
     store(sid, "rsp_a1", 9, contact="con-1", when=now - timedelta(days=40))
     store(sid, "rsp_a2", 2, contact="con-2", when=now - timedelta(days=1))
     store(sid, "rsp_a3", 8, contact="con-3", when=now - timedelta(hours=1), status="pending")
     store(sid, "rsp_b1", 10, contact="con-4", account="acc-2")
-    assert deliver(handle_stream_event, reader.read()) == []
+    assert reader.poll_once()["records_discarded"] == 0
     listed = every(api, "/v1/responses?account_id=acc-1&limit=1")
     assert [r["response_id"] for r in listed] == ["rsp_a2", "rsp_a1"]  # the pending one is not counted yet
     month = now.strftime("%Y-%m")
@@ -164,7 +163,7 @@ def put_account(api, account_id, **fields):
 
 def test_accounts_show_latest_score_category_and_health_by_the_monthly_rule(api, survey):
     sid = survey["survey_id"]
-    reader = StreamReader()
+    reader = responses_poller(api.client)
     now = clock.utcnow()
     put_account(api, "acc-1", segment="smb", owner="olive@example.com")
     put_account(api, "acc-2", segment="enterprise", owner="max@example.com")
@@ -178,7 +177,7 @@ def test_accounts_show_latest_score_category_and_health_by_the_monthly_rule(api,
     store(sid, "rsp_5", 0, contact="con-3", account="acc-2", status="excluded", excluded_reason="suspected_scanner")
     # acc-3: one answer older than the 12-month window: a latest score, but unrated.
     store(sid, "rsp_6", 6, contact="con-5", account="acc-3", when=now - timedelta(days=500))
-    assert deliver(handle_stream_event, reader.read()) == []
+    assert reader.poll_once()["records_discarded"] == 0
 
     one = api.get("/v1/accounts/acc-1")
     assert one.status_code == 200, one.body

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 from support import path_of
-from support_stream import LambdaContext, StreamReader, deliver, emf_lines, load_event, metric_total
+from support_events import emf_lines, load_event, metric_total
 
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import LoopTask, ResponseFact
+from nps_local.poller import responses_poller
 
 
 @pytest.fixture
@@ -23,11 +23,13 @@ def account(api):
     return r.json
 
 
-def run(event, context=None):
-    return handle_stream_event(copy.deepcopy(event), context or LambdaContext())
+@pytest.fixture
+def run(client):
+    """Invoke the stream function with an event, as Lambda does (through the test client); its answer."""
+    return lambda event: client.lambda_.invoke("response_stream", copy.deepcopy(event)).payload
 
 
-def test_detractor_opens_one_task_owned_by_account_owner_even_when_delivered_twice(aws, account, capsys):
+def test_detractor_opens_one_task_owned_by_account_owner_even_when_delivered_twice(aws, run, account, capsys):
     event = load_event("detractor_insert")
     assert run(event) == {"batchItemFailures": []}
     assert run(event) == {"batchItemFailures": []}
@@ -52,7 +54,7 @@ def test_detractor_opens_one_task_owned_by_account_owner_even_when_delivered_twi
     assert {doc.get("channel") for doc in lines if "Responses" in doc} == {"email"}
 
 
-def test_rescore_adds_one_note_and_never_a_second_task(aws, account):
+def test_rescore_adds_one_note_and_never_a_second_task(aws, run, account):
     run(load_event("detractor_insert"))
     rescore = load_event("rescore_modify")
     run(rescore)
@@ -64,7 +66,7 @@ def test_rescore_adds_one_note_and_never_a_second_task(aws, account):
     assert int(ResponseFact.get("rsp_event_1").version) == 2
 
 
-def test_replaying_an_older_record_after_a_newer_one_changes_nothing(aws, account):
+def test_replaying_an_older_record_after_a_newer_one_changes_nothing(aws, run, account):
     run(load_event("detractor_insert"))
     run(load_event("rescore_modify"))
     run(load_event("detractor_insert"))
@@ -72,7 +74,7 @@ def test_replaying_an_older_record_after_a_newer_one_changes_nothing(aws, accoun
     assert (int(fact.score), int(fact.version)) == (5, 2)
 
 
-def test_erasure_removes_comment_from_task_and_themes(aws, account):
+def test_erasure_removes_comment_from_task_and_themes(aws, run, account):
     run(load_event("detractor_insert"))
     run(load_event("rescore_modify"))
     run(load_event("erasure_modify"))
@@ -82,38 +84,42 @@ def test_erasure_removes_comment_from_task_and_themes(aws, account):
     assert fact.themes == [] and int(fact.score) == 5
 
 
-def test_remove_deletes_the_fact(aws, account):
+def test_remove_deletes_the_fact(aws, run, account):
     run(load_event("detractor_insert"))
     run(load_event("remove"))
     assert ResponseFact.count() == 0
 
 
-def test_records_of_other_tables_are_skipped_without_failing(aws, caplog):
+def test_records_of_other_tables_are_skipped_without_failing(aws, run, caplog):
     assert run(load_event("foreign_table")) == {"batchItemFailures": []}
     assert ResponseFact.count() == 0
     assert "not from the responses table" in caplog.text
 
 
-def test_old_imported_answers_open_no_task(aws, account):
+def test_old_imported_answers_open_no_task(aws, run, account):
     run(load_event("detractor_insert", age=timedelta(days=15)))
     assert LoopTask.count() == 0
     assert ResponseFact.count() == 1
 
 
-def test_poison_record_is_reported_and_does_not_block_the_others(aws, account):
+def test_poison_record_is_reported_and_does_not_block_the_others(aws, run, client, account):
     good = load_event("detractor_insert")["Records"][0]
     poison = load_event("poison_score")["Records"][0]
     later = load_event("rescore_modify")["Records"][0]
     result = run({"Records": [poison, good, later]})
     assert result == {"batchItemFailures": [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]}
     assert int(ResponseFact.get("rsp_event_1").version) == 2
-    # Lambda retries from the poison record until its retries run out, then sends it to on-failure.
-    failed = deliver(run, [poison, good, later], max_retries=3)
-    assert [r["eventID"] for r in failed] == [poison["eventID"]]
+    # Lambda retries from the poison record (with the records after it) until its retries run out, then sends
+    # that batch, which starts at the poison record, to on-failure; the others' effects happened only once.
+    stream = responses_poller(client)
+    failed = stream.deliver([poison, good, later])
+    assert [r["eventID"] for r in failed] == [poison["eventID"], good["eventID"], later["eventID"]]
+    assert stream.stats.retries == 5 and stream.stats.on_failure_messages == 1
     assert LoopTask.count() == 1
+    assert int(ResponseFact.get("rsp_event_1").version) == 2
 
 
-def test_capture_to_task_through_the_real_stream(api, survey):
+def test_capture_to_task_through_the_real_stream(api, client, survey):
     r = api.post(
         f"/v1/surveys/{survey['survey_id']}/invitations",
         {"contacts": [{"contact_id": "c-9", "account_id": "acc-404", "email": "zed@example.com"}]},
@@ -121,8 +127,8 @@ def test_capture_to_task_through_the_real_stream(api, survey):
     link = path_of(r.json["invitations"][0]["link"])
     assert api.post(link, {"score": 1, "comment": "Billing is wrong every month"}, token=None).status_code == 201
     assert api.post(link, {"score": 10}, token=None).status_code == 200
-    failed = deliver(handle_stream_event, StreamReader().read(), twice=True)
-    assert failed == []
+    stats = responses_poller(client).poll_once(redeliver=True)
+    assert stats["records_discarded"] == 0 and stats["redeliveries"] >= 1
     tasks = list(LoopTask.scan())
     assert len(tasks) == 1
     assert tasks[0].owner == "cx@example.com"  # no account record: the survey's fallback owner

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 from support import path_of
-from support_stream import StreamReader, deliver, emf_lines, metric_total
+from support_events import emf_lines, metric_total
 
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import LoopTask, ResponseFact
+from nps_local.poller import responses_poller
 
 
 @pytest.fixture
@@ -31,21 +31,26 @@ def answer(api, link, body, expected=(200, 201)):
     return r
 
 
+@pytest.fixture
+def stream(client):
+    """The responses stream as Lambda delivers it, from its start, to the function invoked through the client."""
+    return responses_poller(client)
+
+
 def only_task(api):
     (task,) = LoopTask.scan()
     return api.get(f"/v1/tasks/{task.task_id}").json
 
 
-def test_score_then_comment_as_two_deliveries_each_twice(api, link, capsys):
-    reader = StreamReader()
+def test_score_then_comment_as_two_deliveries_each_twice(api, link, stream, capsys):
     answer(api, link, {"score": 2})
-    first = reader.read()
+    first = stream.read_new()
     answer(api, link, {"score": 2, "comment": "Invoices are wrong every month", "drivers": ["price", "support"]})
-    second = reader.read()
+    second = stream.read_new()
     assert first and second
-    assert deliver(handle_stream_event, first, twice=True) == []
+    assert stream.deliver(first, redeliver=True) == []
     assert only_task(api)["comment"] is None
-    assert deliver(handle_stream_event, second, twice=True) == []
+    assert stream.deliver(second, redeliver=True) == []
     task = only_task(api)
     assert (task["comment"], task["drivers"], task["score"]) == (
         "Invoices are wrong every month",
@@ -60,54 +65,53 @@ def test_score_then_comment_as_two_deliveries_each_twice(api, link, capsys):
     assert "billing" in ResponseFact.get(task["response_id"]).themes
 
 
-def test_score_then_comment_in_one_batch_delivered_twice(api, link, capsys):
+def test_score_then_comment_in_one_batch_delivered_twice(api, link, stream, capsys):
     answer(api, link, {"score": 3})
     answer(api, link, {"score": 3, "comment": "Setup took two weeks", "drivers": ["product"]})
-    records = StreamReader().read()
-    assert deliver(handle_stream_event, records, twice=True) == []
+    records = stream.read_new()
+    assert stream.deliver(records, redeliver=True) == []
+    assert stream.stats.batches == 2  # one batch, twice
     task = only_task(api)
     assert (task["comment"], task["drivers"]) == ("Setup took two weeks", ["product"])
     lines = emf_lines(capsys.readouterr().out)
     assert metric_total(lines, "Responses") == 1 and metric_total(lines, "TasksOpened") == 1
 
 
-def test_the_latest_answer_wins_and_a_rescore_still_adds_one_note(api, link):
-    reader = StreamReader()
+def test_the_latest_answer_wins_and_a_rescore_still_adds_one_note(api, link, stream):
     answer(api, link, {"score": 1, "comment": "Slow", "drivers": ["support"]})
     answer(api, link, {"score": 4, "comment": "Better after the call", "drivers": ["price"]})
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert stream.poll_once(redeliver=True)["records_discarded"] == 0
     task = only_task(api)
     assert (task["score"], task["comment"], task["drivers"]) == (4, "Better after the call", ["price"])
     assert [n["text"] for n in task["notes"]] == ["Re-scored from 1 to 4 (detractor)."]
     # An empty comment and no drivers clear them on the task as on the response.
     answer(api, link, {"score": 4, "comment": "", "drivers": []})
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert stream.poll_once(redeliver=True)["records_discarded"] == 0
     task = only_task(api)
     assert (task["comment"], task["drivers"]) == (None, [])
     assert len(task["notes"]) == 1
 
 
-def test_a_task_follows_its_answer_after_the_score_leaves_the_loop_rules(api, survey):
+def test_a_task_follows_its_answer_after_the_score_leaves_the_loop_rules(api, survey, stream):
     # The survey opens tasks for detractors and promoters; a passive answer opens none but still updates
     # the task its earlier answer opened.
     r = api.post(
         f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": [{"contact_id": "c-8", "account_id": "acc-8"}]}
     )
     link = path_of(r.json["invitations"][0]["link"])
-    reader = StreamReader()
     answer(api, link, {"score": 0})
     answer(api, link, {"score": 7})
     answer(api, link, {"score": 7, "comment": "Fine now"})
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert stream.poll_once(redeliver=True)["records_discarded"] == 0
     task = only_task(api)
     assert (task["score"], task["comment"]) == (7, "Fine now")
     assert [n["text"] for n in task["notes"]] == ["Re-scored from 0 to 7 (passive)."]
 
 
-def test_an_anonymous_detractor_counts_but_opens_no_task(api, survey, capsys):
+def test_an_anonymous_detractor_counts_but_opens_no_task(api, survey, stream, capsys):
     r = api.post(f"/v1/surveys/{survey['survey_id']}/responses", {"score": 1, "comment": "Awful"}, token=None)
     assert r.status_code == 201, r.body
-    assert deliver(handle_stream_event, StreamReader().read(), twice=True) == []
+    assert stream.poll_once(redeliver=True)["records_discarded"] == 0
     assert LoopTask.count() == 0
     fact = ResponseFact.get(r.json["response_id"])
     assert (fact.category, fact.account_id, fact.contact_id) == ("detractor", None, None)
@@ -115,15 +119,14 @@ def test_an_anonymous_detractor_counts_but_opens_no_task(api, survey, capsys):
     assert metric_total(lines, "Detractors") == 1 and metric_total(lines, "TasksOpened") == 0
 
 
-def test_when_the_notes_are_full_a_rescore_updates_the_task_without_another_note(api, link):
-    reader = StreamReader()
+def test_when_the_notes_are_full_a_rescore_updates_the_task_without_another_note(api, link, stream):
     answer(api, link, {"score": 1})
-    assert deliver(handle_stream_event, reader.read()) == []
+    assert stream.poll_once()["records_discarded"] == 0
     (task,) = LoopTask.scan()
     for i in range(100):
         assert api.patch(f"/v1/tasks/{task.task_id}", {"note": f"Attempt {i}"}).status_code == 200
     answer(api, link, {"score": 3, "comment": "Still waiting", "drivers": ["support"]})
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert stream.poll_once(redeliver=True)["records_discarded"] == 0
     after = only_task(api)
     assert (after["score"], after["comment"], after["drivers"]) == (3, "Still waiting", ["support"])
     assert len(after["notes"]) == 100 and after["notes"][-1]["text"] == "Attempt 99"

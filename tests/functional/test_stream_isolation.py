@@ -9,7 +9,7 @@ import copy
 import json
 
 import pytest
-from support_stream import emf_lines, load_event, metric_total
+from support_events import emf_lines, load_event, metric_total
 
 from chalicelib.store.models import LoopTask, ResponseFact
 

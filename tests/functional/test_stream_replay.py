@@ -9,17 +9,17 @@ from datetime import timedelta
 
 import botocore.exceptions
 import pytest
-from support_stream import StreamReader, deliver, emf_lines, metric_total
+from support_events import emf_lines, metric_total
 
 from chalicelib.domain import clock
 from chalicelib.domain.facts import fact_of
 from chalicelib.domain.nps import classify
-from chalicelib.events.processing import handle_stream_event
 from chalicelib.store import accounts as account_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.erasure import erase_contact
 from chalicelib.store.models import MODELS, LoopTask, Response, ResponseFact
 from chalicelib.store.responses import shard_of
+from nps_local.poller import responses_poller
 
 N_RESPONSES = int(__import__("os").environ.get("REPLAY_N", "2000"))
 
@@ -53,7 +53,7 @@ def throttler(aws):
     return t
 
 
-def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttler, capsys):
+def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, client, throttler, capsys):
     rng = random.Random(2026)
     survey = survey_store.create(
         {
@@ -146,13 +146,15 @@ def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, throttle
             )
     for c in rng.sample(range(700), 25):  # erasures
         erase_contact(f"con-{c}", now)
-    records = StreamReader().read()
+    stream = responses_poller(client)  # batches of 100, retried and bisected as the template's mapping says
+    records = stream.read_new()
     assert len(records) > N_RESPONSES * 6 // 5
 
     throttler.enabled = True
-    failed = deliver(handle_stream_event, records, batch_size=100, twice=True)
+    failed = stream.deliver(records, redeliver=True)  # every batch delivered twice
     throttler.enabled = False
     assert failed == []
+    assert stream.stats.redeliveries >= len(records) // 100
     assert throttler.injected > 40, "the fault injection must actually have hit calls"
 
     survey_store.clear_cache()

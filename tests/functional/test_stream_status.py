@@ -4,20 +4,22 @@ real stream of the responses table."""
 from __future__ import annotations
 
 import pytest
-from support_stream import StreamReader, deliver, emf_lines, metric_total
+from support_events import emf_lines, metric_total
 
 from chalicelib.domain import clock
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import LoopTask, Response, ResponseFact
 from chalicelib.store.responses import shard_of
+from nps_local.poller import responses_poller
 
 
 @pytest.fixture
-def reader(api, survey):
+def reader(api, client, survey):
+    """The responses stream as Lambda delivers it, to the function invoked through the test client."""
     assert api.put(
         "/v1/accounts/acc-1", {"owner": "olive@example.com", "manager": "max@example.com", "segment": "smb"}
     ).status_code in (200, 201)
-    return StreamReader()
+    return responses_poller(client)
 
 
 def store(survey, rid, version, score, status=None, **extra):
@@ -45,13 +47,13 @@ def store(survey, rid, version, score, status=None, **extra):
 
 def test_a_pending_answer_opens_nothing_and_counts_once_when_it_becomes_counted(survey, reader, capsys):
     store(survey, "rsp_p1", 1, 2, status="pending", pending_shard="pending#1", pending_at=clock.utcnow())
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert reader.poll_once(redeliver=True)["records_discarded"] == 0
     assert LoopTask.count() == 0 and ResponseFact.count() == 0
     assert metric_total(emf_lines(capsys.readouterr().out), "Responses") == 0
 
     # Settled: the same score, now counted. Old image pending -> the first counted answer: no re-score note.
     store(survey, "rsp_p1", 2, 2, status="counted", comment="Nobody called back")
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert reader.poll_once(redeliver=True)["records_discarded"] == 0
     (task,) = LoopTask.scan()
     assert (task.kind, task.comment, task.notes) == ("recovery", "Nobody called back", [])
     assert int(ResponseFact.get("rsp_p1").version) == 2
@@ -66,7 +68,7 @@ def test_a_pending_answer_whose_score_changes_while_pending_counts_its_last_scor
     store(survey, "rsp_p2", 1, 9, status="pending")
     store(survey, "rsp_p2", 2, 3, status="pending")
     store(survey, "rsp_p2", 3, 3, status="counted")
-    assert deliver(handle_stream_event, reader.read(), twice=True) == []
+    assert reader.poll_once(redeliver=True)["records_discarded"] == 0
     (task,) = LoopTask.scan()
     assert task.notes == [] and int(task.score) == 3
     lines = emf_lines(capsys.readouterr().out)
@@ -76,10 +78,10 @@ def test_a_pending_answer_whose_score_changes_while_pending_counts_its_last_scor
 def test_an_excluded_answer_removes_the_fact_of_an_earlier_count(survey, reader, capsys):
     store(survey, "rsp_x1", 1, 10, status="counted")
     store(survey, "rsp_x1", 2, 10, status="excluded", excluded_reason="suspected_scanner")
-    records = reader.read()
-    assert deliver(handle_stream_event, records[:1]) == []  # the counted record alone first: its fact exists
+    records = reader.read_new()
+    assert reader.deliver(records[:1]) == []  # the counted record alone first: its fact exists
     assert ResponseFact.count() == 1
-    assert deliver(handle_stream_event, records[1:], twice=True) == []
+    assert reader.deliver(records[1:], redeliver=True) == []
     assert ResponseFact.count() == 0
     lines = emf_lines(capsys.readouterr().out)
     assert metric_total(lines, "Responses") == 1 and metric_total(lines, "HandlerFailures") == 0
@@ -88,9 +90,9 @@ def test_an_excluded_answer_removes_the_fact_of_an_earlier_count(survey, reader,
 def test_a_redelivered_older_pending_image_does_not_remove_a_newer_count(survey, reader, capsys):
     store(survey, "rsp_p3", 1, 4, status="pending")
     store(survey, "rsp_p3", 2, 4, status="counted")
-    records = reader.read()
-    assert deliver(handle_stream_event, records) == []
-    assert deliver(handle_stream_event, records) == []  # the whole batch again, the pending record first
+    records = reader.read_new()
+    assert reader.deliver(records) == []
+    assert reader.deliver(records) == []  # the whole batch again, the pending record first
     assert int(ResponseFact.get("rsp_p3").version) == 2
     assert LoopTask.count() == 1
     assert metric_total(emf_lines(capsys.readouterr().out), "Responses") == 1
@@ -109,7 +111,7 @@ def test_an_erased_persons_tombstone_is_skipped_not_a_poison_record(survey, read
         condition=Response.response_id.does_not_exist(),
         add_version_condition=False,
     )
-    records = reader.read()
+    records = reader.read_new()
     assert records and all("score" not in r["dynamodb"]["NewImage"] for r in records)
     result = handle_stream_event({"Records": records}, None)
     assert result == {"batchItemFailures": []}
@@ -120,7 +122,7 @@ def test_an_erased_persons_tombstone_is_skipped_not_a_poison_record(survey, read
 def test_an_unknown_status_is_a_poison_record_of_its_own(survey, reader):
     store(survey, "rsp_s1", 1, 3, status="maybe")
     store(survey, "rsp_s2", 1, 3)
-    records = reader.read()
+    records = reader.read_new()
     result = handle_stream_event({"Records": records}, None)
     assert result == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
     assert [f.response_id for f in ResponseFact.scan()] == ["rsp_s2"]
