@@ -18,7 +18,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.observability import correlate_requests
 from chalicelib.api.routing import answer_errors
-from chalicelib.events import schedules, sender, stream
+from chalicelib.events import mail_feedback, schedules, sender, stream
 from chalicelib.store.models import bound_tables
 
 app = Chalice(app_name="nps-backend")
@@ -42,6 +42,7 @@ BLUEPRINTS = (
     stream,
     schedules,
     sender,
+    mail_feedback,
 )
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint.bp)

@@ -196,6 +196,13 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         READ_SEND_QUEUE,
         own_logs("survey_sender"),
     ),
+    # SES bounces and complaints (EventBridge): a line in the invitation's history, the contact's status.
+    "mail_feedback": (
+        table("invitations", "GetItem", "UpdateItem"),
+        table("contacts", "UpdateItem"),
+        DEAD_LETTERS,
+        own_logs("mail_feedback"),
+    ),
     # Monthly (and queued by the API): a month's figures computed from facts, accounts, invitations, tasks.
     "monthly_metrics": (
         table("surveys", "Scan"),

@@ -22,7 +22,16 @@ SQS = "AWS/SQS"
 API_GATEWAY = "AWS/ApiGateway"
 
 # Chalice function names, as in the template's FunctionName (nps-backend-<stage>-<name>).
-FUNCTIONS = ("api_handler", "admin_auth", "response_stream", "sla_sweep", "monthly_metrics", "settle_pending")
+FUNCTIONS = (
+    "api_handler",
+    "admin_auth",
+    "response_stream",
+    "sla_sweep",
+    "monthly_metrics",
+    "settle_pending",
+    "survey_sender",
+    "mail_feedback",
+)
 # Logical table names (the PynamoDB models' MODELS keys; tests check the two lists agree).
 TABLES = (
     "surveys",
@@ -67,6 +76,11 @@ class Names:
     def async_failure_queue(self) -> str:
         """Where asynchronous invocations (schedules, queued recomputes) go after Lambda's retries."""
         return f"nps-{self.stage}-async-failures"
+
+    @property
+    def send_dead_letters(self) -> str:
+        """Where an email's queue message goes after 5 deliveries (its invitation records it as failed)."""
+        return f"nps-{self.stage}-send-dead-letters"
 
     @property
     def api_name(self) -> str:
@@ -209,6 +223,25 @@ def widgets(names: Names) -> list[Widget]:
                 custom_metric("overdue", "TasksOverdue", stat="Maximum", period=3600, label="overdue (at the sweep)"),
             ),
             unit="tasks",
+        ),
+        Widget(
+            "Survey emails",
+            (
+                *(
+                    custom_metric(f"emails_{r}", "Emails", period=300, label=r, result=r)
+                    for r in ("sent", "skipped", "failed", "retry")
+                ),
+                Metric(
+                    "send_dead_letters",
+                    SQS,
+                    "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", names.send_dead_letters),),
+                    "Maximum",
+                    300,
+                    "dead-lettered",
+                ),
+            ),
+            unit="emails",
         ),
         Widget("Lambda errors", per_function("Errors", "Sum", names), unit="errors"),
         Widget("Lambda throttles", per_function("Throttles", "Sum", names), unit="throttles"),

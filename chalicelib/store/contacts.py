@@ -116,3 +116,20 @@ def page(limit: int, cursor_key: dict | None) -> tuple[list[Contact], dict | Non
     result = Contact.scan(limit=limit, last_evaluated_key=start_key(cursor_key, ("contact_id",)))
     items = list(result)
     return items, result.last_evaluated_key
+
+
+def mark(contact_id: str, outcome: str, now: datetime) -> bool:
+    """Record a permanent bounce or a complaint on the entry (the first moment is kept); nothing for an erased
+    person. True when the entry exists and is not erased."""
+    attr = {"bounced": Contact.bounced_at, "complained": Contact.complained_at}[outcome]
+    try:
+        Contact(contact_id).update(
+            actions=[attr.set(attr | now)],
+            condition=Contact.contact_id.exists() & Contact.erased_at.does_not_exist(),
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True

@@ -91,3 +91,19 @@ def answered(invitation_id: str) -> bool:
     except DoesNotExist:
         return False
     return not response.erased and response.status != "excluded"
+
+
+def note_once(invitation_id: str, key: str, entry: dict[str, Any]) -> bool:
+    """A history line recorded once per `key` (an SES event's): False when it was recorded before or the
+    invitation is gone."""
+    try:
+        Invitation(invitation_id).update(
+            actions=[_append(entry), Invitation.feedback.add({key})],
+            condition=Invitation.invitation_id.exists() & ~Invitation.feedback.contains(key),
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True

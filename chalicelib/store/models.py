@@ -90,6 +90,8 @@ class Invitation(Model):
     reminder_1: MapAttribute[str, Any] = MapAttribute(null=True)
     reminder_2: MapAttribute[str, Any] = MapAttribute(null=True)
     history: ListAttribute[Any] = ListAttribute(null=True)
+    # The bounces and complaints already recorded (their keys), so an SES event delivered again adds nothing.
+    feedback = UnicodeSetAttribute(null=True)
     by_survey_month = InvitationsBySurveyMonth()
 
 

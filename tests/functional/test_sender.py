@@ -250,3 +250,63 @@ def test_get_invitation_shows_the_delivery_history(api, survey, queues):
     assert "h@example.com" not in r.body.decode()  # the address stays in the directory
     assert api.get("/v1/invitations/inv_nope").status_code == 404
     assert api.get("/v1/invitations/a%20b").status_code == 404
+
+
+def _feedback(client, outcome, stored, kind=sending.FIRST):
+    from chalicelib.domain import mail_feedback
+
+    event = mail_feedback.event_for(
+        outcome,
+        invitation_id=stored.invitation_id,
+        kind=kind,
+        message_id=stored.first_email["message_id"],
+        configuration_set="nps-test",
+    )
+    event |= {"id": f"evt-{outcome}-{stored.invitation_id}", "time": "2026-12-03T10:00:00Z"}
+    return client.lambda_.invoke("mail_feedback", event).payload
+
+
+def test_a_permanent_bounce_stops_mail_once_however_often_it_arrives(api, client, survey, queues):
+    soft, hard, spam = _invite(
+        api,
+        survey["survey_id"],
+        [
+            ("c-soft", "soft@example.com", "en"),
+            ("c-hard", "hard@example.com", "en"),
+            ("c-spam", "spam@example.com", "en"),
+        ],
+    )
+    ids = [i["invitation_id"] for i in (soft, hard, spam)]
+    send_queue.enqueue(queues["url"], "us-east-1", [(i, sending.FIRST, 0) for i in ids])
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    _sender(queues, ses).poll_once()
+    assert len(sent_messages()) == 3
+    stored = {i: Invitation.get(i) for i in ids}
+    # EventBridge delivers at least once: every event twice.
+    results = [
+        _feedback(client, outcome, stored[i])
+        for i, outcome in zip(ids, ("soft_bounce", "bounced", "complained"), strict=True)
+        for _ in range(2)
+    ]
+    assert [r["result"] for r in results] == [
+        "soft_bounce",
+        "duplicate",
+        "bounced",
+        "duplicate",
+        "complained",
+        "duplicate",
+    ]
+    statuses = [api.get(f"/v1/contacts/{c}").json["status"] for c in ("c-soft", "c-hard", "c-spam")]
+    assert statuses == ["active", "bounced", "complained"]
+    for i, event in zip(ids, ("soft_bounce", "bounced", "complained"), strict=True):
+        assert [h["event"] for h in Invitation.get(i).history] == ["sent", event]  # recorded once
+    # The reminders: nothing goes to the bounced or complaining contact; the soft bounce's does.
+    send_queue.enqueue(queues["url"], "us-east-1", [(i, "reminder_1", 0) for i in ids])
+    _sender(queues, ses).poll_once()
+    assert len(sent_messages()) == 4 and sent_messages()[-1].destinations[0] == "soft@example.com"
+    assert Invitation.get(ids[1]).reminder_1["reason"] == "bounced"
+    assert Invitation.get(ids[2]).reminder_1["reason"] == "complained"
+    # Not ours, or about an erased invitation: nothing happens.
+    assert client.lambda_.invoke("mail_feedback", {"source": "aws.ec2", "detail": {}}).payload == {"result": "ignored"}
+    assert api.delete("/v1/contacts/c-soft").status_code == 200
+    assert _feedback(client, "bounced", stored[ids[0]])["result"] == "gone"

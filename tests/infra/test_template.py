@@ -41,10 +41,11 @@ CHALICE_NAMES = {
     "MonthlyMetrics": "monthly_metrics",
     "SettlePending": "settle_pending",
     "SurveySender": "survey_sender",
+    "MailFeedback": "mail_feedback",
 }
 # Invoked asynchronously (schedules; the monthly job also by recompute?wait=false): each needs somewhere for an
 # event that still fails after Lambda's retries.
-ASYNC_FUNCTIONS = {"SlaSweep", "MonthlyMetrics", "SettlePending"}
+ASYNC_FUNCTIONS = {"SlaSweep", "MonthlyMetrics", "SettlePending", "MailFeedback"}
 
 # What AWS publishes, with the exact dimension set the dashboard and alarms may use.
 AWS_METRICS = {
@@ -382,8 +383,18 @@ def test_asynchronous_functions_keep_failed_events_and_may_send_them(sam, resolv
         assert sends == [f"arn:aws:sqs:*:*:{queue_name}"], logical
     assert all(
         "Schedule" in {e["Type"] for e in functions_of(sam)[f]["Properties"]["Events"].values()}
-        for f in ASYNC_FUNCTIONS
+        for f in ASYNC_FUNCTIONS - {"MailFeedback"}
     )
+    # mail_feedback is EventBridge's: its rule retries on its own, then dead-letters to the same queue.
+    (target,) = sam["Resources"]["MailFeedbackRule"]["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["MailFeedback", "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["AsyncFailureQueue", "Arn"]}}
+    pattern = sam["Resources"]["MailFeedbackRule"]["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.ses"] and set(pattern["detail-type"]) == {"Email Bounced", "Email Complained"}
+    sender_env = functions_of(sam)["SurveySender"]["Properties"]["Environment"]["Variables"]
+    assert sender_env["SES_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
+    destination = sam["Resources"]["MailFeedbackDestination"]["Properties"]["EventDestination"]
+    assert set(destination["MatchingEventTypes"]) == {"bounce", "complaint"} and "EventBridgeDestination" in destination
     settle = functions_of(sam)["SettlePending"]["Properties"]["EventInvokeConfig"]
     assert settle["MaximumRetryAttempts"] == 0  # the next minute's run settles the same answers
 
