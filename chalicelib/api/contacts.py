@@ -12,8 +12,7 @@ from chalicelib.domain import clock, importing, validation
 from chalicelib.domain import contacts as rules
 from chalicelib.domain.errors import Invalid, Malformed, NotFound
 from chalicelib.store import contacts as contact_store
-from chalicelib.store import erasure
-from chalicelib.usecases import contact_directory
+from chalicelib.usecases import contact_directory, erasure
 
 bp = Blueprint(__name__)
 

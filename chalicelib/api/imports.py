@@ -8,7 +8,7 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.http import content_type, json_response, raw_body
 from chalicelib.api.routing import api_route
 from chalicelib.domain import clock, importing
-from chalicelib.store import imports
+from chalicelib.usecases import imports
 
 bp = Blueprint(__name__)
 

@@ -10,9 +10,9 @@ from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
 from chalicelib.domain import clock, validation
 from chalicelib.domain.clock import timestamp
-from chalicelib.domain.errors import Gone, Invalid, Malformed
-from chalicelib.store import invitations as invitation_store
+from chalicelib.domain.errors import Invalid, Malformed
 from chalicelib.store import surveys as survey_store
+from chalicelib.usecases import invitations
 
 bp = Blueprint(__name__)
 
@@ -87,8 +87,5 @@ def invite(survey_id):
         raise Invalid(f"Invite at most {MAX_INVITES_PER_CALL} contacts per call.", fields={"contacts": "too many"})
     # Validate every contact before writing anything.
     contacts = [validation.contact(c, i) for i, c in enumerate(raw)]
-    survey = survey_store.get(survey_id)
-    if survey.status != "active":
-        raise Gone("This survey is closed.", code="survey_closed")
-    results = invitation_store.invite(survey, contacts, clock.utcnow())
+    results = invitations.invite(survey_store.get(survey_id), contacts, clock.utcnow())
     return json_response({"invitations": results}, 201)

@@ -12,6 +12,7 @@ from chalicelib.domain import clock, loop
 from chalicelib.domain.errors import Invalid
 from chalicelib.domain.validation import ID_RE
 from chalicelib.store import tasks as task_store
+from chalicelib.usecases import task_changes
 
 bp = Blueprint(__name__)
 
@@ -74,5 +75,5 @@ def patch_task(task_id):
     if_match = loop.if_match_revisions(header(bp.current_request, "If-Match"))
     change = loop.task_patch(parse_body(bp.current_request))
     now = clock.utcnow()
-    task = task_store.patch(task_id, change, f"token:{actor}", now, if_match=if_match)
+    task = task_changes.change_task(task_id, change, f"token:{actor}", now, if_match=if_match)
     return json_response(task_store.to_dict(task, now), headers=_etag(task))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.errors import Conflict, Malformed
+from chalicelib.domain.clock import timestamp
+from chalicelib.domain.errors import Conflict, Invalid, Malformed
 from chalicelib.domain.validation import (
     DEFAULT_SLA_HOURS,
     MAX_SLA_HOURS,
@@ -129,3 +131,87 @@ def task_patch(body: object) -> dict[str, Any]:
 
 def is_overdue(status: str, due: datetime, now: datetime) -> bool:
     return status in OPEN_STATUSES and due < now
+
+
+# ---- what a change writes --------------------------------------------------------------------------------
+
+
+@dataclass
+class Edit:
+    """What one PATCH writes to a task, decided from the task as read: each field None when it stays."""
+
+    owner: str | None = None
+    note: dict[str, Any] | None = None
+    status: str | None = None
+    # resolved: (closed_at, root_cause, resolution or None); reopened clears all three
+    resolved: tuple[datetime, str, str | None] | None = None
+    reopened: bool = False
+    # the entries to append, or (when the bound is reached) the whole history to write instead
+    history_added: list[dict[str, Any]] = field(default_factory=list)
+    history_whole: list[dict[str, Any]] | None = None
+
+    def is_empty(self) -> bool:
+        return self.owner is None and self.note is None and self.status is None
+
+
+def plan_edit(
+    *,
+    status: str,
+    owner: str | None,
+    notes: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+    change: Mapping[str, Any],
+    actor: str,
+    now: datetime,
+) -> Edit:
+    """The edit a validated PATCH (`task_patch`) makes to a task with this status, owner, notes and history:
+    assigning to someone else records who had it; a note needs room; a status moves only as TRANSITIONS allow
+    (409 otherwise, and for resolving a resolved task); resolving sets the root cause, reopening clears it."""
+    edit = Edit()
+    stamp = timestamp(now)
+    new_owner = change["owner"]
+    if new_owner and new_owner != owner:
+        edit.owner = new_owner
+        edit.history_added.append({"at": stamp, "by": actor, "change": "assigned", "from": owner, "to": new_owner})
+    if change["note"]:
+        refusal = note_refusal(notes, change["note"])
+        if refusal:
+            raise Invalid(refusal, fields={"note": "no room for another note on this task"})
+        edit.note = {"at": stamp, "by": actor, "text": change["note"]}
+    new_status = change["status"]
+    if new_status and new_status != status:
+        check_transition(status, new_status)
+        edit.status = new_status
+        edit.history_added.append({"at": stamp, "by": actor, "change": "status", "from": status, "to": new_status})
+        if new_status == "resolved":
+            edit.resolved = (now, change["root_cause"], change["resolution"] or None)
+        elif status == "resolved":
+            edit.reopened = True
+    elif new_status and new_status == status and new_status == "resolved":
+        raise Conflict("The task is already resolved.", code="invalid_transition")
+    if edit.history_added and len(history) + len(edit.history_added) > MAX_HISTORY:
+        edit.history_whole = bounded_history(history, edit.history_added)
+    return edit
+
+
+def opened_entry(owner: str, now: datetime) -> dict[str, Any]:
+    """The first history entry of a task the stream opens."""
+    return {"at": timestamp(now), "by": "stream", "change": "opened", "to": "open", "owner": owner}
+
+
+def rescore_note(old_score: int, score: int, category: str, version: int, now: datetime) -> dict[str, Any]:
+    """The note a task gets when its response is scored again."""
+    return {
+        "at": timestamp(now),
+        "by": "stream",
+        "text": f"Re-scored from {old_score} to {score} ({category}).",
+        "version": version,
+    }
+
+
+def escalation_entry(status: str, manager: str | None, now: datetime) -> dict[str, Any]:
+    """The history entry of the SLA sweep's escalation (naming the manager it went to, when there is one)."""
+    entry = {"at": timestamp(now), "by": "sla_sweep", "change": "escalated", "from": status, "to": "escalated"}
+    if manager:
+        entry["manager"] = manager
+    return entry

@@ -1,37 +1,63 @@
-"""Erasing a person: their PII leaves every table; their scores stay, with nothing that links them back.
-
-Each step is idempotent and the steps run in an order that keeps, until the end, what the next call needs to
-find the rest, so a call that fails halfway is finished by calling again:
-
-1. the contact is marked erased and unsubscribed and loses email, name and attributes (from then on capture
-   refuses the person's widget identity, and invitations skip them), keeping `invitation_ids`;
-2. for each of those invitations: an answered one's response is anonymised (below); an unanswered one gets a
-   tombstone response (no score, `erased`, status `excluded`), so its link answers 410 and can create nothing;
-   then the invitation item (it holds contact and account ids) is deleted;
-3. every response still found under the contact id (widget answers, imports): its task is anonymised first
-   (while the response still names the contact, so a failure here is found again), then the response loses
-   comment, page, contact_id and invitation_id (a new version: the stream rewrites its fact without them);
-4. the contact keeps only contact_id, erased_at and unsubscribed_at.
-"""
+"""The writes of erasure (usecases/erasure.py runs them in order): each one idempotent, each on one item."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.domain import clock
-from chalicelib.store import tasks as task_store
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import Contact, Invitation, Response
 
 
-def _anonymise_task(response_id: str) -> bool:
-    anonymise = getattr(task_store, "anonymise", None) or task_store.scrub_comment
-    return bool(anonymise(response_id))
+def contact(contact_id: str) -> Contact | None:
+    try:
+        return Contact.get(contact_id, consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
-def _anonymise_response(response_id: str) -> bool:
+def response_ids_of(contact_id: str) -> list[str]:
+    """Every response stored under the contact id (widget answers, imports, answered invitations)."""
+    return [key.response_id for key in Response.by_contact.query(contact_id)]
+
+
+def invitations(invitation_ids: Iterable[str]) -> dict[str, Invitation]:
+    ids = list(invitation_ids)
+    return {i.invitation_id: i for i in Invitation.batch_get(ids)} if ids else {}
+
+
+def mark_erased(contact_id: str, now: datetime) -> None:
+    """The contact is erased and unsubscribed (the first moments stay) and loses its PII; invitation_ids stay."""
+    Contact(contact_id).update(
+        actions=[
+            Contact.email.remove(),
+            Contact.name.remove(),
+            Contact.attributes.remove(),
+            Contact.role.remove(),
+            Contact.language.remove(),
+            Contact.timezone.remove(),
+            Contact.erased_at.set(Contact.erased_at | now),
+            Contact.unsubscribed_at.set(Contact.unsubscribed_at | now),
+        ],
+        add_version_condition=False,
+    )
+
+
+def forget_links(contact_id: str) -> None:
+    """The contact keeps only contact_id, erased_at and unsubscribed_at."""
+    Contact(contact_id).update(
+        actions=[
+            Contact.account_id.remove(),
+            Contact.last_invited.remove(),
+            Contact.invitation_ids.remove(),
+        ],
+        add_version_condition=False,
+    )
+
+
+def anonymise_response(response_id: str) -> bool:
     """Strip what links an answer to the person; True when this call changed it (a second call finds nothing
     left to remove and changes nothing, so the stream sees no new version)."""
     linked = (
@@ -61,7 +87,7 @@ def _anonymise_response(response_id: str) -> bool:
     return True
 
 
-def _tombstone(response_id: str, survey_id: str, now: datetime) -> bool:
+def tombstone(response_id: str, survey_id: str, now: datetime) -> bool:
     """Stand in for an invitation that was never answered, so its link can never record one; True when
     written (False when the invitation was answered: that response is anonymised instead)."""
     try:
@@ -83,66 +109,5 @@ def _tombstone(response_id: str, survey_id: str, now: datetime) -> bool:
     return True
 
 
-def erase_contact(contact_id: str, now: datetime) -> dict | None:
-    """Erase the person; None when nothing at all is known about them (no contact, no response)."""
-    try:
-        contact = Contact.get(contact_id, consistent_read=True)
-    except DoesNotExist:
-        contact = None
-    response_ids = [key.response_id for key in Response.by_contact.query(contact_id)]
-    if contact is None and not response_ids:
-        return None
-    # Step 1. Written even for a person known only from responses (an import), so that their widget
-    # identity is refused from now on as well.
-    Contact(contact_id).update(
-        actions=[
-            Contact.email.remove(),
-            Contact.name.remove(),
-            Contact.attributes.remove(),
-            Contact.role.remove(),
-            Contact.language.remove(),
-            Contact.timezone.remove(),
-            Contact.erased_at.set(Contact.erased_at | now),
-            Contact.unsubscribed_at.set(Contact.unsubscribed_at | now),
-        ],
-        add_version_condition=False,
-    )
-    responses = tasks = tombstones = invitations = 0
-    # Step 2.
-    done: set[str] = set()
-    invitation_ids = list(contact.invitation_ids or []) if contact is not None else []
-    stored = {i.invitation_id: i for i in Invitation.batch_get(invitation_ids)} if invitation_ids else {}
-    for invitation_id in invitation_ids:
-        invitation = stored.get(invitation_id)
-        if invitation is None:
-            continue  # deleted by an earlier call, after its response or tombstone was dealt with
-        response_id = clock.stable_id("rsp", invitation_id)
-        if _tombstone(response_id, invitation.survey_id, now):
-            tombstones += 1
-        else:  # answered (or already a tombstone, which the anonymising condition leaves alone)
-            tasks += _anonymise_task(response_id)
-            responses += _anonymise_response(response_id)
-            done.add(response_id)
-        invitation.delete(add_version_condition=False)
-        invitations += 1
-    # Step 3.
-    for response_id in response_ids:
-        if response_id not in done:
-            tasks += _anonymise_task(response_id)
-            responses += _anonymise_response(response_id)
-    # Step 4.
-    Contact(contact_id).update(
-        actions=[
-            Contact.account_id.remove(),
-            Contact.last_invited.remove(),
-            Contact.invitation_ids.remove(),
-        ],
-        add_version_condition=False,
-    )
-    return {
-        "contact_found": contact is not None,
-        "responses_erased": responses,
-        "tasks_scrubbed": tasks,
-        "invitations_deleted": invitations,
-        "links_closed": tombstones,
-    }
+def delete_invitation(invitation: Invitation) -> None:
+    invitation.delete(add_version_condition=False)

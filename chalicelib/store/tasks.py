@@ -1,6 +1,9 @@
 """Close-the-loop tasks in DynamoDB. Every write is conditional so a redelivered stream record or a retried
 sweep changes nothing the first delivery already did, and every write bumps the task's `revision`, which the
-API shows as its ETag: an edit made on a stale read conflicts instead of overwriting what it did not see."""
+API shows as its ETag: an edit made on a stale read conflicts instead of overwriting what it did not see.
+
+What a task's entries and edits say is decided in domain/loop.py (and, for a PATCH, usecases/task_changes.py);
+this module writes them."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.domain import clock, loop
 from chalicelib.domain.clock import timestamp
-from chalicelib.domain.errors import Conflict, Invalid, Malformed, NotFound
+from chalicelib.domain.errors import Conflict, Malformed, NotFound
 from chalicelib.domain.months import Month
 from chalicelib.store.conditions import condition_failed
 from chalicelib.store.models import LoopTask
@@ -99,7 +102,7 @@ def open_task(*, response: dict, category: str, owner: str, manager: str | None,
         due_at=loop.due_at(now, sla_hours),
         sla_hours=sla_hours,
         notes=[],
-        history=[{"at": timestamp(now), "by": "stream", "change": "opened", "to": "open", "owner": owner}],
+        history=[loop.opened_entry(owner, now)],
         last_version=int(response["version"]),
         revision=1,
     )
@@ -127,12 +130,7 @@ def follow_response(*, response: dict, old_score: int | None, category: str, now
     task = LoopTask(task_id_for(response["response_id"]))
     attempts = [(actions, condition)]
     if old_score is not None and old_score != score:
-        note = {
-            "at": timestamp(now),
-            "by": "stream",
-            "text": f"Re-scored from {old_score} to {score} ({category}).",
-            "version": version,
-        }
+        note = loop.rescore_note(old_score, score, category, version, now)
         attempts.insert(
             0,
             (
@@ -192,11 +190,6 @@ def anonymise(response_id: str, attempts: int = 5) -> bool:
     raise Conflict("The task kept changing while it was being anonymised; try again.", code="concurrent_change")
 
 
-def scrub_comment(response_id: str) -> bool:
-    """Kept for callers of the earlier name: erasure now anonymises the whole task."""
-    return anonymise(response_id)
-
-
 def get(task_id: str) -> LoopTask:
     try:
         return LoopTask.get(task_id, consistent_read=True)
@@ -204,64 +197,40 @@ def get(task_id: str) -> LoopTask:
         raise NotFound("No task has this id.", code="task_not_found") from None
 
 
-def patch(task_id: str, change: dict, actor: str, now: datetime, if_match: set[int] | None = None) -> LoopTask:
-    """Apply a validated PATCH. The write is conditional on the revision read (and, with If-Match, that revision
-    must be one the client names), so of two racing edits one conflicts (409) instead of both applying."""
-    task = get(task_id)
-    revision = revision_of(task)
-    if if_match is not None and revision not in if_match:
-        raise Conflict(
-            "The task changed since you read it; read it again.",
-            code="concurrent_change",
-            fields={"If-Match": f'the task is at "{revision}"'},
-        )
+def write_edit(task: LoopTask, revision: int, edit: loop.Edit) -> bool:
+    """Write a decided edit, conditional on the revision it was decided on; False when the task changed since
+    (the caller's edit was made on a stale read). `task` is refreshed with what was written."""
     actions: list[Action] = []
-    history = []
-    stamp = timestamp(now)
-    if change["owner"] and change["owner"] != task.owner:
-        actions.append(LoopTask.owner.set(change["owner"]))
-        history.append({"at": stamp, "by": actor, "change": "assigned", "from": task.owner, "to": change["owner"]})
-    if change["note"]:
-        refusal = loop.note_refusal(list(task.notes or []), change["note"])
-        if refusal:
-            raise Invalid(refusal, fields={"note": "no room for another note on this task"})
-        actions.append(LoopTask.notes.set(LoopTask.notes.append([{"at": stamp, "by": actor, "text": change["note"]}])))
-    new_status = change["status"]
-    if new_status and new_status != task.status:
-        loop.check_transition(task.status, new_status)
-        actions.append(LoopTask.status.set(new_status))
-        history.append({"at": stamp, "by": actor, "change": "status", "from": task.status, "to": new_status})
-        if new_status == "resolved":
-            actions += [LoopTask.closed_at.set(now), LoopTask.root_cause.set(change["root_cause"])]
-            if change["resolution"]:
-                actions.append(LoopTask.resolution.set(change["resolution"]))
-        elif task.status == "resolved":  # reopened
-            actions += [LoopTask.closed_at.remove(), LoopTask.root_cause.remove(), LoopTask.resolution.remove()]
-    elif new_status and new_status == task.status and new_status == "resolved":
-        raise Conflict("The task is already resolved.", code="invalid_transition")
-    if history:
-        old_history = [dict(h) for h in (task.history or [])]
-        if len(old_history) + len(history) <= loop.MAX_HISTORY:
-            actions.append(LoopTask.history.set(LoopTask.history.append(history)))
-        else:  # safe to rewrite whole: the write is conditional on the revision this list was read at
-            actions.append(LoopTask.history.set(loop.bounded_history(old_history, history)))
-    if not actions:
-        return task
+    if edit.owner is not None:
+        actions.append(LoopTask.owner.set(edit.owner))
+    if edit.note is not None:
+        actions.append(LoopTask.notes.set(LoopTask.notes.append([edit.note])))
+    if edit.status is not None:
+        actions.append(LoopTask.status.set(edit.status))
+    if edit.resolved is not None:
+        closed_at, root_cause, resolution = edit.resolved
+        actions += [LoopTask.closed_at.set(closed_at), LoopTask.root_cause.set(root_cause)]
+        if resolution is not None:
+            actions.append(LoopTask.resolution.set(resolution))
+    if edit.reopened:
+        actions += [LoopTask.closed_at.remove(), LoopTask.root_cause.remove(), LoopTask.resolution.remove()]
+    if edit.history_whole is not None:  # safe to rewrite whole: the write is conditional on the revision read
+        actions.append(LoopTask.history.set(edit.history_whole))
+    elif edit.history_added:
+        actions.append(LoopTask.history.set(LoopTask.history.append(edit.history_added)))
     actions.append(_bump())
     try:
         task.update(actions=actions, condition=_at_revision(revision), add_version_condition=False)
     except UpdateError as error:
         if condition_failed(error):
-            raise Conflict("The task changed meanwhile; read it again.", code="concurrent_change") from None
+            return False
         raise
-    return task
+    return True
 
 
 def escalate(task: LoopTask, manager: str | None, now: datetime) -> bool:
     """Escalate an overdue task to the manager, once; True when this call escalated it."""
-    entry = {"at": timestamp(now), "by": "sla_sweep", "change": "escalated", "from": task.status, "to": "escalated"}
-    if manager:
-        entry["manager"] = manager
+    entry = loop.escalation_entry(task.status, manager, now)
     actions: list[Action] = [
         LoopTask.status.set("escalated"),
         LoopTask.escalated_at.set(now),
