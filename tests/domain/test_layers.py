@@ -1,7 +1,8 @@
 """The layers and their rules (ARCHITECTURE.md), read from the code's own imports with `ast`.
 
-handlers (chalicelib/api, the event handlers in chalicelib/events) -> use cases -> store -> domain. A lower
-layer never imports a higher one; the domain is pure Python; deployed code never imports the tooling.
+handlers (chalicelib/api, the event handlers in chalicelib/events) -> use cases (chalicelib/usecases) -> store
+-> domain. A lower layer never imports a higher one; the domain is pure Python; deployed code never imports the
+tooling.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def test_the_rules_see_the_imports_they_judge():
     assert any(under(name, "chalicelib.store") for name in seen)
 
 
-@pytest.mark.parametrize("path", [*modules(""), *modules("api"), *modules("events"), *modules("store")], ids=str)
+@pytest.mark.parametrize(
+    "path",
+    [*modules(""), *modules("api"), *modules("events"), *modules("usecases"), *modules("store"), *modules("domain")],
+    ids=str,
+)
 def test_deployed_code_never_imports_the_tooling(path):
     assert not [name for name in imports_of(path) if under(name, *TOOLING)]
 
@@ -69,3 +74,19 @@ def test_reports_and_operations_are_pure_too(path):
 @pytest.mark.parametrize("path", modules("store"), ids=lambda p: p.name)
 def test_the_store_knows_no_http_and_no_handler(path):
     assert not [name for name in imports_of(path) if under(name, "chalice", "chalicelib.api", "chalicelib.events")]
+
+
+@pytest.mark.parametrize("path", modules("store"), ids=lambda p: p.name)
+def test_the_store_never_imports_a_use_case(path):
+    assert not [name for name in imports_of(path) if under(name, "chalicelib.usecases")]
+
+
+@pytest.mark.parametrize("path", modules("usecases"), ids=lambda p: p.name)
+def test_the_use_cases_know_no_http_and_no_handler(path):
+    assert not [name for name in imports_of(path) if under(name, "chalice", "chalicelib.api", "chalicelib.events")]
+
+
+def test_the_use_case_rules_see_the_use_cases():
+    # The layer exists and is read: an empty folder would pass every rule above.
+    assert {p.stem for p in modules("usecases")} >= {"invitations", "task_changes", "imports", "erasure"}
+    assert any(under(name, "chalicelib.usecases") for name in imports_of(DEPLOYED / "api" / "tasks.py"))
