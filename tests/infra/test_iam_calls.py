@@ -88,9 +88,17 @@ def authorised_as(service: str, operation: str, params: dict, region: str) -> li
         name = params["FunctionName"]
         arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
         return [("lambda:InvokeFunction", arn)]
-    if service == "sqs" and operation == "SendMessage":
+    if service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):  # a batch is authorised as SendMessage
         queue = params["QueueUrl"].rstrip("/").rsplit("/", 1)[1]
         return [("sqs:SendMessage", f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}")]
+    if service == "sesv2" and operation == "SendEmail":  # the From identity, and the configuration set named
+        domain = params["FromEmailAddress"].rsplit("@", 1)[1].rstrip(">")
+        pairs = [("ses:SendEmail", f"arn:aws:ses:{region}:{ACCOUNT}:identity/{domain}")]
+        if params.get("ConfigurationSetName"):
+            pairs.append(
+                ("ses:SendEmail", f"arn:aws:ses:{region}:{ACCOUNT}:configuration-set/{params['ConfigurationSetName']}")
+            )
+        return pairs
     # Not mapped yet: an action no policy grants, so the check below names it and the mapping can be added.
     return [(f"{service}:{operation}", "*")]
 
@@ -412,6 +420,42 @@ def run_journey(j: Journey) -> None:
     report = j.ok("POST", f"/v1/reports/{month}/link").json
     j.ok("GET", _path_of(report["url"]), token=None)
 
+    # The directory.
+    j.ok("PUT", "/v1/contacts/con-1", {"account_id": "acc-1", "email": "ana@example.com", "language": "de"})
+    j.ok("GET", "/v1/contacts/con-1")
+    j.ok("GET", "/v1/contacts?account_id=acc-1")
+    j.ok("GET", "/v1/contacts")
+    rows = "contact_id,account_id,email\ncon-4,acc-2,dee@example.com\ncon-2,acc-2,bo@example.com\n"
+    j.ok("POST", "/v1/contacts/import", raw=rows, content_type="text/csv")
+
+    # Sending: the queued emails delivered to survey_sender as Lambda's SQS mapping does, one bounced back.
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.domain import mail_feedback
+    from chalicelib.store import send_queue
+    from chalicelib.store.models import Invitation
+    from nps_local.queue_poller import QueuePoller
+
+    [dee] = j.ok(
+        "POST", f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "con-4", "account_id": "acc-2"}]}
+    ).json["invitations"]
+    settings = config.settings()
+    send_queue.enqueue(settings.send_queue_url, settings.region, [(dee["invitation_id"], "invitation", 0)])
+    sqs = boto3.client("sqs", region_name=settings.region)
+    sender = QueuePoller(sqs, settings.send_queue_url, lambda event, context: j.invoke("survey_sender", event))
+    assert sender.poll_once() == 1 and sender.stats.failed == 0
+    j.ok("GET", f"/v1/invitations/{dee['invitation_id']}")
+    sent = Invitation.get(dee["invitation_id"]).first_email["message_id"]
+    bounce = mail_feedback.event_for(
+        "bounced",
+        invitation_id=dee["invitation_id"],
+        kind="invitation",
+        message_id=sent,
+        configuration_set=f"nps-{STAGE}",
+    )
+    assert j.invoke("mail_feedback", {**bounce, "id": "evt-1"})["result"] == "bounced"
+
     # Erasure, and the stream carrying it through facts and tasks.
     j.ok("DELETE", "/v1/contacts/con-1")
     j.stream(reader)
@@ -440,6 +484,13 @@ def journey():
             Name=f"nps-{STAGE}/link-signing-keys", SecretString='{"k2": "second-test-key", "k1": "first-test-key"}'
         )["ARN"]
         mp.setenv("LINK_SIGNING_SECRET", secret)
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        mp.setenv("SEND_QUEUE_URL", sqs.create_queue(QueueName=f"nps-{STAGE}-send")["QueueUrl"])
+        mp.setenv("MAIL_FROM", "Surveys <surveys@nps.example>")
+        mp.setenv("SES_CONFIGURATION_SET", f"nps-{STAGE}")
+        ses = boto3.client("sesv2", region_name="us-east-1")
+        ses.create_email_identity(EmailIdentity="nps.example")
+        ses.create_configuration_set(ConfigurationSetName=f"nps-{STAGE}")
         mp.delenv("MONTHLY_FUNCTION_NAME", raising=False)
         config.reset()
         models.bind()
@@ -513,5 +564,11 @@ def test_every_grant_for_the_code_is_used_by_some_call(journey):
 
 def test_the_functions_only_call_aws_through_the_services_the_policies_know(journey):
     services = {c.action.split(":", 1)[0] for c in journey.calls}
-    assert services == {"dynamodb", "secretsmanager", "lambda"}
-    assert {c.function for c in journey.calls if c.action.startswith(("secretsmanager:", "lambda:"))} == {"api_handler"}
+    assert services == {"dynamodb", "secretsmanager", "lambda", "ses"}
+    assert {c.function for c in journey.calls if c.action.startswith("lambda:")} == {"api_handler"}
+    # Only the API and the sender sign links; only the sender emails.
+    assert {c.function for c in journey.calls if c.action.startswith("secretsmanager:")} == {
+        "api_handler",
+        "survey_sender",
+    }
+    assert {c.function for c in journey.calls if c.action.startswith("ses:")} == {"survey_sender"}
