@@ -196,6 +196,14 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         READ_SEND_QUEUE,
         own_logs("survey_sender"),
     ),
+    # Every five minutes: the planned emails that are due (a later send_at, reminders) queued, then cleared.
+    "email_dispatch": (
+        table("invitations", "UpdateItem"),
+        indexes("invitations"),
+        Grant("QueueEmails", ("sqs:SendMessage",), (queue_arn(SEND_QUEUE),)),
+        DEAD_LETTERS,
+        own_logs("email_dispatch"),
+    ),
     # SES bounces and complaints (EventBridge): a line in the invitation's history, the contact's status.
     "mail_feedback": (
         table("invitations", "GetItem", "UpdateItem"),

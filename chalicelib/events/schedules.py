@@ -1,4 +1,5 @@
-"""Scheduled handlers: the hourly SLA sweep, the monthly metrics job and the settlement of pending answers.
+"""Scheduled handlers: the hourly SLA sweep, the monthly metrics job, the settlement of pending answers and the
+dispatch of planned emails.
 
 Each runs under Powertools' `inject_lambda_context`, with the EventBridge event's id as the correlation id of
 every line it logs (the monthly job's queued runs carry an id of their own too)."""
@@ -16,6 +17,8 @@ MONTHLY_METRICS_SCHEDULE = "cron(0 3 1 * ? *)"
 # Pending one-click answers wait PENDING_QUIET_SECONDS (90) after their last page view; a run a minute keeps
 # "counted within a few minutes" true at a cost of four small index queries per run when nothing waits.
 SETTLE_PENDING_SCHEDULE = "rate(1 minute)"
+# Planned emails (a later send_at, reminders) are queued within five minutes of their time.
+EMAIL_DISPATCH_SCHEDULE = "rate(5 minutes)"
 EVENT_ID = "id"  # the EventBridge event's id, as correlation id
 
 
@@ -36,6 +39,26 @@ def monthly_metrics(event):
 )
 def settle_pending(event):
     return _as_invoked(_settle, event)
+
+
+@bp.schedule(EMAIL_DISPATCH_SCHEDULE, name="email_dispatch", description="Queue the survey emails that are due")
+def email_dispatch(event):
+    return _as_invoked(_dispatch, event)
+
+
+@logger.inject_lambda_context(correlation_id_path=EVENT_ID)
+def _dispatch(event: dict, context) -> dict:
+    from chalicelib import config
+    from chalicelib.domain import clock
+    from chalicelib.store import send_queue
+    from chalicelib.usecases.dispatch_emails import dispatch
+
+    settings = config.settings()
+    now = clock.parse_timestamp((event or {}).get("time")) or clock.utcnow()
+    queue = settings.send_queue_url
+    if not queue:
+        return {"due": 0, "queued": 0, "changed": 0, "skipped": "no send queue"}
+    return dispatch(now, lambda emails: send_queue.enqueue(queue, settings.region, emails))
 
 
 @logger.inject_lambda_context(correlation_id_path=EVENT_ID)

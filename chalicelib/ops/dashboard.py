@@ -31,6 +31,7 @@ FUNCTIONS = (
     "settle_pending",
     "survey_sender",
     "mail_feedback",
+    "email_dispatch",
 )
 # Logical table names (the PynamoDB models' MODELS keys; tests check the two lists agree).
 TABLES = (

@@ -60,10 +60,20 @@ def claim(invitation_id: str, kind: str, now: datetime) -> bool:
     return True
 
 
-def record(invitation_id: str, kind: str, state: dict[str, Any], entry: dict[str, Any]) -> None:
-    """Leave an attempt's state and its history line, under the claim (only the claim's holder writes)."""
+def record(
+    invitation_id: str,
+    kind: str,
+    state: dict[str, Any],
+    entry: dict[str, Any],
+    then: tuple[str, datetime] | None = None,
+) -> None:
+    """Leave an attempt's state and its history line, under the claim (only the claim's holder writes), and
+    plan the email `then` names (kind, when), a reminder, in the same write."""
+    actions = [_attr(kind).set(state), _append(entry)]
+    if then is not None:
+        actions += _plan_actions(invitation_id, *then)
     Invitation(invitation_id).update(
-        actions=[_attr(kind).set(state), _append(entry)],
+        actions=actions,
         condition=Invitation.invitation_id.exists(),
         add_version_condition=False,
     )
@@ -100,6 +110,53 @@ def note_once(invitation_id: str, key: str, entry: dict[str, Any]) -> bool:
         Invitation(invitation_id).update(
             actions=[_append(entry), Invitation.feedback.add({key})],
             condition=Invitation.invitation_id.exists() & ~Invitation.feedback.contains(key),
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+SHARDS = 4  # the due-emails index's partitions (a wave of 100,000 spreads its reminders over all of them)
+
+
+def shard_of(invitation_id: str) -> str:
+    return f"due#{int(clock.stable_id('shard', invitation_id)[-6:], 16) % SHARDS}"
+
+
+def _plan_actions(invitation_id: str, kind: str, at: datetime) -> list:
+    return [
+        Invitation.email_shard.set(shard_of(invitation_id)),
+        Invitation.next_email_at.set(str(timestamp(at))),
+        Invitation.next_email_kind.set(kind),
+    ]
+
+
+def due(now: datetime) -> list[tuple[str, str, str]]:
+    """Every planned email due by `now`: (invitation_id, kind, next_email_at), from the sparse index."""
+    out = []
+    for n in range(SHARDS):
+        for key in Invitation.by_next_email.query(
+            f"due#{n}", range_key_condition=Invitation.next_email_at <= timestamp(now)
+        ):
+            out.append((key.invitation_id, str(key.next_email_kind), str(key.next_email_at)))
+    return out
+
+
+def taken(invitation_id: str, kind: str, at: str, now: datetime) -> bool:
+    """Clear a planned email once it is queued (it leaves the index), with a `queued` line; False when the plan
+    changed meanwhile or the invitation is gone."""
+    try:
+        Invitation(invitation_id).update(
+            actions=[
+                Invitation.email_shard.remove(),
+                Invitation.next_email_at.remove(),
+                Invitation.next_email_kind.remove(),
+                _append(sending.history_entry("queued", kind, now)),
+            ],
+            condition=(Invitation.next_email_at == at) & (Invitation.next_email_kind == kind),
             add_version_condition=False,
         )
     except UpdateError as error:

@@ -59,6 +59,9 @@ class Survey(Model):
     # The survey page's language and its strings (keys of the page's string table), set per survey.
     language = UnicodeAttribute(null=True)
     strings: MapAttribute[str, Any] = MapAttribute(null=True)
+    # Sending (domain/send_window.py): when emails may go, and the reminders after the first.
+    send_window: MapAttribute[str, Any] = MapAttribute(null=True)
+    reminders: MapAttribute[str, Any] = MapAttribute(null=True)
     status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -71,6 +74,17 @@ class InvitationsBySurveyMonth(GlobalSecondaryIndex):
 
     survey_month = UnicodeAttribute(hash_key=True)
     invitation_id = UnicodeAttribute(range_key=True)
+
+
+class InvitationsByNextEmail(GlobalSecondaryIndex):
+    """Sparse: the invitations with an email still to queue (a later send_at, a reminder), by when it is due."""
+
+    class Meta:
+        index_name = "by_next_email"
+        projection = IncludeProjection(["next_email_kind"])
+
+    email_shard = UnicodeAttribute(hash_key=True)
+    next_email_at = UnicodeAttribute(range_key=True)
 
 
 class Invitation(Model):
@@ -92,7 +106,12 @@ class Invitation(Model):
     history: ListAttribute[Any] = ListAttribute(null=True)
     # The bounces and complaints already recorded (their keys), so an SES event delivered again adds nothing.
     feedback = UnicodeSetAttribute(null=True)
+    # The next email to queue and when ("...Z", so the index sorts it), while one is planned.
+    email_shard = UnicodeAttribute(null=True)
+    next_email_at = UnicodeAttribute(null=True)
+    next_email_kind = UnicodeAttribute(null=True)
     by_survey_month = InvitationsBySurveyMonth()
+    by_next_email = InvitationsByNextEmail()
 
 
 class ResponsesBySurvey(GlobalSecondaryIndex):

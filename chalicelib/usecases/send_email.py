@@ -16,10 +16,10 @@ claim then looks stale after domain/sending.STALE_CLAIM and a later delivery sen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain import email_text, sending
+from chalicelib.domain import email_text, send_window, sending
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.survey_email import mime_message, render_survey_email
@@ -44,6 +44,18 @@ class Outcome:
     detail: str | None = None
 
 
+def next_reminder(survey: Any, kind: str, contact_zone: str | None, now: datetime) -> tuple[str, datetime] | None:
+    """The reminder to plan once `kind` is sent: the survey's next one, its days later, at the send window's
+    first opening in the contact's time zone (else the survey's); None when the plan has no more."""
+    plan = send_window.reminders_of(survey.reminders.as_dict() if survey.reminders is not None else None)
+    number = sending.KINDS.index(kind) + 1
+    if number > plan.count or number >= len(sending.KINDS):
+        return None
+    window = send_window.window_of(survey.send_window.as_dict() if survey.send_window is not None else None)
+    due = send_window.next_opening(now + timedelta(days=plan.after_days), window, contact_zone)
+    return sending.KINDS[number], due
+
+
 def send(invitation_id: str, kind: str, now: datetime, *, mailer: Mailer, settings: Any, last_try: bool) -> Outcome:
     if kind not in sending.KINDS:
         return Outcome("failed", f"unknown kind {kind!r}")
@@ -59,12 +71,13 @@ def send(invitation_id: str, kind: str, now: datetime, *, mailer: Mailer, settin
     if invitation is None:  # erased between the claim and now
         return Outcome("duplicate", "gone")
 
-    def end(state: str, event: str, **detail: Any) -> None:
+    def end(state: str, event: str, then: tuple[str, datetime] | None = None, **detail: Any) -> None:
         deliveries.record(
             invitation_id,
             kind,
             {"state": state, "at": timestamp(now), **{k: v for k, v in detail.items() if v is not None}},
             sending.history_entry(event, kind, now, **detail),
+            then,
         )
 
     found = contact_store.batch_get([invitation.contact_id]).get(invitation.contact_id)
@@ -121,5 +134,7 @@ def send(invitation_id: str, kind: str, now: datetime, *, mailer: Mailer, settin
             raise RetryLater(failure.code) from None
         end("failed", "failed", error=failure.code)
         return Outcome("failed", failure.code)
-    end("sent", "sent", message_id=message_id, language=email.language)
+    end(
+        "sent", "sent", next_reminder(survey, kind, found.timezone, now), message_id=message_id, language=email.language
+    )
     return Outcome("sent", message_id)
