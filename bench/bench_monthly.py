@@ -55,7 +55,7 @@ def serve(accounts: int) -> None:
     from moto.dynamodb.models import dynamodb_backends
     from moto.server import ThreadedMotoServer
 
-    from chalicelib.domain import validation
+    from chalicelib.domain import survey_definition
     from chalicelib.domain.facts import fact_of
     from chalicelib.domain.months import Month
     from chalicelib.store.models import Account, ResponseFact, Survey
@@ -69,7 +69,7 @@ def serve(accounts: int) -> None:
         survey_ids, now = {}, clock.utcnow()
         for body in data.surveys():
             key = body.pop("key")
-            fields = {k: v for k, v in validation.survey(body).items() if v is not None}
+            fields = {k: v for k, v in survey_definition.survey(body).items() if v is not None}
             survey_ids[key] = f"srv_bench_{key}"  # fixed ids, so runs can be compared document for document
             Survey(survey_ids[key], identity_secret="bench", created_at=now, updated_at=now, **fields).save()
         # Straight into moto's tables (the items PynamoDB would send): the load is set-up, not what is measured.

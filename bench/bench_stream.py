@@ -39,7 +39,7 @@ def _versions(flow: str, i: int, r: dict) -> list[dict]:
 
 
 def run(flow: str, data) -> dict:
-    from chalicelib.domain import validation
+    from chalicelib.domain import survey_definition
     from chalicelib.events.processing import forget_cached_accounts
     from chalicelib.store import accounts as account_store
     from chalicelib.store import surveys as survey_store
@@ -64,7 +64,7 @@ def run(flow: str, data) -> dict:
         for body in data.surveys():
             body = dict(body)
             key = body.pop("key")
-            survey_ids[key] = survey_store.create(validation.survey(body)).survey_id
+            survey_ids[key] = survey_store.create(survey_definition.survey(body)).survey_id
         with Account.batch_write() as batch:
             for row in data.accounts_rows():
                 batch.save(Account(row["account_id"], **{k: v for k, v in row.items() if k != "account_id"}))

@@ -10,7 +10,7 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import clock, validation
+from chalicelib.domain import account_fields, clock, validation
 from chalicelib.domain.errors import Invalid, Malformed, NotFound
 from chalicelib.store import accounts as account_store
 
@@ -22,7 +22,7 @@ def put_account(account_id):
     require_scope(bp.current_request, "write")
     if not validation.ID_RE.match(account_id):
         raise Invalid("account_id is not valid.", fields={"account_id": "invalid"})
-    fields = validation.account(parse_body(bp.current_request, limit=256 * 1024))
+    fields = account_fields.account(parse_body(bp.current_request, limit=256 * 1024))
     created = account_store.upsert(account_id, fields)
     return json_response(account_store.to_dict(account_store.get(account_id)), 201 if created else 200)
 

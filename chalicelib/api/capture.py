@@ -9,7 +9,7 @@ from chalicelib import config
 from chalicelib.api import pages
 from chalicelib.api.http import header, html_response, json_response, parse_body, status_of
 from chalicelib.api.routing import api_route
-from chalicelib.domain import clock, presence, tokens, validation
+from chalicelib.domain import answers, clock, presence, tokens, validation
 from chalicelib.domain.errors import DomainError, Forbidden, Gone, Invalid, NotFound
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store import responses as response_store
@@ -73,7 +73,7 @@ def answer_invitation(token):
         claims = _claims(token, tokens.PURPOSE_SURVEY)
         survey = _open_survey(claims.survey_id)
         body = parse_body(request, allow_form=True)
-        answer = validation.link_answer(body, list(survey.drivers or []), form=form_post)
+        answer = answers.link_answer(body, list(survey.drivers or []), form=form_post)
         recorded = response_store.answer_by_link(
             response_id=clock.stable_id("rsp", claims.invitation_id),
             survey_id=survey.survey_id,
@@ -149,7 +149,7 @@ def widget_answer(survey_id):
         if survey.status != "active":
             raise Gone("This survey is closed.", code="survey_closed")
         body = parse_body(request)
-        answer = validation.widget_answer(body, list(survey.drivers or []))
+        answer = answers.widget_answer(body, list(survey.drivers or []))
         now = clock.utcnow()
         contact_id = account_id = None
         status, excluded_reason = presence.COUNTED, None

@@ -8,7 +8,8 @@ from chalicelib.api.auth import admin_auth, require_scope
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.http import json_response, limit_param, parse_body, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import clock, validation
+from chalicelib.domain import clock, survey_definition, validation
+from chalicelib.domain import invitations as invitation_rules
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Invalid, Malformed
 from chalicelib.store import surveys as survey_store
@@ -22,7 +23,7 @@ MAX_INVITES_PER_CALL = 500
 @api_route(bp, "/v1/surveys", methods=["POST"], authorizer=admin_auth)
 def create_survey():
     require_scope(bp.current_request, "write")
-    fields = validation.survey(parse_body(bp.current_request))
+    fields = survey_definition.survey(parse_body(bp.current_request))
     survey = survey_store.create(fields)
     # The only answer that shows the secret, besides a rotation.
     return json_response(survey_store.to_dict(survey, with_secret=True), 201)
@@ -53,7 +54,7 @@ def get_survey(survey_id):
 @api_route(bp, "/v1/surveys/{survey_id}", methods=["PATCH"], authorizer=admin_auth)
 def patch_survey(survey_id):
     require_scope(bp.current_request, "write")
-    fields = validation.survey(parse_body(bp.current_request), partial=True)
+    fields = survey_definition.survey(parse_body(bp.current_request), partial=True)
     survey = survey_store.update(survey_id, fields)
     return json_response(survey_store.to_dict(survey))
 
@@ -86,6 +87,6 @@ def invite(survey_id):
     if len(raw) > MAX_INVITES_PER_CALL:
         raise Invalid(f"Invite at most {MAX_INVITES_PER_CALL} contacts per call.", fields={"contacts": "too many"})
     # Validate every contact before writing anything.
-    contacts = [validation.contact(c, i) for i, c in enumerate(raw)]
+    contacts = [invitation_rules.contact(c, i) for i, c in enumerate(raw)]
     results = invitations.invite(survey_store.get(survey_id), contacts, clock.utcnow())
     return json_response({"invitations": results}, 201)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain import clock, validation
+from chalicelib.domain import account_fields, answers, clock, validation
 from chalicelib.domain.errors import DomainError, Invalid, Malformed, UnsupportedMediaType
 
 CSV = "text/csv"
@@ -142,7 +142,7 @@ def account_row(row: Mapping[str, Any]) -> dict[str, Any]:
     if revenue is not None:
         row["revenue"] = revenue
     try:
-        return validation.account(row, allow_id=True)
+        return account_fields.account(row, allow_id=True)
     except DomainError as error:
         raise RowError(_describe(error)) from None
 
@@ -155,10 +155,10 @@ def response_row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "survey_id": validation.identifier(errors, row, "survey_id"),
         "contact_id": validation.identifier(errors, row, "contact_id"),
         "account_id": validation.identifier(errors, row, "account_id"),
-        "comment": validation.text(errors, row, "comment", max_len=validation.MAX_COMMENT, default=None) or None,
+        "comment": validation.text(errors, row, "comment", max_len=answers.MAX_COMMENT, default=None) or None,
         "channel": row.get("channel", "import"),
     }
-    score = validation.score_value(errors, row) if "score" in row else None
+    score = answers.score_value(errors, row) if "score" in row else None
     out["score"] = score
     drivers = row.get("drivers")
     if isinstance(drivers, str):

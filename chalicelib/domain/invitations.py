@@ -1,9 +1,14 @@
-"""Invitation rules: who is not invited again (the unsubscribed, and anyone invited to the survey within its
-throttle window, or earlier in the same call)."""
+"""Invitation rules: the contacts an invitation call names (each checked before anything is written), and who
+is not invited again (the unsubscribed, and anyone invited to the survey within its throttle window, or
+earlier in the same call)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.errors import Invalid
+from chalicelib.domain.validation import EMAIL_RE, identifier, json_object, require_object, text
 
 
 def skip_reason(
@@ -16,3 +21,39 @@ def skip_reason(
     if earlier_in_call or (last_invited is not None and window and now - last_invited < window):
         return "throttled"
     return None
+
+
+CONTACT_FIELDS = {"contact_id", "email", "account_id", "name", "attributes"}
+
+
+def contact(body: object, index: int) -> dict[str, Any]:
+    try:
+        errors = require_object(body, CONTACT_FIELDS, {"contact_id", "account_id"})
+    except Invalid:
+        raise Invalid("Each contact must be an object.", fields={f"contacts[{index}]": "must be an object"}) from None
+    body = json_object(body)
+    out: dict[str, Any] = {
+        "contact_id": identifier(errors, body, "contact_id"),
+        "account_id": identifier(errors, body, "account_id"),
+        "email": text(errors, body, "email", max_len=320, default=None),
+        "name": text(errors, body, "name", max_len=200, default=None),
+    }
+    if out["email"] and not EMAIL_RE.match(out["email"]):
+        errors.add("email", "is not an email address")
+    attrs = body.get("attributes")
+    if attrs is not None and (
+        not isinstance(attrs, dict)
+        or len(attrs) > 30
+        or not all(
+            isinstance(k, str) and len(k) <= 50 and isinstance(v, (str, int, float, bool)) and len(str(v)) <= 200
+            for k, v in attrs.items()
+        )
+    ):
+        errors.add("attributes", "must be an object of at most 30 short scalar values")
+        attrs = None
+    out["attributes"] = attrs or {}
+    if errors.fields:
+        raise Invalid(
+            f"Contact {index} is invalid.", fields={f"contacts[{index}].{k}": v for k, v in errors.fields.items()}
+        )
+    return out

@@ -10,18 +10,14 @@ from typing import Any
 
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Conflict, Invalid, Malformed
-from chalicelib.domain.validation import (
-    DEFAULT_SLA_HOURS,
-    MAX_SLA_HOURS,
-    FieldErrors,
-    json_object,
-    require_object,
-    text,
-)
+from chalicelib.domain.validation import FieldErrors, json_object, require_object, text
 
 TASK_KIND = {"detractor": "recovery", "passive": "follow_up", "promoter": "advocacy"}
 STATUSES = ("open", "in_progress", "escalated", "resolved")
 OPEN_STATUSES = ("open", "in_progress", "escalated")
+# A task is due within the survey's SLA: 48 hours unless it sets its own, never more than two weeks.
+DEFAULT_SLA_HOURS = 48
+MAX_SLA_HOURS = 14 * 24
 # Imported history is not actionable: an answer older than this opens no task.
 MAX_TASK_AGE = timedelta(days=14)
 

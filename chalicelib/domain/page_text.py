@@ -132,7 +132,7 @@ SPANISH: dict[str, str] = {
 
 BUILT_IN: dict[str, dict[str, str]] = {"en": DEFAULTS, "de": GERMAN, "fr": FRENCH, "es": SPANISH}
 
-# The question a survey asks unless it sets its own (validation.DEFAULT_QUESTION is the English one).
+# The question a survey asks unless it sets its own (survey_definition.DEFAULT_QUESTION is the English one).
 DEFAULT_QUESTIONS: dict[str, str] = {
     "en": "How likely are you to recommend us to a friend or colleague?",
     "de": "Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen weiterempfehlen?",

@@ -135,7 +135,7 @@ def answer_by_link(
     open_answer = Response.erased.does_not_exist() & (Response.survey_id == survey_id)
     if signal == "dwell":
         if view is None:
-            raise ValueError("a dwell answer needs its page view id")  # validation.link_answer requires it
+            raise ValueError("a dwell answer needs its page view id")  # answers.link_answer requires it
         entry = view_entry(view, answer["score"])
         actions += [
             Response.status.set(presence.PENDING),

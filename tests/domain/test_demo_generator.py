@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.domain import importing, validation
+from chalicelib.domain import account_fields, answers, importing, survey_definition, validation
 from chalicelib.domain.themes import themes_of
 from nps_demo import generator, vocabulary
 from nps_demo.generator import generate, last_full_month, write_csv, write_ndjson
@@ -110,7 +110,7 @@ def test_accounts_have_segments_owners_and_revenue_history(data):
         assert set(row["revenue"]) <= months
         assert all(isinstance(v, float) and v > 0 for v in row["revenue"].values())
         assert row["status"] == ("active" if data.end_month in row["revenue"] else "churned")
-        assert validation.account(row, allow_id=True)["revenue"] == row["revenue"]
+        assert account_fields.account(row, allow_id=True)["revenue"] == row["revenue"]
     assert max(owners.values()) > 10, "owners are shared by many accounts"
     by_segment = defaultdict(list)
     for row in rows:
@@ -166,7 +166,7 @@ def test_surveys_are_valid_create_bodies(data):
     assert {s["touchpoint"] for s in surveys[1:]} == {"onboarding", "support", "renewal"}
     for survey in surveys:
         body = {k: v for k, v in survey.items() if k != "key"}
-        clean = validation.survey(body)
+        clean = survey_definition.survey(body)
         assert clean["allowed_origins"] == ["http://127.0.0.1:8000"]
         assert clean["loop_rules"]["categories"] == ["detractor"] and clean["loop_rules"]["sla_hours"] == 48
         assert clean["drivers"] == survey["drivers"] and len(clean["drivers"]) >= 3
@@ -191,7 +191,7 @@ def test_responses_are_valid_and_come_from_customers(data, responses):
         assert month in months
         assert accounts[r["account_id"]]["revenue"].get(month, 0) > 0, "responses come from customers"
         assert contacts[r["contact_id"]] == r["account_id"]
-        assert isinstance(r["comment"], str) and len(r["comment"]) <= validation.MAX_COMMENT
+        assert isinstance(r["comment"], str) and len(r["comment"]) <= answers.MAX_COMMENT
         assert set(r["drivers"]) <= drivers[r["survey_key"]]
         assert r["channel"] in ("email", "widget", "api", "phone")
         assert len(r["external_id"]) <= 200

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain import nps, validation
+from chalicelib.domain import account_fields, answers, nps, survey_definition, validation
+from chalicelib.domain import invitations as invitation_rules
 from chalicelib.domain.errors import Invalid
 
 DRIVERS = ["price", "support", "product"]
@@ -21,12 +22,12 @@ def invalid_fields(fn, *args, **kwargs) -> dict:
 
 
 def test_minimal_survey_gets_the_defaults():
-    out = validation.survey({"name": "  Q1 relationship  "})
+    out = survey_definition.survey({"name": "  Q1 relationship  "})
     assert out == {
         "name": "Q1 relationship",
         "kind": "relationship",
         "touchpoint": None,
-        "question": validation.DEFAULT_QUESTION,
+        "question": survey_definition.DEFAULT_QUESTION,
         "drivers": [],
         "allowed_origins": [],
         "throttle_days": 90,
@@ -40,7 +41,7 @@ def test_minimal_survey_gets_the_defaults():
 
 
 def test_full_survey_is_cleaned():
-    out = validation.survey(
+    out = survey_definition.survey(
         {
             "name": "Onboarding",
             "kind": "transactional",
@@ -63,19 +64,19 @@ def test_full_survey_is_cleaned():
 
 
 def test_survey_requires_a_name_and_an_object():
-    assert invalid_fields(validation.survey, {}) == {"name": "required"}
-    assert "name" in invalid_fields(validation.survey, {"name": "   "})
-    assert "name" in invalid_fields(validation.survey, {"name": "x" * 201})
-    assert "name" in invalid_fields(validation.survey, {"name": 5})
+    assert invalid_fields(survey_definition.survey, {}) == {"name": "required"}
+    assert "name" in invalid_fields(survey_definition.survey, {"name": "   "})
+    assert "name" in invalid_fields(survey_definition.survey, {"name": "x" * 201})
+    assert "name" in invalid_fields(survey_definition.survey, {"name": 5})
     for body in ([], "survey", None, 3):
         with pytest.raises(Invalid):
-            validation.survey(body)
+            survey_definition.survey(body)
 
 
 def test_unknown_survey_fields_are_refused_not_ignored():
-    fields = invalid_fields(validation.survey, {"name": "x", "colour": "red", "identity_secret": "mine"})
+    fields = invalid_fields(survey_definition.survey, {"name": "x", "colour": "red", "identity_secret": "mine"})
     assert fields == {"colour": "unknown field", "identity_secret": "unknown field"}
-    fields = invalid_fields(validation.survey, {"name": "x", "loop_rules": {"sla_hours": 5, "owner": "me"}})
+    fields = invalid_fields(survey_definition.survey, {"name": "x", "loop_rules": {"sla_hours": 5, "owner": "me"}})
     assert fields == {"loop_rules.owner": "unknown field"}
 
 
@@ -122,32 +123,32 @@ def test_unknown_survey_fields_are_refused_not_ignored():
     ],
 )
 def test_each_survey_field_refuses_bad_values(field, value):
-    fields = invalid_fields(validation.survey, {"name": "x", field: value})
+    fields = invalid_fields(survey_definition.survey, {"name": "x", field: value})
     assert list(fields) and all(k.split(".")[0] == field for k in fields), fields
 
 
 def test_sla_is_at_most_fourteen_days():
-    assert validation.survey({"name": "x", "loop_rules": {"sla_hours": 336}})["loop_rules"]["sla_hours"] == 336
-    assert invalid_fields(validation.survey, {"name": "x", "loop_rules": {"sla_hours": 337}}) == {
+    assert survey_definition.survey({"name": "x", "loop_rules": {"sla_hours": 336}})["loop_rules"]["sla_hours"] == 336
+    assert invalid_fields(survey_definition.survey, {"name": "x", "loop_rules": {"sla_hours": 337}}) == {
         "loop_rules.sla_hours": "must be an integer from 1 to 336"
     }
 
 
 def test_one_error_names_every_bad_field():
-    fields = invalid_fields(validation.survey, {"name": "", "kind": "x", "throttle_days": -5, "extra": 1})
+    fields = invalid_fields(survey_definition.survey, {"name": "", "kind": "x", "throttle_days": -5, "extra": 1})
     assert set(fields) == {"name", "kind", "throttle_days", "extra"}
 
 
 def test_partial_survey_only_touches_given_fields():
-    assert validation.survey({"throttle_days": 7}, partial=True) == {"throttle_days": 7}
-    assert validation.survey({"drivers": ["a"], "status": "closed"}, partial=True) == {
+    assert survey_definition.survey({"throttle_days": 7}, partial=True) == {"throttle_days": 7}
+    assert survey_definition.survey({"drivers": ["a"], "status": "closed"}, partial=True) == {
         "drivers": ["a"],
         "status": "closed",
     }
-    assert invalid_fields(validation.survey, {}, partial=True) == {"body": "nothing to change"}
-    assert "kind" in invalid_fields(validation.survey, {"kind": None}, partial=True)
-    assert "name" in invalid_fields(validation.survey, {"name": None}, partial=True)
-    assert "colour" in invalid_fields(validation.survey, {"colour": "red"}, partial=True)
+    assert invalid_fields(survey_definition.survey, {}, partial=True) == {"body": "nothing to change"}
+    assert "kind" in invalid_fields(survey_definition.survey, {"kind": None}, partial=True)
+    assert "name" in invalid_fields(survey_definition.survey, {"name": None}, partial=True)
+    assert "colour" in invalid_fields(survey_definition.survey, {"colour": "red"}, partial=True)
 
 
 @pytest.mark.parametrize(
@@ -204,7 +205,7 @@ def test_canonical_origins_are_fixed_points():
 
 
 def test_language_strings_and_anonymous_policy_are_validated():
-    out = validation.survey(
+    out = survey_definition.survey(
         {
             "name": "x",
             "language": "pt-BR",
@@ -215,7 +216,7 @@ def test_language_strings_and_anonymous_policy_are_validated():
     assert out["language"] == "pt-BR" and out["anonymous_answers"] == "excluded"
     assert out["strings"] == {"send": "Enviar", "score_saved": "Nota {score} salva."}
     fields = invalid_fields(
-        validation.survey,
+        survey_definition.survey,
         {
             "name": "x",
             "language": "portuguese!",
@@ -240,29 +241,32 @@ def test_language_strings_and_anonymous_policy_are_validated():
         "strings.send_x",
         "strings.update",
     }
-    assert "strings" in invalid_fields(validation.survey, {"name": "x", "strings": ["send"]})
-    assert validation.survey({"language": None, "strings": None}, partial=True) == {"language": None, "strings": None}
+    assert "strings" in invalid_fields(survey_definition.survey, {"name": "x", "strings": ["send"]})
+    assert survey_definition.survey({"language": None, "strings": None}, partial=True) == {
+        "language": None,
+        "strings": None,
+    }
 
 
 # ---- email link answers -----------------------------------------------------------------------------------
 
 
 def test_link_answers_default_to_a_gesture():
-    assert validation.link_answer({"score": 7}, DRIVERS) == {
+    assert answers.link_answer({"score": 7}, DRIVERS) == {
         "score": 7,
         "signal": "gesture",
         "view": None,
         "submission": None,
     }
-    out = validation.link_answer({"score": 7, "signal": "dwell", "view": "abcdef0123456789"}, DRIVERS)
+    out = answers.link_answer({"score": 7, "signal": "dwell", "view": "abcdef0123456789"}, DRIVERS)
     assert (out["signal"], out["view"]) == ("dwell", "abcdef0123456789")
-    form = validation.link_answer({"score": "7", "submission": "sub_0123456789"}, DRIVERS, form=True)
+    form = answers.link_answer({"score": "7", "submission": "sub_0123456789"}, DRIVERS, form=True)
     assert (form["score"], form["submission"], form["signal"]) == (7, "sub_0123456789", "gesture")
 
 
 def test_a_form_carries_only_its_submission_id():
     fields = invalid_fields(
-        validation.link_answer, {"score": "7", "signal": "dwell", "view": "abcdefgh"}, DRIVERS, form=True
+        answers.link_answer, {"score": "7", "signal": "dwell", "view": "abcdefgh"}, DRIVERS, form=True
     )
     assert set(fields) == {"signal", "view"}
 
@@ -272,7 +276,7 @@ def test_a_form_carries_only_its_submission_id():
 
 @pytest.mark.parametrize("score", range(11))
 def test_every_score_from_0_to_10_is_accepted(score):
-    out, errors = validation.answer({"score": score}, DRIVERS)
+    out, errors = answers.answer({"score": score}, DRIVERS)
     assert errors.fields == {} and out == {"score": score}
 
 
@@ -281,89 +285,89 @@ def test_every_score_from_0_to_10_is_accepted(score):
     [11, -1, 100, 7.5, 7.0, "7", " 7 ", "seven", "", True, False, None, [7], {"v": 7}, float("nan"), float("inf")],
 )
 def test_json_scores_must_be_integers_from_0_to_10(score):
-    _, errors = validation.answer({"score": score}, DRIVERS)
+    _, errors = answers.answer({"score": score}, DRIVERS)
     assert errors.fields == {"score": "required" if score is None else "must be an integer from 0 to 10"}
 
 
 def test_score_is_required():
-    _, errors = validation.answer({"comment": "hi"}, DRIVERS)
+    _, errors = answers.answer({"comment": "hi"}, DRIVERS)
     assert errors.fields == {"score": "required"}
 
 
 @pytest.mark.parametrize(("text", "expected"), [("7", 7), (" 10 ", 10), ("0", 0), ("07", 7)])
 def test_form_scores_arrive_as_text(text, expected):
-    out, errors = validation.answer({"score": text}, DRIVERS, form=True)
+    out, errors = answers.answer({"score": text}, DRIVERS, form=True)
     assert errors.fields == {} and out["score"] == expected
 
 
 @pytest.mark.parametrize("text", ["11", "-1", "7.5", "seven", "", "²", "\u0661", "1" * 5000, "0x7"])
 def test_form_scores_that_are_not_0_to_10_are_refused(text):
-    _, errors = validation.answer({"score": text}, DRIVERS, form=True)
+    _, errors = answers.answer({"score": text}, DRIVERS, form=True)
     assert errors.fields == {"score": "must be an integer from 0 to 10"}
 
 
 def test_score_value_keeps_text_for_imports():
     # CSV imports carry text too; the default (not strict) reads it.
     errors = validation.FieldErrors()
-    assert validation.score_value(errors, {"score": "9"}) == 9 and errors.fields == {}
-    assert validation.score_value(errors, {"score": "9"}, strict=True) is None and "score" in errors.fields
+    assert answers.score_value(errors, {"score": "9"}) == 9 and errors.fields == {}
+    assert answers.score_value(errors, {"score": "9"}, strict=True) is None and "score" in errors.fields
 
 
 def test_comment_up_to_2000_characters():
-    out, errors = validation.answer({"score": 5, "comment": "é" * 2000}, DRIVERS)
+    out, errors = answers.answer({"score": 5, "comment": "é" * 2000}, DRIVERS)
     assert errors.fields == {} and len(out["comment"]) == 2000
-    _, errors = validation.answer({"score": 5, "comment": "x" * 2001}, DRIVERS)
+    _, errors = answers.answer({"score": 5, "comment": "x" * 2001}, DRIVERS)
     assert errors.fields == {"comment": "must have at most 2000 characters"}
-    _, errors = validation.answer({"score": 5, "comment": 12}, DRIVERS)
+    _, errors = answers.answer({"score": 5, "comment": 12}, DRIVERS)
     assert errors.fields == {"comment": "must be a string"}
 
 
 def test_absent_comment_and_drivers_stay_absent_and_empty_ones_clear():
-    out, _ = validation.answer({"score": 5}, DRIVERS)
+    out, _ = answers.answer({"score": 5}, DRIVERS)
     assert "comment" not in out and "drivers" not in out
-    out, errors = validation.answer({"score": 5, "comment": "   ", "drivers": []}, DRIVERS)
+    out, errors = answers.answer({"score": 5, "comment": "   ", "drivers": []}, DRIVERS)
     assert errors.fields == {} and out == {"score": 5, "comment": None, "drivers": []}
-    out, _ = validation.answer({"score": 5, "comment": None, "drivers": None}, DRIVERS)
+    out, _ = answers.answer({"score": 5, "comment": None, "drivers": None}, DRIVERS)
     assert out == {"score": 5, "comment": None, "drivers": []}
 
 
 def test_drivers_must_be_among_the_surveys():
-    out, errors = validation.answer({"score": 5, "drivers": ["price", "support", "price"]}, DRIVERS)
+    out, errors = answers.answer({"score": 5, "drivers": ["price", "support", "price"]}, DRIVERS)
     assert errors.fields == {} and out["drivers"] == ["price", "support"]
-    _, errors = validation.answer({"score": 5, "drivers": ["price", "weather"]}, DRIVERS)
+    _, errors = answers.answer({"score": 5, "drivers": ["price", "weather"]}, DRIVERS)
     assert errors.fields == {"drivers": "not a driver of this survey: weather"}
-    _, errors = validation.answer({"score": 5, "drivers": ["price"]}, [])
+    _, errors = answers.answer({"score": 5, "drivers": ["price"]}, [])
     assert "drivers" in errors.fields
-    _, errors = validation.answer({"score": 5, "drivers": [1]}, DRIVERS)
+    _, errors = answers.answer({"score": 5, "drivers": [1]}, DRIVERS)
     assert errors.fields == {"drivers": "must be a list of strings"}
 
 
 def test_a_single_driver_is_a_list_in_json_but_may_be_text_in_a_form():
-    _, errors = validation.answer({"score": 5, "drivers": "price"}, DRIVERS)
+    _, errors = answers.answer({"score": 5, "drivers": "price"}, DRIVERS)
     assert errors.fields == {"drivers": "must be a list of strings"}
-    out, errors = validation.answer({"score": 5, "drivers": "price"}, DRIVERS, form=True)
+    out, errors = answers.answer({"score": 5, "drivers": "price"}, DRIVERS, form=True)
     assert errors.fields == {} and out["drivers"] == ["price"]
 
 
 def test_unknown_answer_fields_are_refused():
-    _, errors = validation.answer({"score": 5, "contact_id": "c1", "rating": 5}, DRIVERS)
+    _, errors = answers.answer({"score": 5, "contact_id": "c1", "rating": 5}, DRIVERS)
     assert errors.fields == {"contact_id": "unknown field", "rating": "unknown field"}
     with pytest.raises(Invalid):
-        validation.answer([5], DRIVERS)
+        answers.answer([5], DRIVERS)
 
 
 def test_widget_answer_fields():
-    out = validation.widget_answer(
+    out = answers.widget_answer(
         {"score": 9, "contact_id": "con-1", "account_id": "acc-1", "identity": "abc", "page": "/pricing"}, DRIVERS
     )
     assert out == {"score": 9, "contact_id": "con-1", "account_id": "acc-1", "identity": "abc", "page": "/pricing"}
-    assert invalid_fields(validation.widget_answer, {"score": 9, "identity": "abc"}, DRIVERS) == {
+    assert invalid_fields(answers.widget_answer, {"score": 9, "identity": "abc"}, DRIVERS) == {
         "identity": "needs contact_id"
     }
-    assert "contact_id" in invalid_fields(validation.widget_answer, {"score": 9, "contact_id": "a b"}, DRIVERS)
-    assert "page" in invalid_fields(validation.widget_answer, {"score": 9, "page": "p" * 2049}, DRIVERS)
-    assert "score" in invalid_fields(validation.widget_answer, {"score": "9"}, DRIVERS)
-    assert "user" in invalid_fields(validation.widget_answer, {"score": 9, "user": "x"}, DRIVERS)
+    assert "contact_id" in invalid_fields(answers.widget_answer, {"score": 9, "contact_id": "a b"}, DRIVERS)
+    assert "page" in invalid_fields(answers.widget_answer, {"score": 9, "page": "p" * 2049}, DRIVERS)
+    assert "score" in invalid_fields(answers.widget_answer, {"score": "9"}, DRIVERS)
+    assert "user" in invalid_fields(answers.widget_answer, {"score": 9, "user": "x"}, DRIVERS)
 
 
 def test_classification():
@@ -374,30 +378,30 @@ def test_classification():
 
 
 def test_contact_validation_names_the_contact():
-    ok = validation.contact({"contact_id": "c1", "account_id": "a1", "email": "ann@example.com"}, 0)
+    ok = invitation_rules.contact({"contact_id": "c1", "account_id": "a1", "email": "ann@example.com"}, 0)
     assert ok == {"contact_id": "c1", "account_id": "a1", "email": "ann@example.com", "name": None, "attributes": {}}
-    fields = invalid_fields(validation.contact, {"contact_id": "c1", "email": "nope", "x": 1}, 3)
+    fields = invalid_fields(invitation_rules.contact, {"contact_id": "c1", "email": "nope", "x": 1}, 3)
     assert fields == {
         "contacts[3].account_id": "required",
         "contacts[3].email": "is not an email address",
         "contacts[3].x": "unknown field",
     }
-    assert invalid_fields(validation.contact, "c1", 2) == {"contacts[2]": "must be an object"}
+    assert invalid_fields(invitation_rules.contact, "c1", 2) == {"contacts[2]": "must be an object"}
     assert "contacts[0].attributes" in invalid_fields(
-        validation.contact, {"contact_id": "c1", "account_id": "a1", "attributes": {"k": [1]}}, 0
+        invitation_rules.contact, {"contact_id": "c1", "account_id": "a1", "attributes": {"k": [1]}}, 0
     )
     assert "contacts[0].contact_id" in invalid_fields(
-        validation.contact, {"contact_id": "has space", "account_id": "a1"}, 0
+        invitation_rules.contact, {"contact_id": "has space", "account_id": "a1"}, 0
     )
 
 
 def test_account_and_revenue():
-    out = validation.account({"name": "Acme", "revenue": {"2026-01": 1200, "2026-02": 99.5}, "status": "churned"})
+    out = account_fields.account({"name": "Acme", "revenue": {"2026-01": 1200, "2026-02": 99.5}, "status": "churned"})
     assert out["revenue"] == {"2026-01": 1200.0, "2026-02": 99.5} and out["status"] == "churned"
     for bad in ({"2026-13": 1}, {"2026-01": -1}, {"2026-01": "1"}, {"2026-01": float("nan")}, [1], {"2026-01": True}):
-        assert "revenue" in invalid_fields(validation.account, {"revenue": bad})
-    assert "status" in invalid_fields(validation.account, {"status": "gone"})
-    assert "account_id" in invalid_fields(validation.account, {"name": "x"}, allow_id=True)
+        assert "revenue" in invalid_fields(account_fields.account, {"revenue": bad})
+    assert "status" in invalid_fields(account_fields.account, {"status": "gone"})
+    assert "account_id" in invalid_fields(account_fields.account, {"name": "x"}, allow_id=True)
 
 
 @pytest.mark.parametrize(
@@ -409,6 +413,10 @@ def test_bad_months(value):
 
 def test_a_trailing_newline_is_never_part_of_a_valid_value():
     """`$` in a Python pattern also matches before a final newline: every anchored check must refuse one."""
-    assert "contacts[0].contact_id" in invalid_fields(validation.contact, {"contact_id": "c1\n", "account_id": "a1"}, 0)
-    assert "contacts[0].account_id" in invalid_fields(validation.contact, {"contact_id": "c1", "account_id": "a1\n"}, 0)
-    assert "language" in invalid_fields(validation.survey, {"name": "x", "language": "en\n"})
+    assert "contacts[0].contact_id" in invalid_fields(
+        invitation_rules.contact, {"contact_id": "c1\n", "account_id": "a1"}, 0
+    )
+    assert "contacts[0].account_id" in invalid_fields(
+        invitation_rules.contact, {"contact_id": "c1", "account_id": "a1\n"}, 0
+    )
+    assert "language" in invalid_fields(survey_definition.survey, {"name": "x", "language": "en\n"})

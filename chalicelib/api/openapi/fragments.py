@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.api.cursors import MAX_CURSOR
 from chalicelib.api.http import MAX_BODY
+from chalicelib.domain import answers
 from chalicelib.domain import validation as v
 from chalicelib.domain.months import MONTH_RE
 
@@ -89,7 +90,7 @@ def object_schema(properties: dict, required=(), *, closed: bool = True, **extra
 ID = string(pattern=ecma(v.ID_RE))
 MONTH = string(pattern=ecma(MONTH_RE), examples=["2026-10"])
 TIMESTAMP = string(format="date-time")
-CLIENT_ID = string(pattern=ecma(v.CLIENT_ID_RE))
+CLIENT_ID = string(pattern=ecma(answers.CLIENT_ID_RE))
 DRIVERS = {
     "type": "array",
     "maxItems": DRIVERS_MAX_ITEMS,

@@ -32,7 +32,9 @@ from chalicelib.api.openapi.fragments import (
     object_schema,
     string,
 )
-from chalicelib.domain import loop, page_text
+from chalicelib.domain import account_fields as account_rules
+from chalicelib.domain import answers, loop, page_text, survey_definition
+from chalicelib.domain import invitations as invitation_rules
 from chalicelib.domain import validation as v
 from chalicelib.domain.months import MONTH_RE
 from chalicelib.domain.nps import CATEGORIES
@@ -42,7 +44,7 @@ def component_schemas() -> dict:
     loop_rules = object_schema(
         {
             "categories": {"type": "array", "maxItems": len(CATEGORIES), "items": {"enum": list(CATEGORIES)}},
-            "sla_hours": {"type": "integer", "minimum": 1, "maximum": v.MAX_SLA_HOURS},
+            "sla_hours": {"type": "integer", "minimum": 1, "maximum": loop.MAX_SLA_HOURS},
             "fallback_owner": nullable(string(FALLBACK_OWNER_MAX)),
         }
     )
@@ -61,9 +63,9 @@ def component_schemas() -> dict:
     )
     survey_fields = {
         "name": string(SURVEY_NAME_MAX, 1),
-        "kind": {"enum": list(v.SURVEY_KINDS), "default": v.SURVEY_KINDS[0]},
+        "kind": {"enum": list(survey_definition.SURVEY_KINDS), "default": survey_definition.SURVEY_KINDS[0]},
         "touchpoint": nullable(string(TOUCHPOINT_MAX)),
-        "question": string(QUESTION_MAX, 1, default=v.DEFAULT_QUESTION),
+        "question": string(QUESTION_MAX, 1, default=survey_definition.DEFAULT_QUESTION),
         "drivers": DRIVERS,
         "allowed_origins": {
             "type": "array",
@@ -76,9 +78,9 @@ def component_schemas() -> dict:
         "status": {"enum": ["active", "closed"], "default": "active"},
         "language": nullable(string(pattern=ecma(v.LANGUAGE_RE))),
         "strings": nullable(strings),
-        "anonymous_answers": nullable({"enum": list(v.ANONYMOUS_ANSWERS)}),
+        "anonymous_answers": nullable({"enum": list(survey_definition.ANONYMOUS_ANSWERS)}),
     }
-    assert set(survey_fields) == v.SURVEY_FIELDS, "the document's survey fields are the validation's"
+    assert set(survey_fields) == survey_definition.SURVEY_FIELDS, "the document's survey fields are the validation's"
     survey = object_schema(
         {
             "survey_id": string(),
@@ -94,11 +96,11 @@ def component_schemas() -> dict:
             ),
             "themes": nullable({"type": "object", "additionalProperties": {"type": "array", "items": string()}}),
             "strings": nullable({"type": "object", "additionalProperties": string()}),
-            "anonymous_answers": {"enum": list(v.ANONYMOUS_ANSWERS)},
+            "anonymous_answers": {"enum": list(survey_definition.ANONYMOUS_ANSWERS)},
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
         },
-        {"survey_id", *v.SURVEY_FIELDS, "created_at", "updated_at"},
+        {"survey_id", *survey_definition.SURVEY_FIELDS, "created_at", "updated_at"},
     )
     survey_created = {
         **survey,
@@ -121,7 +123,7 @@ def component_schemas() -> dict:
         },
         {"contact_id", "account_id"},
     )
-    assert set(contact["properties"]) == v.CONTACT_FIELDS
+    assert set(contact["properties"]) == invitation_rules.CONTACT_FIELDS
     account_fields = {
         "name": nullable(string(PERSON_TEXT_MAX)),
         "segment": nullable(string(SEGMENT_MAX)),
@@ -135,29 +137,29 @@ def component_schemas() -> dict:
                 "description": 'Revenue by month, like {"2026-01": 1200.0}.',
             }
         ),
-        "status": {"enum": list(v.ACCOUNT_STATUSES), "default": "active"},
+        "status": {"enum": list(account_rules.ACCOUNT_STATUSES), "default": "active"},
     }
-    assert set(account_fields) == v.ACCOUNT_FIELDS
+    assert set(account_fields) == account_rules.ACCOUNT_FIELDS
     answer_fields = {
         "score": SCORE,
-        "comment": nullable(string(v.MAX_COMMENT)),
+        "comment": nullable(string(answers.MAX_COMMENT)),
         "drivers": nullable(DRIVERS),
     }
     link_answer = object_schema(
         {
             **answer_fields,
-            "signal": {"enum": list(v.SIGNALS), "default": v.SIGNALS[0]},
+            "signal": {"enum": list(answers.SIGNALS), "default": answers.SIGNALS[0]},
             "view": nullable(CLIENT_ID),
             "submission": nullable(CLIENT_ID),
         },
         {"score"},
         description="`signal` dwell (the page stayed open) needs `view` and carries the score only.",
     )
-    assert set(link_answer["properties"]) == {"score", "comment", "drivers"} | v.LINK_FIELDS
+    assert set(link_answer["properties"]) == {"score", "comment", "drivers"} | answers.LINK_FIELDS
     link_form = object_schema(
         {
             "score": {"type": ["integer", "string"], "description": "0 to 10, as the form's text."},
-            "comment": string(v.MAX_COMMENT),
+            "comment": string(answers.MAX_COMMENT),
             "drivers": {"type": "array", "items": string(DRIVER_MAX)},
             "submission": CLIENT_ID,
         },
@@ -175,7 +177,7 @@ def component_schemas() -> dict:
         },
         {"score"},
     )
-    assert set(widget_answer["properties"]) == {"score", "comment", "drivers"} | v.WIDGET_FIELDS
+    assert set(widget_answer["properties"]) == {"score", "comment", "drivers"} | answers.WIDGET_FIELDS
     response = object_schema(
         {
             "response_id": string(),
@@ -202,7 +204,7 @@ def component_schemas() -> dict:
             "account_id": string(),
             **{k: nullable(string()) for k in ("name", "segment", "owner", "manager")},
             "revenue": {"type": "object", "additionalProperties": {"type": "number"}},
-            "status": {"enum": list(v.ACCOUNT_STATUSES)},
+            "status": {"enum": list(account_rules.ACCOUNT_STATUSES)},
             "updated_at": nullable(TIMESTAMP),
         },
         {"account_id", "revenue", "status"},
