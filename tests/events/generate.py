@@ -54,7 +54,7 @@ def main() -> None:
         }
         response_store.record_answer(answer={"score": 2, "comment": "Support never answered my ticket."}, **common)
         response_store.record_answer(answer={"score": 5, "comment": "Support answered, slowly."}, **common)
-        from chalicelib.store.erasure import erase_contact
+        from chalicelib.usecases.erasure import erase_contact
 
         erase_contact("con-1", now)
         models.Response("rsp_event_1").delete()

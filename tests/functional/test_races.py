@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from chalicelib.domain import clock
 from chalicelib.events.sweep import run_sweep
-from chalicelib.store import invitations as invitation_store
 from chalicelib.store import responses as response_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import Contact, Invitation, LoopTask
+from chalicelib.usecases import invitations
 from nps_local.poller import responses_poller
 
 
@@ -44,9 +44,9 @@ def test_two_invitations_racing_for_one_contact_invite_them_once(api, survey):
     rival: list[dict] = []
 
     with first_lands(
-        Contact, "TransactWriteItems", lambda: rival.extend(invitation_store.invite(model, [contact], clock.utcnow()))
+        Contact, "TransactWriteItems", lambda: rival.extend(invitations.invite(model, [contact], clock.utcnow()))
     ) as state:
-        ours = invitation_store.invite(model, [contact], clock.utcnow())
+        ours = invitations.invite(model, [contact], clock.utcnow())
 
     assert state["fired"]
     assert "link" in rival[0] and rival[0]["contact_id"] == "c-race"

@@ -16,9 +16,9 @@ from chalicelib.domain.facts import fact_of
 from chalicelib.domain.nps import classify
 from chalicelib.store import accounts as account_store
 from chalicelib.store import surveys as survey_store
-from chalicelib.store.erasure import erase_contact
 from chalicelib.store.models import MODELS, LoopTask, Response, ResponseFact
 from chalicelib.store.responses import shard_of
+from chalicelib.usecases.erasure import erase_contact
 from nps_local.poller import responses_poller
 
 N_RESPONSES = int(__import__("os").environ.get("REPLAY_N", "2000"))
