@@ -310,3 +310,64 @@ def test_a_permanent_bounce_stops_mail_once_however_often_it_arrives(api, client
     assert client.lambda_.invoke("mail_feedback", {"source": "aws.ec2", "detail": {}}).payload == {"result": "ignored"}
     assert api.delete("/v1/contacts/c-soft").status_code == 200
     assert _feedback(client, "bounced", stored[ids[0]])["result"] == "gone"
+
+
+def _dispatch_at(client, at):
+    event = {
+        "version": "0",
+        "id": f"scheduled-{at.timestamp():.0f}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+    return client.lambda_.invoke("email_dispatch", event).payload
+
+
+def test_one_reminder_a_week_later_in_the_window_and_never_after_an_answer(api, client, survey, queues):
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.domain import send_window
+    from chalicelib.domain.clock import timestamp
+
+    people = [("c-quiet", "quiet@example.com", "en"), ("c-answers", "answers@example.com", "en")]
+    quiet, answers = _invite(api, survey["survey_id"], people)
+    assert api.put(
+        "/v1/contacts/c-quiet", {"account_id": "acct-1", "email": "quiet@example.com", "timezone": "Asia/Tokyo"}
+    )
+    ids = [quiet["invitation_id"], answers["invitation_id"]]
+    send_queue.enqueue(queues["url"], "us-east-1", [(i, sending.FIRST, 0) for i in ids])
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    poller = _sender(queues, ses)
+    poller.poll_once()
+    planned = Invitation.get(ids[0])
+    sent_at = datetime.fromisoformat(planned.first_email["at"])
+    # Planned 7 days on, at the first weekday 09:00-17:00 in the contact's own zone (Tokyo).
+    expected = send_window.next_opening(sent_at + timedelta(days=7), send_window.Window(), "Asia/Tokyo")
+    assert (planned.next_email_kind, planned.next_email_at) == (
+        "reminder_1",
+        timestamp(expected),
+    )
+    local = expected.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    assert local.weekday() < 5 and 9 <= local.hour < 17
+    # Nothing is due before; the answer comes in between.
+    assert _dispatch_at(client, datetime.now(UTC) + timedelta(days=6))["due"] == 0
+    assert api.post(path_of(answers["link"]), {"score": 8}, token=None).status_code == 201
+    later = datetime.now(UTC) + timedelta(days=12)
+    assert _dispatch_at(client, later) == {"due": 2, "queued": 2, "changed": 0}
+    assert _dispatch_at(client, later) == {"due": 0, "queued": 0, "changed": 0}  # a second run queues nothing
+    poller.poll_once()
+    assert [m.destinations[0] for m in sent_messages()].count("quiet@example.com") == 2
+    assert [m.destinations[0] for m in sent_messages()].count("answers@example.com") == 1
+    reminded, skipped = Invitation.get(ids[0]), Invitation.get(ids[1])
+    assert reminded.reminder_1["state"] == "sent" and reminded.next_email_at is None  # one reminder by default
+    assert (skipped.reminder_1["state"], skipped.reminder_1["reason"]) == ("skipped", "answered")
+    assert [h["event"] for h in reminded.history] == ["sent", "queued", "sent"]
+    last = email.message_from_string(sent_messages()[-1].raw_data, policy=email.policy.default)
+    assert (
+        last["Subject"]
+        != email.message_from_string(sent_messages()[0].raw_data, policy=email.policy.default)["Subject"]
+    )
