@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from chalice import Blueprint
 
 from chalicelib.api.auth import admin_auth, require_scope
@@ -18,6 +20,7 @@ from chalicelib.usecases import invitations
 bp = Blueprint(__name__)
 
 MAX_INVITES_PER_CALL = 500
+MAX_SEND_AHEAD = timedelta(days=90)  # a transactional survey sent some time after its touchpoint
 
 
 @api_route(bp, "/v1/surveys", methods=["POST"], authorizer=admin_auth)
@@ -79,7 +82,20 @@ def rotate_identity_secret(survey_id):
 def invite(survey_id):
     require_scope(bp.current_request, "write")
     body = parse_body(bp.current_request, limit=1024 * 1024)
-    errors = validation.require_object(body, {"contacts"}, {"contacts"})
+    errors = validation.require_object(body, {"contacts", "send", "send_at"}, {"contacts"})
+    send = body.get("send", False)
+    if not isinstance(send, bool):
+        errors.add("send", "must be true or false")
+    send_at = None
+    if body.get("send_at") is not None:
+        send_at = clock.parse_timestamp(body["send_at"])
+        now = clock.utcnow()
+        if send is not True:
+            errors.add("send_at", 'needs "send": true')
+        elif send_at is None or not isinstance(body["send_at"], str) or "T" not in body["send_at"]:
+            errors.add("send_at", "must be an ISO 8601 date-time such as 2026-12-09T09:00:00Z")
+        elif send_at > now + MAX_SEND_AHEAD:
+            errors.add("send_at", "must be within 90 days")
     errors.raise_if_any()
     raw = body["contacts"]
     if not isinstance(raw, list) or not raw:
@@ -88,5 +104,6 @@ def invite(survey_id):
         raise Invalid(f"Invite at most {MAX_INVITES_PER_CALL} contacts per call.", fields={"contacts": "too many"})
     # Validate every contact before writing anything.
     contacts = [invitation_rules.contact(c, i) for i, c in enumerate(raw)]
-    results = invitations.invite(survey_store.get(survey_id), contacts, clock.utcnow())
+    survey = survey_store.get(survey_id)
+    results = invitations.invite(survey, contacts, clock.utcnow(), send=send is True, send_at=send_at)
     return json_response({"invitations": results}, 201)

@@ -12,10 +12,19 @@ from chalicelib.domain.validation import EMAIL_RE, identifier, json_object, requ
 
 
 def skip_reason(
-    *, unsubscribed: bool, earlier_in_call: bool, last_invited: datetime | None, throttle_days: int, now: datetime
+    *,
+    unsubscribed: bool,
+    earlier_in_call: bool,
+    last_invited: datetime | None,
+    throttle_days: int,
+    now: datetime,
+    status: str = "active",
 ) -> str | None:
-    """Why this contact gets no invitation now ("unsubscribed" or "throttled"), or None to invite them."""
-    if unsubscribed:
+    """Why this contact gets no invitation now ("unsubscribed", "bounced", "complained" or "throttled"), or
+    None to invite them. `status` is the directory's (an erased person has unsubscribed too)."""
+    if status in ("bounced", "complained"):
+        return status
+    if unsubscribed or status != "active":
         return "unsubscribed"
     window = timedelta(days=throttle_days)
     if earlier_in_call or (last_invited is not None and window and now - last_invited < window):
@@ -28,7 +37,7 @@ CONTACT_FIELDS = {"contact_id", "email", "account_id", "name", "attributes"}
 
 def contact(body: object, index: int) -> dict[str, Any]:
     try:
-        errors = require_object(body, CONTACT_FIELDS, {"contact_id", "account_id"})
+        errors = require_object(body, CONTACT_FIELDS, {"contact_id"})  # the account: here or in the directory
     except Invalid:
         raise Invalid("Each contact must be an object.", fields={f"contacts[{index}]": "must be an object"}) from None
     body = json_object(body)

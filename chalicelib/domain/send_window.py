@@ -7,6 +7,7 @@ due on a Saturday evening goes on Monday morning, at the window's start, in the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,3 +98,70 @@ def next_opening(moment: datetime, window: Window, contact_zone: str | None = No
             continue
         return max(local, opens).astimezone(UTC)
     return moment.astimezone(UTC)  # no day at all in the window: validation refuses it; send when asked
+
+
+WINDOW_FIELDS = {"days", "start", "end", "timezone"}
+REMINDER_FIELDS = {"count", "after_days"}
+HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z")
+
+
+def checked_window(value: object) -> tuple[dict[str, object] | None, dict[str, str]]:
+    """A survey's `send_window` as given (None: the default), and the problems with it by field."""
+    from chalicelib.domain.contacts import timezone_name
+
+    if value is None:
+        return None, {}
+    if not isinstance(value, dict):
+        return None, {"send_window": "must be an object with days, start, end and timezone"}
+    problems = {f"send_window.{k}": "unknown field" for k in value if k not in WINDOW_FIELDS}
+    days = value.get("days", list(DEFAULT_DAYS))
+    if not isinstance(days, list) or not days or any(d not in DAYS for d in days) or len(set(days)) != len(days):
+        problems["send_window.days"] = "must be a list of distinct days: " + ", ".join(DAYS)
+    for key, default in (("start", "09:00"), ("end", "17:00")):
+        given = value.get(key, default)
+        if not isinstance(given, str) or not HHMM_RE.match(given):
+            problems[f"send_window.{key}"] = "must be a time of day as HH:MM, 00:00 to 23:59"
+    zone = value.get("timezone", "UTC")
+    if not isinstance(zone, str) or timezone_name(zone) is None:
+        problems["send_window.timezone"] = "must be an IANA time zone such as Europe/Berlin"
+    if problems:
+        return None, problems
+    ordered = [d for d in DAYS if d in days]
+    return {
+        "days": ordered,
+        "start": value.get("start", "09:00"),
+        "end": value.get("end", "17:00"),
+        "timezone": zone,
+    }, {}
+
+
+def checked_reminders(value: object) -> tuple[dict[str, object] | None, dict[str, str]]:
+    if value is None:
+        return None, {}
+    if not isinstance(value, dict):
+        return None, {"reminders": "must be an object with count and after_days"}
+    problems = {f"reminders.{k}": "unknown field" for k in value if k not in REMINDER_FIELDS}
+    count = value.get("count", DEFAULT_REMINDERS)
+    after = value.get("after_days", DEFAULT_REMINDER_DAYS)
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_REMINDERS:
+        problems["reminders.count"] = f"must be an integer from 0 to {MAX_REMINDERS}"
+    if isinstance(after, bool) or not isinstance(after, int) or not 1 <= after <= MAX_REMINDER_DAYS:
+        problems["reminders.after_days"] = f"must be an integer from 1 to {MAX_REMINDER_DAYS}"
+    if problems:
+        return None, problems
+    return {"count": count, "after_days": after}, {}
+
+
+def shown_window(stored: dict[str, object] | None) -> dict[str, object]:
+    w = window_of(stored)
+    return {
+        "days": list(w.days),
+        "start": w.start.strftime("%H:%M"),
+        "end": w.end.strftime("%H:%M"),
+        "timezone": w.timezone,
+    }
+
+
+def shown_reminders(stored: dict[str, object] | None) -> dict[str, int]:
+    r = reminders_of(stored)
+    return {"count": r.count, "after_days": r.after_days}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import page_text
+from chalicelib.domain import page_text, send_window
 from chalicelib.domain.loop import DEFAULT_SLA_HOURS, MAX_SLA_HOURS
 from chalicelib.domain.nps import CATEGORIES
 from chalicelib.domain.validation import (
@@ -38,6 +38,8 @@ SURVEY_FIELDS = {
     "language",
     "strings",
     "anonymous_answers",
+    "send_window",
+    "reminders",
 }
 LOOP_RULE_FIELDS = {"categories", "sla_hours", "fallback_owner"}
 
@@ -166,6 +168,12 @@ def survey(body: object, *, partial: bool = False) -> dict[str, Any]:
             errors.add("anonymous_answers", "must be counted, excluded or refused")
             policy = None
         out["anonymous_answers"] = policy
+    for name, check in (("send_window", send_window.checked_window), ("reminders", send_window.checked_reminders)):
+        if name in body:  # absent: the defaults, which the survey shows (domain/send_window.py)
+            setting, problems = check(body.get(name))
+            for field, message in problems.items():
+                errors.add(field, message)
+            out[name] = setting
     if partial and not body:
         errors.add("body", "nothing to change")
     errors.raise_if_any()

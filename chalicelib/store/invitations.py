@@ -43,6 +43,7 @@ def record(
     now: datetime,
     expires_at: datetime,
     key_id: str,
+    email: dict[str, Any] | None = None,
 ) -> bool:
     """Write the invitation and its contact's stamp in one transaction, on the condition that the contact is
     not unsubscribed and its stamp for this survey is still `read`'s; False when that condition failed (a
@@ -55,7 +56,12 @@ def record(
     if contact.get("attributes"):
         actions.append(Contact.attributes.set(contact["attributes"]))
     actions.append(Contact.invitation_ids.set((Contact.invitation_ids | []).append([invitation_id])))
-    condition = Contact.unsubscribed_at.does_not_exist()
+    condition = (
+        Contact.unsubscribed_at.does_not_exist()
+        & Contact.bounced_at.does_not_exist()
+        & Contact.complained_at.does_not_exist()
+        & Contact.erased_at.does_not_exist()
+    )
     if read is not None:
         prior = read.get(survey_id)
         condition &= (
@@ -72,6 +78,7 @@ def record(
         created_at=now,
         expires_at=expires_at,
         key_id=key_id,
+        **(email or {}),
     )
     # One transaction: the stamp that throttles the contact exists only with the invitation it stands for, so a
     # failure between the two can never throttle a contact who was never invited.

@@ -20,6 +20,8 @@ class QueueRefused(Exception):
 
 def enqueue(queue_url: str, region: str, emails: Sequence[tuple[str, str, int]], client: Any = None) -> None:
     """Queue (invitation_id, kind, delay_seconds) each; SQS delays a message by up to 15 minutes."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     if not emails:
         return
     if client is None:
@@ -37,7 +39,11 @@ def enqueue(queue_url: str, region: str, emails: Sequence[tuple[str, str, int]],
             }
             for n, (inv, kind, delay) in enumerate(chunk)
         ]
-        answer = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        try:
+            answer = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        except (BotoCoreError, ClientError):  # nothing of this chunk is known to be queued
+            failed += [inv for inv, _, _ in chunk]
+            continue
         failed += [chunk[int(f["Id"])][0] for f in answer.get("Failed", [])]
     if failed:
         raise QueueRefused(failed)

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib import config
-from chalicelib.domain import clock, tokens, validation
+from chalicelib.domain import clock, send_window, tokens, validation
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.store.conditions import condition_failed
@@ -38,6 +38,8 @@ def to_dict(s: Survey, *, with_secret: bool = False) -> dict:
         "language": s.language,
         "strings": s.strings.as_dict() if s.strings is not None else None,
         "status": s.status,
+        "send_window": send_window.shown_window(s.send_window.as_dict() if s.send_window is not None else None),
+        "reminders": send_window.shown_reminders(s.reminders.as_dict() if s.reminders is not None else None),
         "created_at": timestamp(s.created_at),
         "updated_at": timestamp(s.updated_at),
     }

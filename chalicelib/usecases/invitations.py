@@ -9,22 +9,51 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import config
-from chalicelib.domain import clock
+from chalicelib.domain import clock, sending
 from chalicelib.domain import invitations as rules
 from chalicelib.domain.clock import timestamp
-from chalicelib.domain.errors import Gone
+from chalicelib.domain.errors import Gone, Invalid, Unavailable
+from chalicelib.store import contacts as contact_store
+from chalicelib.store import deliveries, send_queue
 from chalicelib.store import invitations as invitation_store
 from chalicelib.store.models import Survey
 from chalicelib.usecases import survey_links
 
+# SQS delays a message by up to 15 minutes; an email due later is planned and queued by email_dispatch.
+MAX_QUEUE_DELAY = timedelta(minutes=15)
 
-def invite(survey: Survey, contacts: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+
+def invite(
+    survey: Survey,
+    contacts: list[dict[str, Any]],
+    now: datetime,
+    *,
+    send: bool = False,
+    send_at: datetime | None = None,
+) -> list[dict[str, Any]]:
     """One result per validated contact, in order: the links for the invited, `skipped` with the reason for
-    the rest. A closed survey invites nobody (410)."""
+    the rest. A closed survey invites nobody (410). With `send`, the service emails each invitation itself:
+    queued now (or with a delay of up to 15 minutes), or planned for `send_at`."""
     if survey.status != "active":
         raise Gone("This survey is closed.", code="survey_closed")
     s = config.settings()
+    if send and not s.send_queue_url:
+        raise Unavailable("This stack has no send queue: it cannot email invitations.", code="sending_unavailable")
     known = invitation_store.contacts(c["contact_id"] for c in contacts)
+    # A contact the directory knows may be named by id alone: its account comes from there.
+    missing = {}
+    for i, c in enumerate(contacts):
+        if not c.get("account_id"):
+            stored_account = known[c["contact_id"]].account_id if c["contact_id"] in known else None
+            if stored_account:
+                c["account_id"] = stored_account
+            else:
+                missing[f"contacts[{i}].account_id"] = "required (the directory has no account for this contact)"
+    if missing:
+        raise Invalid("Some contacts have no account.", fields=missing)
+    due = max(send_at or now, now)
+    queued_now = send and due - now <= MAX_QUEUE_DELAY
+    to_queue: list[tuple[str, str, int]] = []
     results: list[dict[str, Any]] = []
     seen: set[str] = set()
     for c in contacts:
@@ -37,6 +66,7 @@ def invite(survey: Survey, contacts: list[dict[str, Any]], now: datetime) -> lis
             last_invited=invitation_store.last_invited(read, survey.survey_id),
             throttle_days=int(survey.throttle_days),
             now=now,
+            status=contact_store.status(stored) if stored is not None else "active",
         )
         if reason is not None:
             results.append({"contact_id": cid, "skipped": reason})
@@ -52,6 +82,7 @@ def invite(survey: Survey, contacts: list[dict[str, Any]], now: datetime) -> lis
             now=now,
             expires_at=expires,
             key_id=s.active_link_key,
+            email=_email_plan(invitation_id, now, due, queued_now) if send else None,
         )
         if not written:  # a racing call stamped the contact first
             results.append({"contact_id": cid, "skipped": "throttled"})
@@ -66,5 +97,37 @@ def invite(survey: Survey, contacts: list[dict[str, Any]], now: datetime) -> lis
             expires_at=expires,
             key_id=s.active_link_key,
         )
-        results.append({"contact_id": cid, "invitation_id": invitation_id, **links, "expires_at": timestamp(expires)})
+        result = {"contact_id": cid, "invitation_id": invitation_id, **links, "expires_at": timestamp(expires)}
+        if send:
+            result["email"] = "queued" if queued_now else "scheduled"
+            result["send_at"] = timestamp(due)
+            if queued_now:
+                to_queue.append((invitation_id, sending.FIRST, int((due - now).total_seconds())))
+        results.append(result)
+    if to_queue:
+        _queue(s, to_queue, due)
     return results
+
+
+def _email_plan(invitation_id: str, now: datetime, due: datetime, queued_now: bool) -> dict[str, Any]:
+    """What the invitation's item records of its first email when it is written: queued now, or planned."""
+    fields: dict[str, Any] = {"send_at": due}
+    if queued_now:
+        fields["history"] = [sending.history_entry("queued", sending.FIRST, now)]
+    else:
+        fields |= {
+            "email_shard": deliveries.shard_of(invitation_id),
+            "next_email_at": timestamp(due),
+            "next_email_kind": sending.FIRST,
+        }
+    return fields
+
+
+def _queue(s: Any, emails: list[tuple[str, str, int]], due: datetime) -> None:
+    """Queue the emails; any the queue refuses are planned instead, so email_dispatch queues them within
+    minutes: an invitation answered as queued is never left without its email."""
+    try:
+        send_queue.enqueue(str(s.send_queue_url), s.region, emails)
+    except send_queue.QueueRefused as refused:
+        for invitation_id in refused.ids:
+            deliveries.plan(invitation_id, sending.FIRST, due)

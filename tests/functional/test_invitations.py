@@ -147,16 +147,24 @@ def test_an_invalid_contact_refuses_the_whole_call_and_writes_nothing(api, surve
     assert all_tables() == before
 
 
-def test_invitation_body_must_have_only_contacts(api, survey):
-    error = assert_error(
-        api.post(
-            f"/v1/surveys/{survey['survey_id']}/invitations",
-            {"contacts": [{"contact_id": "c", "account_id": "a"}], "send": True},
-        ),
-        422,
+def test_invitation_body_must_have_only_contacts_send_and_send_at(api, survey):
+    path = f"/v1/surveys/{survey['survey_id']}/invitations"
+    one = [{"contact_id": "c", "account_id": "a"}]
+    error = assert_error(api.post(path, {"contacts": one, "mail": True}), 422)
+    assert error["fields"] == {"mail": "unknown field"}
+    assert_error(api.post(path, {}), 422)
+    assert assert_error(api.post(path, {"contacts": one, "send": "yes"}), 422)["fields"] == {
+        "send": "must be true or false"
+    }
+    assert (
+        "send_at" in assert_error(api.post(path, {"contacts": one, "send_at": "2030-01-01T09:00:00Z"}), 422)["fields"]
     )
-    assert error["fields"] == {"send": "unknown field"}
-    assert_error(api.post(f"/v1/surveys/{survey['survey_id']}/invitations", {}), 422)
+    bad_time = {"contacts": one, "send": True, "send_at": "next tuesday"}
+    assert "send_at" in assert_error(api.post(path, bad_time), 422)["fields"]
+    far = {"contacts": one, "send": True, "send_at": "2099-01-01T09:00:00Z"}
+    assert "send_at" in assert_error(api.post(path, far), 422)["fields"]
+    # Without a send queue (this test stack has none) the service cannot email: refused, nothing written.
+    assert_error(api.post(path, {"contacts": one, "send": True}), 503, "sending_unavailable")
     assert Invitation.count() == 0
 
 

@@ -371,3 +371,68 @@ def test_one_reminder_a_week_later_in_the_window_and_never_after_an_answer(api, 
         last["Subject"]
         != email.message_from_string(sent_messages()[0].raw_data, policy=email.policy.default)["Subject"]
     )
+
+
+def test_send_true_queues_each_email_or_plans_it_and_skips_who_bounced(api, client, survey, queues):
+    from datetime import UTC, datetime, timedelta
+
+    sid = survey["survey_id"]
+    for cid in ("s-now", "s-later", "s-bounced"):
+        assert (
+            api.put(f"/v1/contacts/{cid}", {"account_id": "acct-9", "email": f"{cid}@example.com"}).status_code == 201
+        )
+    Contact = __import__("chalicelib.store.models", fromlist=["Contact"]).Contact
+    Contact("s-bounced").update(actions=[Contact.bounced_at.set(datetime.now(UTC))])
+    # By id alone: the directory knows their account.
+    r = api.post(
+        f"/v1/surveys/{sid}/invitations",
+        {"contacts": [{"contact_id": "s-now"}, {"contact_id": "s-bounced"}], "send": True},
+    )
+    assert r.status_code == 201, r.body
+    now_result, bounced_result = r.json["invitations"]
+    assert now_result["email"] == "queued" and bounced_result == {"contact_id": "s-bounced", "skipped": "bounced"}
+    at = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    r = api.post(
+        f"/v1/surveys/{sid}/invitations",
+        {"contacts": [{"contact_id": "s-later"}], "send": True, "send_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+    [later] = r.json["invitations"]
+    assert later["email"] == "scheduled" and later["send_at"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # A contact unknown to the directory still needs its account.
+    error = api.post(f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "nobody"}], "send": True})
+    assert error.status_code == 422 and "contacts[0].account_id" in error.json["error"]["fields"]
+
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    poller = _sender(queues, ses)
+    poller.poll_once()
+    assert [m.destinations[0] for m in sent_messages()] == ["s-now@example.com"]
+    assert [h["event"] for h in api.get(f"/v1/invitations/{now_result['invitation_id']}").json["history"]] == [
+        "queued",
+        "sent",
+    ]
+    assert _dispatch_at(client, at - timedelta(minutes=1))["due"] == 0
+    assert _dispatch_at(client, at + timedelta(minutes=4))["queued"] == 1
+    poller.poll_once()
+    assert [m.destinations[0] for m in sent_messages()] == ["s-now@example.com", "s-later@example.com"]
+
+
+def test_a_queue_that_refuses_leaves_the_email_planned_not_lost(api, client, survey, queues):
+    from datetime import UTC, datetime, timedelta
+
+    assert api.put("/v1/contacts/q-1", {"account_id": "acct-9", "email": "q1@example.com"}).status_code == 201
+    # The queue refuses: here it does not exist (the API's SQS call fails), as when SQS is down.
+    os.environ["SEND_QUEUE_URL"] = queues["url"] + "-gone"
+    _settings_again()
+    try:
+        r = api.post(
+            f"/v1/surveys/{survey['survey_id']}/invitations", {"contacts": [{"contact_id": "q-1"}], "send": True}
+        )
+    finally:
+        os.environ["SEND_QUEUE_URL"] = queues["url"]
+        _settings_again()
+    assert r.status_code == 201, r.body
+    [inv] = r.json["invitations"]
+    assert Invitation.get(inv["invitation_id"]).next_email_kind == "invitation"
+    assert _dispatch_at(client, datetime.now(UTC) + timedelta(minutes=5))["queued"] == 1
+    _sender(queues, boto3.client("sesv2", region_name="us-east-1")).poll_once()
+    assert [m.destinations[0] for m in sent_messages()] == ["q1@example.com"]

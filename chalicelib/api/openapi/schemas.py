@@ -33,7 +33,7 @@ from chalicelib.api.openapi.fragments import (
     string,
 )
 from chalicelib.domain import account_fields as account_rules
-from chalicelib.domain import answers, loop, page_text, survey_definition
+from chalicelib.domain import answers, loop, page_text, send_window, survey_definition
 from chalicelib.domain import invitations as invitation_rules
 from chalicelib.domain import validation as v
 from chalicelib.domain.months import MONTH_RE
@@ -61,6 +61,23 @@ def component_schemas() -> dict:
         + ", ".join(sorted(page_text.WITH_SCORE))
         + ".",
     )
+    hhmm = string(pattern=ecma(send_window.HHMM_RE), examples=["09:00"])
+    send_window_schema = object_schema(
+        {
+            "days": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(send_window.DAYS)}},
+            "start": hhmm,
+            "end": hhmm,
+            "timezone": string(64, examples=["Europe/Berlin"]),
+        },
+        description="When emails may go (the contact's time zone first); the default is mon-fri 09:00-17:00 UTC.",
+    )
+    reminders_schema = object_schema(
+        {
+            "count": {"type": "integer", "minimum": 0, "maximum": send_window.MAX_REMINDERS},
+            "after_days": {"type": "integer", "minimum": 1, "maximum": send_window.MAX_REMINDER_DAYS},
+        },
+        description="Reminders to those who have not answered; the default is one, 7 days later.",
+    )
     survey_fields = {
         "name": string(SURVEY_NAME_MAX, 1),
         "kind": {"enum": list(survey_definition.SURVEY_KINDS), "default": survey_definition.SURVEY_KINDS[0]},
@@ -79,12 +96,18 @@ def component_schemas() -> dict:
         "language": nullable(string(pattern=ecma(v.LANGUAGE_RE))),
         "strings": nullable(strings),
         "anonymous_answers": nullable({"enum": list(survey_definition.ANONYMOUS_ANSWERS)}),
+        "send_window": nullable(send_window_schema),
+        "reminders": nullable(reminders_schema),
     }
     assert set(survey_fields) == survey_definition.SURVEY_FIELDS, "the document's survey fields are the validation's"
     survey = object_schema(
         {
             "survey_id": string(),
-            **{k: s for k, s in survey_fields.items() if k not in ("loop_rules", "anonymous_answers")},
+            **{
+                k: s
+                for k, s in survey_fields.items()
+                if k not in ("loop_rules", "anonymous_answers", "send_window", "reminders")
+            },
             "touchpoint": nullable(string()),
             "loop_rules": object_schema(
                 {
@@ -97,6 +120,8 @@ def component_schemas() -> dict:
             "themes": nullable({"type": "object", "additionalProperties": {"type": "array", "items": string()}}),
             "strings": nullable({"type": "object", "additionalProperties": string()}),
             "anonymous_answers": {"enum": list(survey_definition.ANONYMOUS_ANSWERS)},
+            "send_window": send_window_schema,
+            "reminders": reminders_schema,
             "created_at": TIMESTAMP,
             "updated_at": TIMESTAMP,
         },
@@ -121,7 +146,7 @@ def component_schemas() -> dict:
                 }
             ),
         },
-        {"contact_id", "account_id"},
+        {"contact_id"},
     )
     assert set(contact["properties"]) == invitation_rules.CONTACT_FIELDS
     account_fields = {

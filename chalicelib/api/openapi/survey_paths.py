@@ -95,7 +95,9 @@ def add(op: Operations, schemas: dict) -> None:
             "invitation_id": string(),
             "link": string(),
             "unsubscribe_link": string(),
-            "skipped": {"enum": ["unsubscribed", "throttled"]},
+            "skipped": {"enum": ["unsubscribed", "bounced", "complained", "throttled"]},
+            "email": {"enum": ["queued", "scheduled"], "description": 'With "send": true.'},
+            "send_at": string(format="date-time"),
         },
     }
     op(
@@ -114,7 +116,12 @@ def add(op: Operations, schemas: dict) -> None:
                             "minItems": 1,
                             "maxItems": MAX_INVITES_PER_CALL,
                             "items": ref("Contact"),
-                        }
+                        },
+                        "send": {"type": "boolean", "default": False, "description": "The service emails them."},
+                        "send_at": {
+                            **string(format="date-time"),
+                            "description": 'With "send": true: when to send (at most 90 days on; past means now).',
+                        },
                     },
                     {"contacts"},
                 )
