@@ -155,6 +155,8 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         table("monthly_metrics", "BatchGetItem", "GetItem", "UpdateItem"),
         indexes("responses", "tasks", "response_facts", "contacts"),
         Grant("ReadLinkSigningKeys", ("secretsmanager:GetSecretValue",), (LINK_SIGNING_SECRET,)),
+        # "send": true on invitations queues each email.
+        Grant("QueueEmails", ("sqs:SendMessage",), (queue_arn(SEND_QUEUE),)),
         # POST /v1/metrics/{month}/recompute queues the monthly job.
         Grant("StartMonthlyJob", ("lambda:InvokeFunction",), (function_arn("monthly_metrics"),)),
         own_logs("api_handler"),

@@ -433,18 +433,20 @@ def run_journey(j: Journey) -> None:
 
     from chalicelib import config
     from chalicelib.domain import mail_feedback
-    from chalicelib.store import send_queue
     from chalicelib.store.models import Invitation
     from nps_local.queue_poller import QueuePoller
 
-    [dee] = j.ok(
-        "POST", f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "con-4", "account_id": "acc-2"}]}
-    ).json["invitations"]
+    [dee] = j.ok("POST", f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "con-4"}], "send": True}).json[
+        "invitations"
+    ]
+    at = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    planned = {"contacts": [{"contact_id": "con-2"}], "send": True, "send_at": at}
+    assert "invitation_id" in j.ok("POST", f"/v1/surveys/{other}/invitations", planned).json["invitations"][0]
+    assert j.invoke("email_dispatch", _scheduled(now + timedelta(hours=2)))["queued"] == 1
     settings = config.settings()
-    send_queue.enqueue(settings.send_queue_url, settings.region, [(dee["invitation_id"], "invitation", 0)])
     sqs = boto3.client("sqs", region_name=settings.region)
     sender = QueuePoller(sqs, settings.send_queue_url, lambda event, context: j.invoke("survey_sender", event))
-    assert sender.poll_once() == 1 and sender.stats.failed == 0
+    assert sender.poll_once() == 2 and sender.stats.failed == 0
     j.ok("GET", f"/v1/invitations/{dee['invitation_id']}")
     sent = Invitation.get(dee["invitation_id"]).first_email["message_id"]
     bounce = mail_feedback.event_for(
@@ -564,7 +566,7 @@ def test_every_grant_for_the_code_is_used_by_some_call(journey):
 
 def test_the_functions_only_call_aws_through_the_services_the_policies_know(journey):
     services = {c.action.split(":", 1)[0] for c in journey.calls}
-    assert services == {"dynamodb", "secretsmanager", "lambda", "ses"}
+    assert services == {"dynamodb", "secretsmanager", "lambda", "ses", "sqs"}
     assert {c.function for c in journey.calls if c.action.startswith("lambda:")} == {"api_handler"}
     # Only the API and the sender sign links; only the sender emails.
     assert {c.function for c in journey.calls if c.action.startswith("secretsmanager:")} == {
@@ -572,3 +574,5 @@ def test_the_functions_only_call_aws_through_the_services_the_policies_know(jour
         "survey_sender",
     }
     assert {c.function for c in journey.calls if c.action.startswith("ses:")} == {"survey_sender"}
+    # The API and the dispatcher queue emails; nothing else sends to a queue itself.
+    assert {c.function for c in journey.calls if c.action.startswith("sqs:")} == {"api_handler", "email_dispatch"}
