@@ -82,7 +82,50 @@ class MailRoom:
             ("GET", "/local/outbox.json"): self._authorized(self._outbox_json, token_in_query=True),
             ("GET", "/local/outbox/email"): self._authorized(self._outbox_email, token_in_query=True),
             ("POST", "/local/outbox/poll"): self._authorized(self._outbox_poll),
+            ("POST", "/local/outbox/feedback"): self._authorized(self._outbox_feedback),
         }
+
+    def _outbox_feedback(self, query, headers, body):
+        """Play SES's bounce or complaint event for one sent email, through the real mail_feedback handler."""
+        from chalicelib import config
+        from chalicelib.domain import mail_feedback
+        from chalicelib.events.mail_feedback import mail_feedback as handler
+        from chalicelib.store.models import Invitation, bind
+
+        outcome = query.get("outcome", "bounced")
+        if outcome not in ("bounced", "soft_bounce", "complained"):
+            message = "outcome must be bounced, soft_bounce or complained."
+            return 422, "application/json", json.dumps({"error": {"code": "invalid", "message": message}})
+        wanted = query.get("id", "")
+        bind()
+        found = next(
+            (
+                (i.invitation_id, kind)
+                for i in Invitation.scan()
+                for kind, state in (
+                    ("invitation", i.first_email),
+                    ("reminder_1", i.reminder_1),
+                    ("reminder_2", i.reminder_2),
+                )
+                if state is not None and state.as_dict().get("message_id") == wanted
+            ),
+            None,
+        )
+        if found is None:
+            message = "No sent email has this id (see /local/outbox.json)."
+            return 404, "application/json", json.dumps({"error": {"code": "not_found", "message": message}})
+        event = mail_feedback.event_for(
+            outcome,
+            invitation_id=found[0],
+            kind=found[1],
+            message_id=wanted,
+            configuration_set=config.settings().ses_configuration_set or "local",
+        )
+        event["id"] = f"local-{outcome}-{wanted}"
+        from chalice.local import LambdaContext
+
+        result = self._function("mail_feedback", handler)(event, LambdaContext("mail_feedback", 256))
+        return 200, "application/json", json.dumps({"invitation_id": found[0], **(result or {})})
 
     def _outbox_poll(self, query, headers, body):
         """Deliver the send queue now (what is visible), and answer how many messages went to the sender."""
