@@ -173,6 +173,8 @@ class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
             AWS_REGION="us-east-1",
             AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
             DYNAMODB_ENDPOINT=self.moto_endpoint,
+            # Every other AWS client of the functions (SQS, SES) reaches moto too: boto3 reads this.
+            AWS_ENDPOINT_URL=self.moto_endpoint,
             NPS_STAGE=STAGE,
             # Links are signed with the built-in development key unless LINK_SIGNING_KEYS names others; outside
             # the local stack and tests the service refuses to start on that key.
