@@ -13,8 +13,8 @@ MaximumBatchingWindowInSeconds (the poll interval stands in), MaximumRecordAgeIn
 grow that old) and ParallelizationFactor (one batch per shard at a time, as with 1).
 
 `poll_once()` delivers everything available now, retries included, without sleeping; `start()` runs it in a
-background thread every `interval` seconds. With `redeliver=True` every batch that succeeded is invoked once more
-before its checkpoint, as Lambda may (delivery is at least once).
+background thread every `interval` seconds. With `redeliver=True` every batch is delivered once more, from its first
+record, after it went through, as Lambda may (delivery is at least once).
 
 The same emulation serves the tests and benchmarks, which also take records out of the stream (`read_new`) and
 deliver records of their choosing (`deliver`: a slice, a batch twice, a made-up event) by the same rules.
@@ -85,7 +85,6 @@ class _Shard:
     failures: int = 0  # failed invocations whose batch started at the current head record
     invocations: int = 0  # invocations whose batch started at the current head record
     planned: list[int] = field(default_factory=list)  # sizes of the halves a bisection left to deliver
-    repeating: bool = False  # the head batch succeeded once and is being delivered again (redeliver)
     discarded: list | None = None  # records given up after their retries, kept for `deliver`'s caller only
 
     @property
@@ -192,7 +191,12 @@ class StreamPoller:
 
     def poll_once(self, *, redeliver: bool = False) -> dict:
         """Deliver every record available now (with retries, without sleeping); the counts of this poll. With
-        `redeliver`, each batch that succeeded is delivered once more before it is checkpointed."""
+        `redeliver`, every batch is delivered once more after it went through (see `deliver`)."""
+        if redeliver:
+            before = PollerStats(**self.stats.as_dict())
+            self.deliver(self.read_new(), redeliver=True)
+            delta = self.stats.as_dict()
+            return {name: value - getattr(before, name) for name, value in delta.items()}
         with self._lock:
             stats = PollerStats()
             failed_this_poll: dict[str, int] = {}
@@ -203,7 +207,7 @@ class StreamPoller:
                 progressed = False
                 for shard in self._ready_shards():
                     self._read(shard)
-                    if self._deliver(shard, stats, failed_this_poll, redeliver=redeliver):
+                    if self._deliver(shard, stats, failed_this_poll):
                         progressed = True
             self.stats.add(stats)
             return stats.as_dict()
@@ -229,17 +233,25 @@ class StreamPoller:
 
     def deliver(self, records: list[dict], *, redeliver: bool = False) -> list[dict]:
         """Deliver `records` (from `read_new`, a part of them, or made up) as one shard's records, by the same
-        rules as `poll_once`: batches of the mapping's size, retries, bisection, partial failures. Returns the
-        records that were not delivered: those discarded when their retries ran out (their on-failure message
-        sent), and with unbounded retries those still failing after this call's tries."""
+        rules as `poll_once`: batches of the mapping's size, retries, bisection, partial failures. With
+        `redeliver`, each run of a batch's size is delivered once more, from its first record, after all of it
+        went through (at least once: as after a checkpoint Lambda lost). Returns the records that were not
+        delivered: those discarded when their retries ran out (their on-failure message sent), and with
+        unbounded retries those still failing after this call's tries."""
+        size = self.mapping.batch_size
+        runs = [records[i : i + size] for i in range(0, len(records), size)] if redeliver else [records]
+        left: list[dict] = []
         with self._lock:
-            shard = _Shard("given", None, closed=True, pending=deque(records), discarded=[])
-            stats = PollerStats()
-            failed_this_call: dict[str, int] = {}
-            while shard.pending and self._deliver(shard, stats, failed_this_call, redeliver=redeliver):
-                pass
-            self.stats.add(stats)
-            return [*(shard.discarded or ()), *shard.pending]
+            for run in runs:
+                for attempt in range(2 if redeliver else 1):
+                    shard = _Shard("given", None, closed=True, pending=deque(run), discarded=[])
+                    stats = PollerStats(redeliveries=attempt)
+                    failed_this_call: dict[str, int] = {}
+                    while shard.pending and self._deliver(shard, stats, failed_this_call):
+                        pass
+                    self.stats.add(stats)
+                    left += [r for r in [*(shard.discarded or ()), *shard.pending] if r not in left]
+        return left
 
     def _stop_requested_now(self) -> bool:
         # A stop during a long drain lets the current batch finish and leaves the rest checkpointed.
@@ -310,9 +322,7 @@ class StreamPoller:
 
     # ---- delivery ---------------------------------------------------------------------------------------
 
-    def _deliver(
-        self, shard: _Shard, stats: PollerStats, failed_this_poll: dict[str, int], *, redeliver: bool = False
-    ) -> bool:
+    def _deliver(self, shard: _Shard, stats: PollerStats, failed_this_poll: dict[str, int]) -> bool:
         """Invoke the handler once for the shard's head batch; True when anything was invoked."""
         if not shard.pending:
             return False
@@ -326,22 +336,11 @@ class StreamPoller:
         outcome, function_error = self._invoke(batch)
 
         if outcome is None:
-            if redeliver and not shard.repeating:
-                # At least once: the same batch again, as after a checkpoint Lambda lost.
-                shard.repeating = True
-                stats.redeliveries += 1
-                if shard.planned:
-                    shard.planned[0] = len(batch)
-                else:
-                    shard.planned.append(len(batch))
-                return True
-            shard.repeating = False
             self._checkpoint(shard, len(batch), stats)
             if shard.planned:
                 shard.planned.pop(0)
             return True
 
-        shard.repeating = False
         failed_this_poll[shard.shard_id] = failed_this_poll.get(shard.shard_id, 0) + 1
         if outcome is _ALL:
             stats.function_errors += 1

@@ -13,10 +13,25 @@ never holds the fact back.
 One bad record is its own item failure: it never fails the batch around it. Each invocation makes its own
 `ResponseBatch` (Powertools' batch processor with the invocation's clock and metric counts), reads each record
 once (response_changes.py) and hands that reading to the prefetch and to the record's processing.
+
+Writes are kept near the floor:
+
+- Coalescing. When a batch holds several counted images of one response in a row that keep its score (the
+  survey page's score, then its comment and drivers), only the newest is processed, from the state before the
+  first: every effect of the older ones (the fact, the counts, the task opening) is one the newest repeats or
+  overwrites. The older records share the newest's outcome, so when it fails they are reported failed too and
+  Lambda retries from the first of them. A change of score, status or erasure is never coalesced: each such
+  transition keeps its own effects (a re-score note, a task opened for a detractor who later turns passive).
+- No task write that changes nothing. Before any task write the batch reads, in one consistent BatchGetItem,
+  which of its modified answers have a task: an existing task is followed without trying to open it, and an
+  answer without a task that opens none writes nothing (a refused conditional write is billed). A fact is
+  written for every newer version, even one that derives the same fact: the fact is the response's latest
+  image, version included, which is what makes a redelivered older record change nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -48,9 +63,11 @@ from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import accounts as account_store
 from chalicelib.store import facts as fact_store
 from chalicelib.store import surveys as survey_store
+from chalicelib.store import task_keys
 from chalicelib.store import tasks as task_store
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 __all__ = ["PoisonRecord", "ResponseBatch", "forget_cached_accounts", "handle_stream_event"]
@@ -105,6 +122,8 @@ class ResponseBatch(BatchProcessor):
         self.now: datetime = clock.utcnow()
         self._rules: dict[str, tuple[dict, dict | None]] = {}
         self._changes: list[tuple[DynamoDBRecord, ResponseChange]] = []
+        # Responses whose task exists (read before the writes, or opened since); None when the read failed.
+        self._with_task: set[str] | None = set()
 
     # ---- the invocation ----
 
@@ -142,12 +161,34 @@ class ResponseBatch(BatchProcessor):
         return result
 
     def process(self) -> list[tuple]:
-        """Read every record once, fetch the accounts the batch needs in one request, then process each."""
+        """Read every record once, coalesce each response's run of images that keep its score, fetch the accounts
+        and the existing tasks the batch needs (one request each), then process each record that is left. A
+        coalesced record shares the outcome of the newest record of its run."""
         table = config.settings().table_name("responses")
         records = [DynamoDBRecord(raw) for raw in self.records]
         self._changes = [(record, read_change(record, table)) for record in records]
+        carried_by, run_old = _coalesced([change for _, change in self._changes])
         self._prefetch_accounts()
-        return [self._process_change(pair) for pair in self._changes]
+        self._prefetch_tasks(carried_by, run_old)
+        outcomes: dict[int, tuple] = {}
+        failures: dict[int, ExceptionInfo] = {}  # index -> the exception info of a failed record
+        for i, (record, change) in enumerate(self._changes):
+            if i in carried_by:
+                continue
+            if i in run_old:  # the newest of a run: processed from the state before the run's first image
+                change = dataclasses.replace(change, old=run_old[i])
+            outcomes[i] = self._process_change((record, change))
+            if outcomes[i][0] == "fail":
+                failures[i] = self.exceptions[-1]
+        for i, newest in carried_by.items():
+            record = self._changes[i][0]
+            with log_keys(correlation_id=record.event_id):
+                logger.info("response coalesced with a later image", extra={"failed": newest in failures})
+            if newest in failures:
+                outcomes[i] = self.failure_handler(record=record, exception=failures[newest])
+            else:
+                outcomes[i] = self.success_handler(record=record.raw_event, result="coalesced")
+        return [outcomes[i] for i in range(len(self._changes))]
 
     def _process_change(self, pair: tuple[DynamoDBRecord, ResponseChange]):
         record, change = pair
@@ -239,9 +280,15 @@ class ResponseBatch(BatchProcessor):
             return False
         changed = _answer_changed(response, old)
         old_score = old["score"] if old is not None else None
+        # Read before the writes (modified answers only); None: unknown, so the conditional writes decide.
+        has_task = None if self._with_task is None else response["response_id"] in self._with_task
         if loop.opens_task(
             category, rules["categories"], response["first_submitted_at"], now, False, attributed=_attributed(response)
         ):
+            if has_task:
+                if changed:
+                    task_store.follow_response(response=response, old_score=old_score, category=category, now=now)
+                return False
             account = _account(response.get("account_id"))
             owner = getattr(account, "owner", None) or rules.get("fallback_owner") or "unassigned"
             opened = task_store.open_task(
@@ -252,13 +299,15 @@ class ResponseBatch(BatchProcessor):
                 sla_hours=loop.sla_hours(rules),
                 now=now,
             )
+            if self._with_task is not None:
+                self._with_task.add(response["response_id"])
             if opened:  # counted here: a retry finds the task and opens none
                 self.counts[("TasksOpened", ("kind", loop.TASK_KIND[category]))] += 1
                 return True
             if changed:
                 task_store.follow_response(response=response, old_score=old_score, category=category, now=now)
             return False
-        if old is not None and changed:
+        if old is not None and changed and has_task is not False:
             # A task opened by an earlier answer follows this one too (a later score may not open tasks).
             task_store.follow_response(response=response, old_score=old_score, category=category, now=now)
         return False
@@ -300,6 +349,26 @@ class ResponseBatch(BatchProcessor):
             return
         ACCOUNTS.remember(found, wanted)
 
+    def _prefetch_tasks(self, carried_by: dict[int, int], run_old: dict[int, dict | None]) -> None:
+        """One consistent BatchGetItem: which of the batch's modified answers (an old counted image, before the
+        run for a coalesced one) have a task. A first answer has none to find: it opens its task with a write
+        conditional on the task's absence."""
+        wanted = {
+            change.response["response_id"]
+            for i, (_, change) in enumerate(self._changes)
+            if i not in carried_by
+            and change.action == COUNT
+            and change.response is not None
+            and run_old.get(i, change.old) is not None
+        }
+        if not wanted:
+            return
+        try:
+            self._with_task = task_keys.with_tasks(wanted)
+        except Exception:  # unknown then: each record tries the writes, conditional as they are, as without the read
+            logger.warning("task prefetch failed", extra={"responses": len(wanted)})
+            self._with_task = None
+
     def _emit_metrics(self) -> None:
         for (name, dimension), value in sorted(self.counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
             with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
@@ -335,6 +404,47 @@ def _account(account_id: str | None):
         ACCOUNTS.remember(account_store.batch_get([account_id]), [account_id])
         account = ACCOUNTS.get(account_id)[1]
     return account
+
+
+def _coalesced(changes: list[ResponseChange]) -> tuple[dict[int, int], dict[int, dict | None]]:
+    """Runs of counted images of one response, in stream order, that keep its score, erasure and attribution.
+    Returns each older record's index mapped to the newest record of its run, and the newest's index mapped to
+    the old image before the run's first record."""
+    carried_by: dict[int, int] = {}
+    run_old: dict[int, dict | None] = {}
+    runs: dict[int, list[int]] = {}  # newest index -> the older indexes of its run
+    last: dict[str, int] = {}  # response id -> index of its latest record so far
+    for i, change in enumerate(changes):
+        rid = change.response_id
+        if change.action != COUNT or rid is None:
+            if rid is not None:
+                last.pop(rid, None)  # a status change or removal ends the run
+            continue
+        j = last.get(rid)
+        if j is not None and _continues(changes[j], change):
+            older = [*runs.pop(j, []), j]
+            runs[i] = older
+            run_old[i] = run_old.pop(j) if j in run_old else changes[j].old
+            for k in older:
+                carried_by[k] = i
+        last[rid] = i
+    return carried_by, run_old
+
+
+def _continues(before: ResponseChange, after: ResponseChange) -> bool:
+    """`after` is the next image of `before`'s answer with the same score, erasure and attribution."""
+    a, b = before.response, after.response
+    if a is None or b is None or after.old is None:
+        return False
+    return (
+        after.old.get("version") == a.get("version")
+        and a["score"] == b["score"]
+        and not a.get("erased")
+        and not b.get("erased")
+        and a.get("survey_id") == b.get("survey_id")
+        and a.get("first_submitted_at") == b.get("first_submitted_at")
+        and _attributed(a) == _attributed(b)
+    )
 
 
 def _answer_changed(response: dict, old: dict | None) -> bool:

@@ -199,3 +199,32 @@ def test_the_background_loop_delivers_and_stops_cleanly(stream):
         poller.stop()
     assert not poller.running
     assert handler.processed == ids
+
+
+def test_records_read_then_delivered_by_the_same_rules(stream):
+    ids = stream.put(12)
+    handler = RecordingHandler(fail={"item-005": None})
+    poller = stream.poller(handler, batch_size=4, max_retries=2)
+
+    records = poller.read_new()
+
+    assert [RecordingHandler.item_id(r) for r in records] == ids and handler.invocations == []
+    assert poller.read_new() == [] and poller.poll_once()["batches"] == 0  # taken out of delivery
+    left = poller.deliver(records)
+    # As from the stream: item-005 retried twice, then its batch (from it) discarded with one on-failure message.
+    assert handler.invocations == [ids[0:4], ids[4:8], ids[5:9], ids[5:9], ids[9:12]]
+    assert [RecordingHandler.item_id(r) for r in left] == ids[5:9]
+    assert len(stream.failure_messages()) == 1
+
+
+def test_redelivery_hands_every_batch_over_twice_from_its_first_record(stream):
+    ids = stream.put(7)
+    handler = RecordingHandler(fail={"item-001": 1})
+    poller = stream.poller(handler, batch_size=4)
+
+    stats = poller.poll_once(redeliver=True)
+
+    # Each run of 4 goes through (its retry from item-001 stays in the run), then again from its first record.
+    assert handler.invocations == [ids[0:4], ids[1:4], ids[0:4], ids[4:7], ids[4:7]]
+    assert stats["redeliveries"] == 2 and stats["records_discarded"] == 0
+    assert poller.read_new() == []
