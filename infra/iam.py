@@ -172,7 +172,7 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
     "response_stream": (
         table("surveys", "GetItem"),
         table("accounts", "BatchGetItem"),
-        table("tasks", "GetItem", "PutItem", "UpdateItem"),
+        table("tasks", "BatchGetItem", "GetItem", "PutItem", "UpdateItem"),
         table("response_facts", "DeleteItem", "PutItem"),
         *READ_RESPONSES_STREAM,
         own_logs("response_stream"),
