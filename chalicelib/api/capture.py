@@ -45,6 +45,20 @@ def _page(request, html: str, status: int = 200, csp: str | None = None):
     return html_response(html, status, headers)
 
 
+def _languages(request, survey, asked: object) -> list[str] | None:
+    """The languages to show the page in, best first: the link's `lang` (the emails the service sends carry
+    the contact's language there, so the page needs no read), else, for a survey without a language of its
+    own, the browser's (Accept-Language). A `lang` that is not a language tag is ignored."""
+    from chalicelib.domain import languages
+
+    tag = languages.normalize(asked) if isinstance(asked, str) and len(asked) <= 35 else None
+    if tag:
+        return [tag]
+    if getattr(survey, "language", None):
+        return None
+    return languages.preferred(header(request, "accept-language")) or None
+
+
 @api_route(bp, "/s/{token}", methods=["GET", "HEAD"])
 def survey_page(token):
     # Safe by design: mail scanners fetch every link in an email, so showing the page records nothing. The
@@ -59,7 +73,12 @@ def survey_page(token):
     params = request.query_params or {}
     chosen = _chosen_score(params.get("score"))
     html = pages.survey_page(
-        survey, token, chosen, submission=clock.new_id("sub"), dwell_seconds=config.settings().dwell_seconds
+        survey,
+        token,
+        chosen,
+        submission=clock.new_id("sub"),
+        dwell_seconds=config.settings().dwell_seconds,
+        requested=_languages(request, survey, params.get("lang")),
     )
     return _page(request, html, csp=pages.SURVEY_CSP)
 

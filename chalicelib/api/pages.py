@@ -113,9 +113,11 @@ PAGE_CSP = f"{_COMMON_CSP}; style-src {_hash(STYLE)}"
 SURVEY_CSP = f"{PAGE_CSP}; script-src {_hash(PAGE_SCRIPT)}; connect-src 'self'"
 
 
-def _doc(title: str, body: str, script: str = "", language: str | None = None) -> str:
+def _doc(title: str, body: str, script: str = "", language: str | None = None, direction: str = "ltr") -> str:
     return (
-        f'<!doctype html><html lang="{escape(language or page_text.DEFAULT_LANGUAGE)}"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{escape(language or page_text.DEFAULT_LANGUAGE)}"'
+        + (' dir="rtl"' if direction == "rtl" else "")
+        + '><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body}</main>"
         + (f"<script>{script}</script>" if script else "")
@@ -123,15 +125,27 @@ def _doc(title: str, body: str, script: str = "", language: str | None = None) -
     )
 
 
-def _strings(survey) -> dict[str, str]:
+def _custom(survey) -> dict | None:
     custom = getattr(survey, "strings", None)
     if custom is not None and hasattr(custom, "as_dict"):
         custom = custom.as_dict()
-    return page_text.page_strings(custom)
+    return custom
 
 
-def survey_page(survey, token: str, chosen: int | None, *, submission: str, dwell_seconds: int) -> str:
-    strings = _strings(survey)
+def _strings(survey) -> dict[str, str]:
+    return page_text.page_strings(_custom(survey))
+
+
+def text_for(survey, requested: list[str] | None) -> page_text.PageText:
+    """What the page says to this person: in the first of `requested` the survey offers, else its language."""
+    return page_text.page_text(survey.question, _custom(survey), requested or None, getattr(survey, "language", None))
+
+
+def survey_page(
+    survey, token: str, chosen: int | None, *, submission: str, dwell_seconds: int, requested: list[str] | None = None
+) -> str:
+    text = text_for(survey, requested)
+    strings = text.strings
     # Relative to the page (/s/{token}), so the form also works under a stage prefix such as /api/s/{token}.
     action = f"./{escape(token)}"
     buttons = "".join(
@@ -150,7 +164,7 @@ def survey_page(survey, token: str, chosen: int | None, *, submission: str, dwel
     )
     data = escape(json.dumps(strings, separators=(",", ":")), quote=True)
     body = f"""
-<h1 id="q">{escape(survey.question)}</h1>
+<h1 id="q">{escape(text.question)}</h1>
 <form id="nps-form" method="post" action="{action}" data-dwell="{int(dwell_seconds)}" data-strings="{data}">
 <input type="hidden" name="submission" value="{escape(submission)}">
 <fieldset><legend id="scale-label">{escape(strings["scale_label"])}</legend>
@@ -163,7 +177,7 @@ def survey_page(survey, token: str, chosen: int | None, *, submission: str, dwel
 {driver_block}
 <button id="submit" type="submit">{escape(strings["send"])}</button></div>
 </form>"""
-    return _doc(survey.name, body, PAGE_SCRIPT, getattr(survey, "language", None))
+    return _doc(survey.name, body, PAGE_SCRIPT, text.language, text.direction)
 
 
 def thanks_page(survey, token: str, score: int) -> str:

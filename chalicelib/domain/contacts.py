@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chalicelib.domain import languages
 from chalicelib.domain.errors import Invalid
 from chalicelib.domain.validation import (
     EMAIL_RE,
@@ -50,20 +51,6 @@ def status_of(
     if unsubscribed_at is not None:
         return "unsubscribed"
     return "active"
-
-
-def language_tag(value: str) -> str:
-    """A BCP 47 tag in its usual case: `pt-br` → `pt-BR`, `zh-hant-tw` → `zh-Hant-TW`."""
-    first, *rest = value.split("-")
-    parts = [first.lower()]
-    for part in rest:
-        if len(part) == 2 and part.isalpha():
-            parts.append(part.upper())
-        elif len(part) == 4 and part.isalpha():
-            parts.append(part.title())
-        else:
-            parts.append(part.lower())
-    return "-".join(parts)
 
 
 def timezone_name(value: str) -> str | None:
@@ -119,8 +106,9 @@ def fields(body: object, *, allow_id: bool = False) -> dict[str, Any]:
     if out["role"] and not ROLE_RE.match(out["role"]):
         errors.add("role", f"must be 1-40 lower-case letters, digits or _, starting with a letter ({ROLES_EXAMPLE})")
     if out["language"]:
-        if LANGUAGE_RE.match(out["language"]):
-            out["language"] = language_tag(out["language"])
+        tag = languages.normalize(out["language"]) if LANGUAGE_RE.match(out["language"]) else None
+        if tag:
+            out["language"] = tag
         else:
             errors.add("language", "must be a language tag such as en, de or pt-BR")
     if out["timezone"] and timezone_name(out["timezone"]) is None:

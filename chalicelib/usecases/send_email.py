@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from chalicelib.domain import email_text, send_window, sending
 from chalicelib.domain.clock import timestamp
@@ -109,10 +110,12 @@ def send(invitation_id: str, kind: str, now: datetime, *, mailer: Mailer, settin
     )
     strings = survey.strings.as_dict() if survey.strings is not None else None
     text = email_text.email_text(survey.question, strings, found.language, survey.language)
+    # The links carry the language the email is in, so the page they open speaks it too (without a read).
+    lang = quote(text.language)
     email = render_survey_email(
         text,
-        score_links=urls["score_links"],
-        page_link=urls["link"],
+        score_links=[f"{u}&lang={lang}" for u in urls["score_links"]],
+        page_link=f"{urls['link']}?lang={lang}",
         unsubscribe_link=urls["unsubscribe_link"],
         name=found.name,
         reminder=kind != sending.FIRST,

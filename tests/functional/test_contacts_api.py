@@ -10,6 +10,7 @@ from support import Api, path_of
 from support_ddb import assert_error, count_dynamodb_calls
 
 from chalicelib.domain import contacts as rules
+from chalicelib.domain import languages
 from chalicelib.store.models import Contact
 
 CSV = "text/csv"
@@ -255,4 +256,4 @@ def test_status_precedence(moments, status):
     ("tag", "usual"), [("pt-br", "pt-BR"), ("EN", "en"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419")]
 )
 def test_language_tags_in_their_usual_case(tag, usual):
-    assert rules.language_tag(tag) == usual
+    assert languages.normalize(tag) == usual
