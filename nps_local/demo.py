@@ -29,6 +29,28 @@ CONTACTS = [
     ("contact-002", "ben@blueyonder.demo.example", "acct-002"),
     ("contact-003", "chen@fabrikam.demo.example", "acct-003"),
 ]
+# The directory's people the demo emails ("send": true), in three languages: the local outbox shows them.
+EMAILED = [
+    (
+        "contact-004",
+        "Dana Whitfield",
+        "dana@northwind.demo.example",
+        "acct-001",
+        "decision_maker",
+        "en",
+        "America/Chicago",
+    ),
+    (
+        "contact-005",
+        "Jonas Becker",
+        "jonas@blueyonder.demo.example",
+        "acct-002",
+        "decision_maker",
+        "de",
+        "Europe/Berlin",
+    ),
+    ("contact-006", "Camille Roux", "camille@fabrikam.demo.example", "acct-003", "user", "fr", "Europe/Paris"),
+]
 
 
 class DemoError(RuntimeError):
@@ -142,9 +164,21 @@ def load_demo(base_url: str, admin_token: str, stopping=None) -> dict[str, str]:
     links = [i["link"] for i in invited["invitations"] if "link" in i]
     if not links:
         raise DemoError(f"no invitation link in {invited!r}")
+    for contact_id, name, email, account_id, role, language, zone in EMAILED:
+        _check(stopping)
+        entry = {"account_id": account_id, "email": email, "name": name, "role": role, "language": language}
+        _call(base_url, admin_token, "PUT", f"/v1/contacts/{contact_id}", {**entry, "timezone": zone})
+    _call(
+        base_url,
+        admin_token,
+        "POST",
+        f"/v1/surveys/{survey_id}/invitations",
+        {"contacts": [{"contact_id": c[0]} for c in EMAILED], "send": True},
+    )
     lines = {
         "Demo survey page": links[0],
         "Widget demo page": f"{base_url}/local/widget-demo?survey={survey_id}",
+        "Outbox": f"{base_url}/local/outbox?token={admin_token}",
         "Admin token": admin_token,
     }
     size = int(os.environ.get("NPS_DEMO_ACCOUNTS", "500"))
