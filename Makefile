@@ -52,6 +52,7 @@ bench: package
 	cd bench && ../$(PYTHON) bench_capture.py
 	cd bench && ../$(PYTHON) bench_stream.py
 	cd bench && ../$(PYTHON) bench_monthly.py
+	cd bench && ../$(PYTHON) bench_sending.py
 	$(PYTHON) bench/bench_package.py
 
 # Import a file through the API in pages: NPS_ADMIN_TOKEN=... make import KIND=accounts FILE=accounts.csv [URL=...]

@@ -87,8 +87,14 @@ class SendBatch(BatchProcessor):
         return self.response()
 
 
+# A container's pace outlives its invocations: the next batch's first email waits for the last one's spacing,
+# so back-to-back batches never burst above the rate. (Keyed by rate: a changed setting starts afresh.)
+_PACES: dict[float, sending.Pace] = {}
+
+
 def sender_pace(settings) -> sending.Pace:
-    return sending.Pace(rate=settings.ses_send_rate / max(1, settings.sender_concurrency))
+    rate = settings.ses_send_rate / max(1, settings.sender_concurrency)
+    return _PACES.setdefault(rate, sending.Pace(rate=rate))
 
 
 @bp.lambda_function(name="survey_sender")
