@@ -9,36 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from chalicelib.domain import contacts as rules
 from chalicelib.domain.errors import DomainError, Gone, Invalid
 from chalicelib.store import contacts as contact_store
 from chalicelib.store.models import Contact
+from chalicelib.usecases.imports import Report, pages
 
-PAGE = 100
 Rows = Iterable[tuple[int, dict[str, Any] | None, str | None]]
-
-
-class ImportReport:
-    def __init__(self) -> None:
-        self.accepted = 0
-        self.written = 0
-        self.unchanged = 0
-        self.rejected: list[dict[str, Any]] = []
-
-    def reject(self, line: int, error: str) -> None:
-        self.rejected.append({"line": line, "error": error})
-
-    def as_dict(self, max_rejected: int = 1000) -> dict[str, Any]:
-        return {
-            "accepted": self.accepted,
-            "rejected": self.rejected[:max_rejected],
-            "rejected_count": len(self.rejected),
-            "written": self.written,
-            "unchanged": self.unchanged,
-        }
 
 
 def put_contact(contact_id: str, body: object, now: datetime) -> tuple[Contact, bool]:
@@ -73,14 +52,9 @@ def _row_fields(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _pages(items: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    while page := list(islice(items, PAGE)):
-        yield page
-
-
-def import_contacts(rows: Rows, now: datetime) -> ImportReport:
+def import_contacts(rows: Rows, now: datetime) -> Report:
     """Upsert directory entries from import rows. A later row for the same contact in one file wins."""
-    report = ImportReport()
+    report = Report()
 
     def valid_rows() -> Iterator[tuple[int, dict[str, Any]]]:
         for line, row, error in rows:
@@ -92,7 +66,7 @@ def import_contacts(rows: Rows, now: datetime) -> ImportReport:
             except DomainError as problem:
                 report.reject(line, _describe(problem))
 
-    for page in _pages(valid_rows()):
+    for page in pages(valid_rows()):
         latest: dict[str, tuple[int, dict[str, Any]]] = {}
         for line, values in page:
             latest[values["contact_id"]] = (line, values)

@@ -19,7 +19,7 @@ PAGE = 100
 Rows = Iterable[tuple[int, dict[str, Any] | None, str | None]]
 
 
-def _pages(items: Iterable[Any], size: int = PAGE) -> Iterator[list[Any]]:
+def pages(items: Iterable[Any], size: int = PAGE) -> Iterator[list[Any]]:
     it = iter(items)
     while page := list(islice(it, size)):
         yield page
@@ -60,7 +60,7 @@ def import_accounts(rows: Rows, now: datetime) -> Report:
             except importing.RowError as problem:
                 report.reject(line, str(problem))
 
-    for page in _pages(valid_rows()):
+    for page in pages(valid_rows()):
         latest = {fields["account_id"]: fields for _, fields in page}
         report.accepted += len(page)
         stored = import_store.stored_accounts(latest)
@@ -105,7 +105,7 @@ def import_responses(rows: Rows, now: datetime) -> Report:
                 continue
             yield line, values, survey
 
-    for page in _pages(valid_rows()):
+    for page in pages(valid_rows()):
         report.accepted += len(page)
         by_id: dict[str, tuple[dict[str, Any], Survey]] = {}
         for _, values, survey in page:
