@@ -165,7 +165,7 @@ def write_units() -> dict:
     from chalicelib.store import admin_tokens
     from chalicelib.store import surveys as survey_store
     from chalicelib.store.models import LoopTask
-    from nps_local.poller import responses_poller
+    from nps_local.responses_stream import responses_poller
 
     def deliver(stream):
         """The stream's new records, in the template's batches, to response_stream invoked as Lambda invokes it."""

@@ -45,7 +45,8 @@ def run(flow: str, data) -> dict:
     from chalicelib.store import surveys as survey_store
     from chalicelib.store.models import Account, Response
     from chalicelib.store.responses import shard_of
-    from nps_local.poller import default_handler, responses_poller
+    from nps_local.poller import default_handler
+    from nps_local.responses_stream import responses_poller
 
     function = default_handler()  # the app's response_stream, as Lambda invokes it
     times: list[float] = []

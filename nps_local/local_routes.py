@@ -75,7 +75,7 @@ class LocalRoutes:
         )
 
     def _poll(self, query, headers, body):
-        from nps_local.poller import wait_until_idle
+        from nps_local.responses_stream import wait_until_idle
 
         return _json(200, wait_until_idle(self.poller))
 

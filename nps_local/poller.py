@@ -18,29 +18,24 @@ record, after it went through, as Lambda may (delivery is at least once).
 
 The same emulation serves the tests and benchmarks, which also take records out of the stream (`read_new`) and
 deliver records of their choosing (`deliver`: a slice, a batch twice, a made-up event) by the same rules.
-`responses_poller` is the responses table's poller with the template's mapping, and `invoking` calls a function
-as Lambda would, through a `chalice.test.Client`.
+`responses_stream.responses_poller` is the responses table's poller with the template's mapping;
+`stream_events` builds the records and on-failure messages as Lambda writes them.
 """
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import functools
 import json
 import logging
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
 from chalice.local import LambdaContext
 
-from nps_local import template as cfn
-from nps_local.template import LOCAL_ACCOUNT_ID, StreamMapping
+from nps_local.stream_events import WHOLE_BATCH, first_failure, lambda_record, on_failure_message
+from nps_local.template import StreamMapping
 
 log = logging.getLogger("nps.local.poller")
 
@@ -90,22 +85,6 @@ class _Shard:
     @property
     def finished(self) -> bool:
         return self.closed and not self.pending
-
-
-_ALL = object()  # the whole batch failed
-
-
-def _lambda_json(value):
-    """What Lambda puts in an event for a value boto3 decoded: binaries in base64, times as epoch seconds."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, datetime):
-        return int(value.timestamp())
-    if isinstance(value, dict):
-        return {k: _lambda_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_lambda_json(v) for v in value]
-    return value
 
 
 def default_handler() -> Callable:
@@ -307,18 +286,10 @@ class StreamPoller:
             if shard.iterator is None:
                 shard.closed = True
             for record in records:
-                shard.pending.append(self._lambda_record(record))
+                shard.pending.append(lambda_record(record, stream_arn=self.stream_arn, region=self.region))
                 shard.last_read = record["dynamodb"]["SequenceNumber"]
             if not records:
                 return
-
-    def _lambda_record(self, record: dict) -> dict:
-        event = _lambda_json(record)
-        event.setdefault("eventSource", "aws:dynamodb")
-        event.setdefault("awsRegion", self.region)
-        event["eventVersion"] = event.get("eventVersion") or "1.1"
-        event["eventSourceARN"] = self.stream_arn
-        return event
 
     # ---- delivery ---------------------------------------------------------------------------------------
 
@@ -342,7 +313,7 @@ class StreamPoller:
             return True
 
         failed_this_poll[shard.shard_id] = failed_this_poll.get(shard.shard_id, 0) + 1
-        if outcome is _ALL:
+        if outcome is WHOLE_BATCH:
             stats.function_errors += 1
             failed_at = 0
         else:
@@ -362,7 +333,7 @@ class StreamPoller:
             self._discard(shard, remaining, stats, function_error)
             return True
         stats.retries += 1
-        if outcome is _ALL and self.mapping.bisect_on_error and len(batch) > 1:
+        if outcome is WHOLE_BATCH and self.mapping.bisect_on_error and len(batch) > 1:
             half = (len(batch) + 1) // 2
             rest = shard.planned[1:] if shard.planned else []
             shard.planned = [half, len(batch) - half, *rest]
@@ -377,53 +348,27 @@ class StreamPoller:
         shard.invocations = 0
 
     def _invoke(self, batch: list[dict]):
-        """Call the handler; None on success, the index of the lowest failed record, or _ALL."""
+        """Call the handler; None on success, the index of the lowest failed record, or WHOLE_BATCH."""
         context = LambdaContext(self.function_name, memory_size=512, max_runtime_ms=60_000)
         try:
             result = self.handler({"Records": batch}, context)
         except Exception:
             log.exception("stream handler raised; the whole batch fails")
-            return _ALL, "Unhandled"
-        if not self.mapping.report_item_failures or not result:
+            return WHOLE_BATCH, "Unhandled"
+        if not self.mapping.report_item_failures:
             return None, None
-        if not isinstance(result, dict):
-            return None, None
-        failures = result.get("batchItemFailures")
-        if not failures:
-            return None, None
-        positions = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(batch)}
-        indexes = []
-        for item in failures:
-            identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-            if not identifier or identifier not in positions:
-                log.error("batchItemFailures names %r, not a record of the batch: the whole batch fails", item)
-                return _ALL, None
-            indexes.append(positions[identifier])
-        return min(indexes), None
+        return first_failure(result, batch), None
 
     def _discard(self, shard: _Shard, records: list[dict], stats: PollerStats, function_error) -> None:
-        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
-        message = {
-            "requestContext": {
-                "requestId": str(uuid.uuid4()),
-                "functionArn": f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT_ID}:function:{self.function_name}",
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": shard.invocations,
-            },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"}
-            | ({"functionError": function_error} if function_error else {}),
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "DDBStreamBatchInfo": {
-                "shardId": shard.shard_id,
-                "startSequenceNumber": first["SequenceNumber"],
-                "endSequenceNumber": last["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime")),
-                "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime")),
-                "batchSize": len(records),
-                "streamArn": self.stream_arn,
-            },
-        }
+        message = on_failure_message(
+            shard_id=shard.shard_id,
+            records=records,
+            invocations=shard.invocations,
+            function_error=function_error,
+            function_name=self.function_name,
+            region=self.region,
+            stream_arn=self.stream_arn,
+        )
         if self._sqs is not None and self._queue_url:
             self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps(message))
         log.error(
@@ -440,77 +385,3 @@ class StreamPoller:
         shard.planned = shard.planned[1:] if shard.planned else []
         shard.failures = 0
         shard.invocations = 0
-
-
-def _iso(epoch) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(float(epoch), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def wait_until_idle(poller: StreamPoller, timeout: float = 5.0) -> dict:
-    """Poll until a poll delivers nothing (for callers outside the poller's thread)."""
-    deadline = time.monotonic() + timeout
-    total = PollerStats()
-    while time.monotonic() < deadline:
-        delta = poller.poll_once()
-        if not delta["batches"]:
-            break
-        total.add(PollerStats(**delta))
-    return total.as_dict()
-
-
-# ---- the responses table's poller, for tests and benchmarks ---------------------------------------------------
-
-
-@functools.cache
-def template_mapping(table_logical_id: str = "ResponsesTable") -> StreamMapping:
-    """The event-source mapping infra/template.yaml gives the table's stream (read once)."""
-    doc = cfn.load()
-    resolver = cfn.Resolver(doc, stage="local", table_prefix="", region="us-east-1")
-    for mapping in cfn.stream_mappings(doc, resolver):
-        if mapping.table_logical_id == table_logical_id:
-            return mapping
-    raise cfn.TemplateError(f"the template maps no function to the stream of {table_logical_id}")
-
-
-def invoking(client, function_name: str = "response_stream") -> Callable:
-    """A handler that invokes `function_name` as Lambda would, through a `chalice.test.Client`: the app's
-    middleware, Powertools' context, the stage's environment, and a Lambda context of its own."""
-
-    def handler(event, context):
-        return client.lambda_.invoke(function_name, event).payload
-
-    return handler
-
-
-@functools.cache
-def _clients(region: str) -> tuple:
-    # Made once per process: moto intercepts every botocore client, and new clients cost a tenth of a second each.
-    import boto3
-
-    return boto3.client("dynamodb", region_name=region), boto3.client("dynamodbstreams", region_name=region)
-
-
-def responses_poller(
-    client=None, *, handler: Callable | None = None, dynamodb_client=None, streams_client=None, **mapping
-) -> StreamPoller:
-    """The poller of the responses table's stream with the template's mapping (`mapping` overrides a setting),
-    invoking `response_stream` through `client` (a `chalice.test.Client`), else `handler`, else the app's
-    function with the poller's own Lambda context. Without clients it uses the default AWS endpoint (moto's
-    in-process mock in tests and benchmarks)."""
-    from chalicelib import config
-
-    s = config.settings()
-    if dynamodb_client is None or streams_client is None:
-        dynamodb_client, streams_client = _clients(s.region)
-    if handler is None and client is not None:
-        handler = invoking(client)
-    return StreamPoller.for_table(
-        s.table_name("responses"),
-        dynamodb_client=dynamodb_client,
-        streams_client=streams_client,
-        mapping=dataclasses.replace(template_mapping(), **mapping),
-        handler=handler,
-        region=s.region,
-    )

@@ -34,7 +34,8 @@ def main() -> None:
 
     from chalicelib.store import models
     from chalicelib.store import responses as response_store
-    from nps_local.poller import StreamPoller, responses_poller
+    from nps_local.poller import StreamPoller
+    from nps_local.responses_stream import responses_poller
     from nps_local.template import StreamMapping
 
     with mock_aws():

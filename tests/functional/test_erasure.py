@@ -14,7 +14,7 @@ from support_ddb import all_tables, assert_error, invite
 
 from chalicelib.domain import clock, tokens
 from chalicelib.store.models import Contact, Invitation, LoopTask, Response, ResponseFact
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 EMAIL, NAME = "ana.lopez@example.com", "Ana Lopez"
 SHOP = "https://shop.example.com"

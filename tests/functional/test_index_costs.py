@@ -14,7 +14,7 @@ from support_ddb import count_dynamodb_calls, invite
 from chalicelib.store import metrics_inputs
 from chalicelib.store import responses as response_store
 from chalicelib.store.models import LoopTask, ResponseFact
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from write_units import WriteMeter

@@ -21,7 +21,8 @@ from support import path_of
 
 from chalicelib.domain import clock, tokens
 from chalicelib.events.sweep import run_sweep
-from nps_local.poller import default_handler, responses_poller
+from nps_local.poller import default_handler
+from nps_local.responses_stream import responses_poller
 
 pytest_plugins = ["support_runs"]  # queued_runs: recompute's queued run goes to the monthly function
 

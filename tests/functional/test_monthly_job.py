@@ -19,7 +19,7 @@ from chalicelib.domain.nps import classify
 from chalicelib.domain.themes import themes_of
 from chalicelib.events.monthly_job import run_month
 from nps_demo.generator import generate, write_csv, write_ndjson
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 END = "2026-09"
 

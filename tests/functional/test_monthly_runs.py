@@ -16,7 +16,7 @@ from chalicelib.domain import clock as product_clock
 from chalicelib.domain import tokens
 from chalicelib.events.recompute import event_for
 from chalicelib.store import metrics_inputs
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 pytest_plugins = ["support_runs"]  # queued_runs, background_runs, short_wait
 

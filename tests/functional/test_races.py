@@ -13,7 +13,7 @@ from chalicelib.store import responses as response_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import Contact, Invitation, LoopTask
 from chalicelib.usecases import invitations
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 
 @contextlib.contextmanager

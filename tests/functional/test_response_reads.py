@@ -12,7 +12,7 @@ from support_ddb import assert_error
 from chalicelib.domain import clock
 from chalicelib.store.models import Response
 from chalicelib.store.responses import shard_of
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 
 def store(survey_id, rid, score, *, contact="con-1", account="acc-1", when=None, **extra):

@@ -9,7 +9,7 @@ from support import path_of
 from support_events import emf_lines, metric_total
 
 from chalicelib.store.models import LoopTask, ResponseFact
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import MODELS, LoopTask, Response, ResponseFact
 from chalicelib.store.responses import shard_of
 from chalicelib.usecases.erasure import erase_contact
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 N_RESPONSES = int(__import__("os").environ.get("REPLAY_N", "2000"))
 

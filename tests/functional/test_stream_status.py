@@ -10,7 +10,7 @@ from chalicelib.domain import clock
 from chalicelib.events.processing import handle_stream_event
 from chalicelib.store.models import LoopTask, Response, ResponseFact
 from chalicelib.store.responses import shard_of
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from support_ddb import invite
 from support_events import emf_lines, metric_total
 
 from chalicelib.store.models import LoopTask, ResponseFact
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from write_units import WriteMeter

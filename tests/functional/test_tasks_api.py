@@ -12,7 +12,7 @@ from chalicelib.domain import clock
 from chalicelib.events.sweep import run_sweep
 from chalicelib.store import responses as response_store
 from chalicelib.store.models import Contact, LoopTask, Response
-from nps_local.poller import responses_poller
+from nps_local.responses_stream import responses_poller
 
 
 @pytest.fixture

@@ -253,7 +253,7 @@ def run_journey(j: Journey) -> None:
     from chalicelib.domain import tokens
     from chalicelib.store.imports import response_id_for
     from chalicelib.store.models import LoopTask, Response
-    from nps_local.poller import responses_poller
+    from nps_local.responses_stream import responses_poller
 
     now = clock.utcnow()
     month = now.strftime("%Y-%m")
