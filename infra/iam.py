@@ -216,6 +216,7 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
     # Monthly (and queued by the API): a month's figures computed from facts, accounts, invitations, tasks.
     "monthly_metrics": (
         table("surveys", "Scan"),
+        table("invitations", "BatchGetItem"),  # whether each emailed invitation was sent (the response rate)
         table("responses", "BatchGetItem"),
         table("accounts", "Scan"),
         table("monthly_metrics", "GetItem", "UpdateItem"),

@@ -437,3 +437,30 @@ def test_a_queue_that_refuses_leaves_the_email_planned_not_lost(api, client, sur
     assert _dispatch_at(client, datetime.now(UTC) + timedelta(minutes=5))["queued"] == 1
     _sender(queues, boto3.client("sesv2", region_name="us-east-1")).poll_once()
     assert [m.destinations[0] for m in sent_messages()] == ["q1@example.com"]
+
+
+def test_the_response_rate_counts_only_invitations_that_were_sent(api, survey, queues):
+    """METRICS.md: responses to invitations sent that month / invitations sent that month. A link handed out
+    counts when made; an emailed one only once its email went."""
+    from chalicelib.domain import clock
+    from chalicelib.store import metrics_inputs
+
+    sid = survey["survey_id"]
+    handed = api.post(f"/v1/surveys/{sid}/invitations", {"contacts": [{"contact_id": "r-link", "account_id": "a"}]})
+    [handed] = handed.json["invitations"]
+    for cid, mail in (("r-sent", "sent@example.com"), ("r-none", None), ("r-answers", "answers@example.com")):
+        assert api.put(f"/v1/contacts/{cid}", {"account_id": "a", "email": mail}).status_code == 201
+    r = api.post(
+        f"/v1/surveys/{sid}/invitations",
+        {"contacts": [{"contact_id": c} for c in ("r-sent", "r-none", "r-answers")], "send": True},
+    )
+    sent, no_email, answers = r.json["invitations"]
+    month = str(__import__("chalicelib.domain.months", fromlist=["Month"]).Month.of(clock.utcnow()))
+    assert metrics_inputs.invitations(month)[sid] == (1, 0)  # only the handed-out link: nothing emailed yet
+    _sender(queues, boto3.client("sesv2", region_name="us-east-1")).poll_once()
+    assert Invitation.get(no_email["invitation_id"]).first_email["reason"] == "no_email"
+    assert api.post(path_of(answers["link"]), {"score": 9}, token=None).status_code == 201
+    assert api.post(path_of(handed["link"]), {"score": 3}, token=None).status_code == 201
+    # Sent: the link, and the two emails that went (not the one without an address); answered: two of them.
+    assert metrics_inputs.invitations(month)[sid] == (3, 2)
+    assert sent["email"] == "queued"
