@@ -14,7 +14,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.domain import contacts as rules
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Gone, NotFound
-from chalicelib.store.conditions import condition_failed
+from chalicelib.store.conditions import condition_failed, updated
 from chalicelib.store.models import Contact
 from chalicelib.store.response_export import start_key
 
@@ -122,14 +122,6 @@ def mark(contact_id: str, outcome: str, now: datetime) -> bool:
     """Record a permanent bounce or a complaint on the entry (the first moment is kept); nothing for an erased
     person. True when the entry exists and is not erased."""
     attr = {"bounced": Contact.bounced_at, "complained": Contact.complained_at}[outcome]
-    try:
-        Contact(contact_id).update(
-            actions=[attr.set(attr | now)],
-            condition=Contact.contact_id.exists() & Contact.erased_at.does_not_exist(),
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return updated(
+        Contact(contact_id), [attr.set(attr | now)], Contact.contact_id.exists() & Contact.erased_at.does_not_exist()
+    )

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import MapAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain import clock, sending
 from chalicelib.domain.clock import timestamp
-from chalicelib.store.conditions import condition_failed
+from chalicelib.store.conditions import updated
 from chalicelib.store.models import Invitation, Response
 
 _ATTRIBUTE = {"invitation": "first_email", "reminder_1": "reminder_1", "reminder_2": "reminder_2"}
@@ -47,17 +47,7 @@ def claim(invitation_id: str, kind: str, now: datetime) -> bool:
         | (attr["state"] == "retry")
         | ((attr["state"] == "sending") & (attr["claimed_at"] < stale))
     )
-    try:
-        Invitation(invitation_id).update(
-            actions=[attr.set({"state": "sending", "claimed_at": timestamp(now)})],
-            condition=condition,
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return updated(Invitation(invitation_id), [attr.set({"state": "sending", "claimed_at": timestamp(now)})], condition)
 
 
 def record(
@@ -82,13 +72,7 @@ def record(
 def note(invitation_id: str, entry: dict[str, Any]) -> None:
     """A history line without a state change (queued, bounced, complained); nothing when the invitation is
     gone."""
-    try:
-        Invitation(invitation_id).update(
-            actions=[_append(entry)], condition=Invitation.invitation_id.exists(), add_version_condition=False
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    updated(Invitation(invitation_id), [_append(entry)], Invitation.invitation_id.exists())
 
 
 def answered(invitation_id: str) -> bool:
@@ -106,17 +90,11 @@ def answered(invitation_id: str) -> bool:
 def note_once(invitation_id: str, key: str, entry: dict[str, Any]) -> bool:
     """A history line recorded once per `key` (an SES event's): False when it was recorded before or the
     invitation is gone."""
-    try:
-        Invitation(invitation_id).update(
-            actions=[_append(entry), Invitation.feedback.add({key})],
-            condition=Invitation.invitation_id.exists() & ~Invitation.feedback.contains(key),
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return updated(
+        Invitation(invitation_id),
+        [_append(entry), Invitation.feedback.add({key})],
+        Invitation.invitation_id.exists() & ~Invitation.feedback.contains(key),
+    )
 
 
 SHARDS = 4  # the due-emails index's partitions (a wave of 100,000 spreads its reminders over all of them)
@@ -148,22 +126,16 @@ def due(now: datetime) -> list[tuple[str, str, str]]:
 def taken(invitation_id: str, kind: str, at: str, now: datetime) -> bool:
     """Clear a planned email once it is queued (it leaves the index), with a `queued` line; False when the plan
     changed meanwhile or the invitation is gone."""
-    try:
-        Invitation(invitation_id).update(
-            actions=[
-                Invitation.email_shard.remove(),
-                Invitation.next_email_at.remove(),
-                Invitation.next_email_kind.remove(),
-                _append(sending.history_entry("queued", kind, now)),
-            ],
-            condition=(Invitation.next_email_at == at) & (Invitation.next_email_kind == kind),
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return updated(
+        Invitation(invitation_id),
+        [
+            Invitation.email_shard.remove(),
+            Invitation.next_email_at.remove(),
+            Invitation.next_email_kind.remove(),
+            _append(sending.history_entry("queued", kind, now)),
+        ],
+        (Invitation.next_email_at == at) & (Invitation.next_email_kind == kind),
+    )
 
 
 def plan(invitation_id: str, kind: str, at: datetime) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.store.conditions import condition_failed
+from chalicelib.store.conditions import updated
 from chalicelib.store.models import Contact, Invitation, Response
 
 
@@ -67,46 +67,34 @@ def anonymise_response(response_id: str) -> bool:
         | Response.comment.exists()
         | Response.page.exists()
     )
-    try:
-        Response(response_id).update(
-            actions=[
-                Response.comment.remove(),
-                Response.page.remove(),
-                Response.contact_id.remove(),
-                Response.invitation_id.remove(),
-                Response.erased.set(True),
-                Response.version.add(1),
-            ],
-            condition=Response.response_id.exists() & linked,
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return updated(
+        Response(response_id),
+        [
+            Response.comment.remove(),
+            Response.page.remove(),
+            Response.contact_id.remove(),
+            Response.invitation_id.remove(),
+            Response.erased.set(True),
+            Response.version.add(1),
+        ],
+        Response.response_id.exists() & linked,
+    )
 
 
 def tombstone(response_id: str, survey_id: str, now: datetime) -> bool:
     """Stand in for an invitation that was never answered, so its link can never record one; True when
     written (False when the invitation was answered: that response is anonymised instead)."""
-    try:
-        Response(response_id).update(
-            actions=[
-                Response.survey_id.set(survey_id),
-                Response.erased.set(True),
-                Response.status.set("excluded"),
-                Response.excluded_reason.set("erased"),
-                Response.submitted_at.set(now),
-            ],
-            condition=Response.response_id.does_not_exist(),
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return updated(
+        Response(response_id),
+        [
+            Response.survey_id.set(survey_id),
+            Response.erased.set(True),
+            Response.status.set("excluded"),
+            Response.excluded_reason.set("erased"),
+            Response.submitted_at.set(now),
+        ],
+        Response.response_id.does_not_exist(),
+    )
 
 
 def delete_invitation(invitation: Invitation) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from chalicelib.api.openapi.fragments import (
     ATTRIBUTES_MAX,
     BODY,
-    CSV,
     EMAIL_MAX,
     ID,
     JSON,
     LIST,
-    NDJSON,
     PERSON_TEXT_MAX,
     TIMESTAMP,
     Operations,
     ecma,
+    import_operation,
     list_page,
     list_params,
     nullable,
@@ -137,20 +136,12 @@ def add(op: Operations, schemas: dict) -> None:
         params=[query_param("account_id", ID), *list_params("/v1/contacts")],
         tag="contacts",
     )
-    op(
-        "POST",
+    import_operation(
+        op,
         "/v1/contacts/import",
         "Import directory entries from CSV (attributes as `attributes.<name>` columns or one JSON cell) or "
         "NDJSON; each row is accepted or rejected, unchanged rows are not written.",
-        scope="write",
-        ok={200: ok_answer(ref("ImportReport"))},
-        errors=BODY,
-        body={
-            "required": True,
-            "description": "At most 5 MB; larger files go through the CLI, which sends pages.",
-            "content": {CSV: {"schema": string()}, NDJSON: {"schema": string()}},
-        },
-        tag="contacts",
+        "contacts",
     )
     op(
         "GET",

@@ -170,3 +170,21 @@ class Operations:
                 **extra,
             }
         )
+
+
+def import_operation(op: Operations, path: str, summary: str, tag: str) -> None:
+    """An import route: CSV or NDJSON in, the import report out."""
+    op(
+        "POST",
+        path,
+        summary,
+        scope="write",
+        ok={200: ok_answer(ref("ImportReport"))},
+        errors=BODY,
+        body={
+            "required": True,
+            "description": "At most 5 MB; larger files go through the CLI, which sends pages.",
+            "content": {CSV: {"schema": string()}, NDJSON: {"schema": string()}},
+        },
+        tag=tag,
+    )

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from chalicelib.api.openapi.fragments import (
     BODY,
-    CSV,
     ID,
     INVITATIONS_BODY,
     JSON,
     LIST,
     MONTH,
-    NDJSON,
     SURVEY_ID,
     TIMESTAMP,
     Operations,
+    import_operation,
     list_page,
     list_params,
     object_schema,
@@ -159,17 +158,9 @@ def add(op: Operations, schemas: dict) -> None:
         tag="responses",
     )
     for path, what in (("/v1/accounts/import", "accounts with revenue"), ("/v1/responses/import", "responses")):
-        op(
-            "POST",
+        import_operation(
+            op,
             path,
             f"Import {what} from CSV (with a header row) or NDJSON; each row is accepted or rejected.",
-            scope="write",
-            ok={200: ok_answer(ref("ImportReport"))},
-            errors=BODY,
-            body={
-                "required": True,
-                "description": "At most 5 MB; larger files go through the CLI, which sends pages.",
-                "content": {CSV: {"schema": string()}, NDJSON: {"schema": string()}},
-            },
-            tag="imports",
+            "imports",
         )
