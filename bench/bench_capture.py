@@ -161,7 +161,7 @@ def write_units() -> dict:
     from chalice.test import Client
 
     from app import app
-    from chalicelib.events.processing import forget_cached_accounts
+    from chalicelib.events.account_cache import forget_cached_accounts
     from chalicelib.store import admin_tokens
     from chalicelib.store import surveys as survey_store
     from chalicelib.store.models import LoopTask

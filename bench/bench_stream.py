@@ -40,7 +40,7 @@ def _versions(flow: str, i: int, r: dict) -> list[dict]:
 
 def run(flow: str, data) -> dict:
     from chalicelib.domain import survey_definition
-    from chalicelib.events.processing import forget_cached_accounts
+    from chalicelib.events.account_cache import forget_cached_accounts
     from chalicelib.store import accounts as account_store
     from chalicelib.store import surveys as survey_store
     from chalicelib.store.models import Account, Response

@@ -55,7 +55,7 @@ def aws():
         # models keep theirs across tests: creating nine clients per test would cost seconds.
         models.bind()
         surveys.clear_cache()
-        from chalicelib.events.processing import forget_cached_accounts
+        from chalicelib.events.account_cache import forget_cached_accounts
 
         forget_cached_accounts()
         for model in models.MODELS.values():

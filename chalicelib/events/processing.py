@@ -16,12 +16,8 @@ once (response_changes.py) and hands that reading to the prefetch and to the rec
 
 Writes are kept near the floor:
 
-- Coalescing. When a batch holds several counted images of one response in a row that keep its score (the
-  survey page's score, then its comment and drivers), only the newest is processed, from the state before the
-  first: every effect of the older ones (the fact, the counts, the task opening) is one the newest repeats or
-  overwrites. The older records share the newest's outcome, so when it fails they are reported failed too and
-  Lambda retries from the first of them. A change of score, status or erasure is never coalesced: each such
-  transition keeps its own effects (a re-score note, a task opened for a detractor who later turns passive).
+- Coalescing (coalescing.py). When a batch holds several counted images of one response in a row that keep its
+  score, only the newest is processed, from the state before the first; the older records share its outcome.
 - No task write that changes nothing. Before any task write the batch reads, in one consistent BatchGetItem,
   which of its modified answers have a task: an existing task is followed without trying to open it, and an
   answer without a task that opens none writes nothing (a refused conditional write is billed). A fact is
@@ -33,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -48,6 +43,8 @@ from chalicelib.domain import clock, loop
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.facts import fact_of
 from chalicelib.domain.nps import classify
+from chalicelib.events.account_cache import ACCOUNTS, account_of
+from chalicelib.events.coalescing import attributed, coalesced
 from chalicelib.events.response_changes import (
     COUNT,
     KEY_ONLY,
@@ -70,41 +67,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-__all__ = ["PoisonRecord", "ResponseBatch", "forget_cached_accounts", "handle_stream_event"]
+__all__ = ["PoisonRecord", "ResponseBatch", "handle_stream_event"]
 
 ANSWER_FIELDS = ("score", "comment", "drivers")
 CATEGORY_METRIC = {"promoter": "Promoters", "passive": "Passives", "detractor": "Detractors"}
-ACCOUNT_CACHE_SECONDS = 60
 DEFAULT_RULES = {"categories": ["detractor"], "sla_hours": 48, "fallback_owner": None}
-
-
-class AccountCache:
-    """Owners and managers change rarely; a warm container remembers them for a minute, so a retried or
-    following batch reads no account twice. The one thing invocations share, on purpose (like the survey
-    cache): it holds what the accounts table said, never a batch's state."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, object]] = {}
-
-    def get(self, account_id: str):
-        """(True, account or None) when remembered and fresh, else (False, None)."""
-        hit = self._entries.get(account_id)
-        return (True, hit[1]) if hit and hit[0] > time.monotonic() else (False, None)
-
-    def remember(self, found: dict, wanted) -> None:
-        expires = time.monotonic() + ACCOUNT_CACHE_SECONDS
-        for account_id in wanted:
-            self._entries[account_id] = (expires, found.get(account_id))
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-ACCOUNTS = AccountCache()
-
-
-def forget_cached_accounts() -> None:
-    ACCOUNTS.clear()
 
 
 class ResponseBatch(BatchProcessor):
@@ -167,7 +134,7 @@ class ResponseBatch(BatchProcessor):
         table = config.settings().table_name("responses")
         records = [DynamoDBRecord(raw) for raw in self.records]
         self._changes = [(record, read_change(record, table)) for record in records]
-        carried_by, run_old = _coalesced([change for _, change in self._changes])
+        carried_by, run_old = coalesced([change for _, change in self._changes])
         self._prefetch_accounts()
         self._prefetch_tasks(carried_by, run_old)
         outcomes: dict[int, tuple] = {}
@@ -283,13 +250,13 @@ class ResponseBatch(BatchProcessor):
         # Read before the writes (modified answers only); None: unknown, so the conditional writes decide.
         has_task = None if self._with_task is None else response["response_id"] in self._with_task
         if loop.opens_task(
-            category, rules["categories"], response["first_submitted_at"], now, False, attributed=_attributed(response)
+            category, rules["categories"], response["first_submitted_at"], now, False, attributed=attributed(response)
         ):
             if has_task:
                 if changed:
                     task_store.follow_response(response=response, old_score=old_score, category=category, now=now)
                 return False
-            account = _account(response.get("account_id"))
+            account = account_of(response.get("account_id"))
             owner = getattr(account, "owner", None) or rules.get("fallback_owner") or "unassigned"
             opened = task_store.open_task(
                 response=response,
@@ -396,62 +363,7 @@ def _identified(raw) -> DynamoDBRecord | None:
     return record if isinstance(number, str) and number else None
 
 
-def _account(account_id: str | None):
-    if not account_id:
-        return None
-    known, account = ACCOUNTS.get(account_id)
-    if not known:
-        ACCOUNTS.remember(account_store.batch_get([account_id]), [account_id])
-        account = ACCOUNTS.get(account_id)[1]
-    return account
-
-
-def _coalesced(changes: list[ResponseChange]) -> tuple[dict[int, int], dict[int, dict | None]]:
-    """Runs of counted images of one response, in stream order, that keep its score, erasure and attribution.
-    Returns each older record's index mapped to the newest record of its run, and the newest's index mapped to
-    the old image before the run's first record."""
-    carried_by: dict[int, int] = {}
-    run_old: dict[int, dict | None] = {}
-    runs: dict[int, list[int]] = {}  # newest index -> the older indexes of its run
-    last: dict[str, int] = {}  # response id -> index of its latest record so far
-    for i, change in enumerate(changes):
-        rid = change.response_id
-        if change.action != COUNT or rid is None:
-            if rid is not None:
-                last.pop(rid, None)  # a status change or removal ends the run
-            continue
-        j = last.get(rid)
-        if j is not None and _continues(changes[j], change):
-            older = [*runs.pop(j, []), j]
-            runs[i] = older
-            run_old[i] = run_old.pop(j) if j in run_old else changes[j].old
-            for k in older:
-                carried_by[k] = i
-        last[rid] = i
-    return carried_by, run_old
-
-
-def _continues(before: ResponseChange, after: ResponseChange) -> bool:
-    """`after` is the next image of `before`'s answer with the same score, erasure and attribution."""
-    a, b = before.response, after.response
-    if a is None or b is None or after.old is None:
-        return False
-    return (
-        after.old.get("version") == a.get("version")
-        and a["score"] == b["score"]
-        and not a.get("erased")
-        and not b.get("erased")
-        and a.get("survey_id") == b.get("survey_id")
-        and a.get("first_submitted_at") == b.get("first_submitted_at")
-        and _attributed(a) == _attributed(b)
-    )
-
-
 def _answer_changed(response: dict, old: dict | None) -> bool:
     if old is None:
         return True
     return any((old.get(f) or None) != (response.get(f) or None) for f in ANSWER_FIELDS)
-
-
-def _attributed(response: dict) -> bool:
-    return bool(response.get("account_id") or response.get("contact_id"))

@@ -173,7 +173,7 @@ class Recorder:
 def _cold_start() -> None:
     """What a new Lambda container starts without: cached settings, link keys, surveys and accounts."""
     from chalicelib import config
-    from chalicelib.events.processing import forget_cached_accounts
+    from chalicelib.events.account_cache import forget_cached_accounts
     from chalicelib.store import surveys
 
     config.reset()
