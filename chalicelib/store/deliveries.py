@@ -112,15 +112,17 @@ def _plan_actions(invitation_id: str, kind: str, at: datetime) -> list:
     ]
 
 
-def due(now: datetime) -> list[tuple[str, str, str]]:
-    """Every planned email due by `now`: (invitation_id, kind, next_email_at), from the sparse index."""
-    out = []
+def due(now: datetime, limit: int) -> list[tuple[str, str, str]]:
+    """Planned emails due by `now`, the oldest of each shard first, at most `limit` in all (a run stays short;
+    the next run takes the rest): (invitation_id, kind, next_email_at), from the sparse index."""
+    out: list[tuple[str, str, str]] = []
+    share = max(1, -(-limit // SHARDS))
     for n in range(SHARDS):
         for key in Invitation.by_next_email.query(
-            f"due#{n}", range_key_condition=Invitation.next_email_at <= timestamp(now)
+            f"due#{n}", range_key_condition=Invitation.next_email_at <= timestamp(now), limit=share
         ):
             out.append((key.invitation_id, str(key.next_email_kind), str(key.next_email_at)))
-    return out
+    return out[:limit]
 
 
 def taken(invitation_id: str, kind: str, at: str, now: datetime) -> bool:

@@ -464,3 +464,22 @@ def test_the_response_rate_counts_only_invitations_that_were_sent(api, survey, q
     # Sent: the link, and the two emails that went (not the one without an address); answered: two of them.
     assert metrics_inputs.invitations(month)[sid] == (3, 2)
     assert sent["email"] == "queued"
+
+
+def test_a_dispatch_run_is_bounded_and_the_next_takes_the_rest(api, survey, queues):
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.store import deliveries
+    from chalicelib.usecases.dispatch_emails import dispatch
+
+    people = [(f"b-{i}", f"b{i}@example.com", "en") for i in range(9)]
+    ids = [i["invitation_id"] for i in _invite(api, survey["survey_id"], people)]
+    at = datetime.now(UTC) + timedelta(hours=1)
+    for i in ids:
+        deliveries.plan(i, sending.FIRST, at)
+    queued: list = []
+    first = dispatch(at, queued.extend, limit=4)
+    second = dispatch(at, queued.extend, limit=100)
+    assert (first["queued"], second["queued"]) == (4, 5)
+    assert sorted(q[0] for q in queued) == sorted(ids)  # each exactly once
+    assert dispatch(at, queued.extend)["due"] == 0
