@@ -9,7 +9,8 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 
-from nps_local.metrics_sink import MAX_PENDING_LINE, MetricStore, parse_emf
+from nps_local.emf import MAX_PENDING_LINE, parse_emf
+from nps_local.metrics_sink import MetricStore
 
 
 class EmfTee:

@@ -4,11 +4,8 @@ In Lambda, Powertools Metrics prints one JSON line per metric blob (CloudWatch's
 CloudWatch Logs turns it into metrics. Locally, `EmfTee` (nps_local/emf_tee.py) stands in for that, recording
 into a `MetricStore`.
 
-`AwsMetrics` records what Lambda, SQS and API Gateway would publish, measured around the stack's own
-invocations: Invocations, Errors, Duration and ConcurrentExecutions per function, the stream's IteratorAge,
-the on-failure queue's depth, and the API's Count, 4XXError, 5XXError and Latency. Everything has the physical
-names and dimensions of `chalicelib.ops.dashboard.Names`, so the dashboard definition finds it as it would
-in CloudWatch. What has no local source (throttles, DynamoDB) is simply never recorded.
+`nps_local/emf.py` reads the EMF lines into samples; `AwsMetrics` (nps_local/aws_metrics.py) records what Lambda,
+SQS and API Gateway would publish.
 
 The store keeps per-minute buckets (CloudWatch's standard resolution) with count, sum, minimum, maximum and a
 bounded sample of the values for percentiles, for a bounded number of series over a bounded retention, and the
@@ -18,7 +15,6 @@ print. No AWS import here.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import re
@@ -27,9 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from chalicelib.ops import dashboard
-
-SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]  # namespace, name, sorted dimensions
+from nps_local.emf import Sample, SeriesKey, series_key
 
 RESOLUTION = 60  # seconds per bucket
 RETENTION = 3 * 3600  # seconds of buckets kept
@@ -37,80 +31,8 @@ HOUR = 3600
 HOURLY_RETENTION = 24 * 3600  # seconds of hourly buckets kept
 MAX_SERIES = 1000
 VALUES_PER_BUCKET = 256  # the sample kept per bucket for percentiles (all values up to this many)
-MAX_PENDING_LINE = 1 << 20  # a line longer than this (without a newline yet) is not parsed
 STATS = ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
 _PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?|100)")
-
-
-@dataclass(frozen=True)
-class Sample:
-    timestamp: float  # epoch seconds
-    namespace: str
-    name: str
-    dimensions: Mapping[str, str]
-    value: float
-    unit: str = "None"
-
-    @property
-    def key(self) -> SeriesKey:
-        return series_key(self.namespace, self.name, self.dimensions)
-
-
-def series_key(namespace: str, name: str, dimensions: Mapping[str, str] | None = None) -> SeriesKey:
-    return namespace, name, tuple(sorted((str(k), str(v)) for k, v in (dimensions or {}).items()))
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def parse_emf(line: str) -> list[Sample]:
-    """The metrics one EMF log line carries (none when the line is not EMF or not valid EMF).
-
-    Each directive of `_aws.CloudWatchMetrics` names a namespace, dimension sets and metrics; every metric is
-    recorded once per dimension set (a set naming a key the line lacks is skipped, as CloudWatch rejects it), and
-    once per value when the value is a list."""
-    if '"_aws"' not in line:
-        return []
-    try:
-        doc = json.loads(line)
-    except ValueError:
-        return []
-    if not isinstance(doc, dict) or not isinstance(doc.get("_aws"), dict):
-        return []
-    aws = doc["_aws"]
-    directives = aws.get("CloudWatchMetrics")
-    stamp = _number(aws.get("Timestamp"))
-    timestamp = stamp / 1000.0 if stamp is not None else time.time()
-    if not isinstance(directives, list):
-        return []
-    out = []
-    for directive in directives:
-        if not isinstance(directive, dict) or not isinstance(directive.get("Namespace"), str):
-            continue
-        dimension_sets = directive.get("Dimensions") or [[]]
-        if not isinstance(dimension_sets, list):
-            continue
-        resolved = []
-        for names in dimension_sets:
-            if not isinstance(names, list) or not all(isinstance(n, str) and n in doc for n in names):
-                continue
-            resolved.append({n: str(doc[n]) for n in names})
-        for metric in directive.get("Metrics") or []:
-            if not isinstance(metric, dict) or not isinstance(metric.get("Name"), str):
-                continue
-            name = metric["Name"]
-            raw = doc.get(name)
-            values = [_number(v) for v in (raw if isinstance(raw, list) else [raw])]
-            unit = str(metric.get("Unit") or "None")
-            for dims in resolved:
-                out.extend(
-                    Sample(timestamp, directive["Namespace"], name, dims, v, unit) for v in values if v is not None
-                )
-    return out
 
 
 # ---- the store -----------------------------------------------------------------------------------------------
@@ -362,68 +284,3 @@ class MetricStore:
                 "resolution": self.resolution,
                 "retention": self.retention,
             }
-
-
-# ---- capturing what the functions print ----------------------------------------------------------------------
-
-
-class AwsMetrics:
-    """Records the AWS-published metrics that can be observed locally, with the dashboard's physical names."""
-
-    def __init__(self, store: MetricStore, names: dashboard.Names):
-        self.store = store
-        self.names = names
-        self._running: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def _lambda(self, function: str, metric: str, value: float, unit: str) -> None:
-        self.store.put(
-            dashboard.LAMBDA, metric, value, unit=unit, dimensions={"FunctionName": self.names.function(function)}
-        )
-
-    def invoke(self, function: str, call: Callable[[], object]):
-        """Run one invocation of `function` (Chalice's name): Invocations, Errors (it raised), Duration and
-        ConcurrentExecutions, as Lambda publishes them. The call's result is returned, its exception raised."""
-        with self._lock:
-            running = self._running[function] = self._running.get(function, 0) + 1
-        self._lambda(function, "ConcurrentExecutions", running, "Count")
-        started = time.perf_counter()
-        failed = True
-        try:
-            result = call()
-            failed = False
-            return result
-        finally:
-            duration = (time.perf_counter() - started) * 1000
-            with self._lock:
-                self._running[function] -= 1
-            self._lambda(function, "Invocations", 1, "Count")
-            self._lambda(function, "Errors", 1 if failed else 0, "Count")
-            self._lambda(function, "Duration", duration, "Milliseconds")
-
-    def iterator_age(self, function: str, records: list[dict], now: float | None = None) -> None:
-        """IteratorAge of a stream batch: how old its last record was when the function received it."""
-        created = [_number((r.get("dynamodb") or {}).get("ApproximateCreationDateTime")) for r in records]
-        created = [c for c in created if c is not None]
-        if not created:
-            return
-        age = max(0.0, ((time.time() if now is None else now) - max(created)) * 1000)
-        self._lambda(function, "IteratorAge", age, "Milliseconds")
-
-    def api_request(self, status: int, latency_ms: float) -> None:
-        """One request the API answered (API Gateway's own refusals included), as API Gateway counts it."""
-        dims = {"ApiName": self.names.api_name, "Stage": self.names.api_stage}
-        put = self.store.put
-        put(dashboard.API_GATEWAY, "Count", 1, dimensions=dims, unit="Count")
-        put(dashboard.API_GATEWAY, "4XXError", 1 if 400 <= status < 500 else 0, dimensions=dims, unit="Count")
-        put(dashboard.API_GATEWAY, "5XXError", 1 if status >= 500 else 0, dimensions=dims, unit="Count")
-        put(dashboard.API_GATEWAY, "Latency", latency_ms, dimensions=dims, unit="Milliseconds")
-
-    def queue_depth(self, queue_name: str, visible: int) -> None:
-        self.store.put(
-            dashboard.SQS,
-            "ApproximateNumberOfMessagesVisible",
-            visible,
-            unit="Count",
-            dimensions={"QueueName": queue_name},
-        )

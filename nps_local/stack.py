@@ -190,7 +190,7 @@ class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
     def _set_metric_names(self) -> None:
         from chalicelib import config
         from chalicelib.ops.dashboard import Names
-        from nps_local.metrics_sink import AwsMetrics
+        from nps_local.aws_metrics import AwsMetrics
 
         api_stage = getattr(self._config, "api_gateway_stage", None) or STAGE
         self.names = Names(STAGE, table_prefix=config.settings().table_prefix, api_stage=api_stage)

@@ -19,8 +19,10 @@ import pytest
 from chalicelib.ops import dashboard
 from chalicelib.ops.metric_names import NAMESPACE, SERVICE
 from nps_local import dashboard_page, emf_tee
+from nps_local.aws_metrics import AwsMetrics
+from nps_local.emf import parse_emf
 from nps_local.emf_tee import EmfTee
-from nps_local.metrics_sink import AwsMetrics, MetricStore, parse_emf
+from nps_local.metrics_sink import MetricStore
 
 T0 = 1_700_000_040.0  # the start of a minute
 NAMES = dashboard.Names("dev")
