@@ -1,4 +1,4 @@
-"""PynamoDB models, one per table. Key schemas and indexes here must match `infra/template.yaml`, which is
+"""PynamoDB models, one per table. Key schemas and indexes (indexes.py) must match `infra/template.yaml`, which is
 what creates the tables (in AWS and in the local stack); tests check the two agree."""
 
 from __future__ import annotations
@@ -15,10 +15,22 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import config
+from chalicelib.store.indexes import (
+    ContactsByAccount,
+    FactsByAccount,
+    FactsByMonth,
+    InvitationsByNextEmail,
+    InvitationsBySurveyMonth,
+    ResponsesByContact,
+    ResponsesBySurvey,
+    ResponsesPending,
+    TasksByMonth,
+    TasksByOwner,
+    TasksByStatus,
+)
 
 
 class _Meta:
@@ -67,26 +79,6 @@ class Survey(Model):
     updated_at = UTCDateTimeAttribute()
 
 
-class InvitationsBySurveyMonth(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_survey_month"
-        projection = KeysOnlyProjection()
-
-    survey_month = UnicodeAttribute(hash_key=True)
-    invitation_id = UnicodeAttribute(range_key=True)
-
-
-class InvitationsByNextEmail(GlobalSecondaryIndex):
-    """Sparse: the invitations with an email still to queue (a later send_at, a reminder), by when it is due."""
-
-    class Meta:
-        index_name = "by_next_email"
-        projection = IncludeProjection(["next_email_kind"])
-
-    email_shard = UnicodeAttribute(hash_key=True)
-    next_email_at = UnicodeAttribute(range_key=True)
-
-
 class Invitation(Model):
     Meta = _meta("invitations")
     invitation_id = UnicodeAttribute(hash_key=True)
@@ -112,38 +104,6 @@ class Invitation(Model):
     next_email_kind = UnicodeAttribute(null=True)
     by_survey_month = InvitationsBySurveyMonth()
     by_next_email = InvitationsByNextEmail()
-
-
-class ResponsesBySurvey(GlobalSecondaryIndex):
-    """Keys only, written once per response (its keys never change): exports read the rows by BatchGetItem.
-    Also the export by month, per survey, with first_submitted_at in the month."""
-
-    class Meta:
-        index_name = "by_survey"
-        projection = KeysOnlyProjection()
-
-    survey_id = UnicodeAttribute(hash_key=True)
-    first_submitted_at = UTCDateTimeAttribute(range_key=True)
-
-
-class ResponsesPending(GlobalSecondaryIndex):
-    """Sparse: only responses waiting to be settled carry pending_shard, so only they are indexed."""
-
-    class Meta:
-        index_name = "by_pending"
-        projection = KeysOnlyProjection()
-
-    pending_shard = UnicodeAttribute(hash_key=True)
-    pending_at = UTCDateTimeAttribute(range_key=True)
-
-
-class ResponsesByContact(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_contact"
-        projection = KeysOnlyProjection()
-
-    contact_id = UnicodeAttribute(hash_key=True)
-    response_id = UnicodeAttribute(range_key=True)
 
 
 class Response(Model):
@@ -182,15 +142,6 @@ class Response(Model):
     by_survey = ResponsesBySurvey()
     by_contact = ResponsesByContact()
     by_pending = ResponsesPending()
-
-
-class ContactsByAccount(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_account"
-        projection = KeysOnlyProjection()
-
-    account_id = UnicodeAttribute(hash_key=True)
-    contact_id = UnicodeAttribute(range_key=True)
 
 
 class Contact(Model):
@@ -240,35 +191,6 @@ class AdminToken(Model):
     revoked_at = UTCDateTimeAttribute(null=True)
 
 
-class TasksByStatus(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_status"
-        projection = AllProjection()
-
-    status = UnicodeAttribute(hash_key=True)
-    due_at = UTCDateTimeAttribute(range_key=True)
-
-
-class TasksByOwner(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_owner"
-        projection = AllProjection()
-
-    owner = UnicodeAttribute(hash_key=True)
-    due_at = UTCDateTimeAttribute(range_key=True)
-
-
-class TasksByMonth(GlobalSecondaryIndex):
-    """The monthly job's read: only the attributes it uses, so edits of the answer or notes cost nothing here."""
-
-    class Meta:
-        index_name = "by_month"
-        projection = IncludeProjection(["account_id", "kind", "created_at", "due_at", "closed_at", "escalated_at"])
-
-    month = UnicodeAttribute(hash_key=True)
-    task_id = UnicodeAttribute(range_key=True)
-
-
 class LoopTask(Model):
     """A close-the-loop task; its id is derived from the response, so a response opens at most one."""
 
@@ -303,30 +225,6 @@ class LoopTask(Model):
     by_status = TasksByStatus()
     by_owner = TasksByOwner()
     by_month = TasksByMonth()
-
-
-class FactsByMonth(GlobalSecondaryIndex):
-    """The monthly job's read: the attributes of its rows (metrics_inputs.responses), no more."""
-
-    class Meta:
-        index_name = "by_month"
-        projection = IncludeProjection(
-            ["survey_id", "account_id", "contact_id", "score", "first_submitted_at", "themes", "touchpoint"]
-        )
-
-    month_shard = UnicodeAttribute(hash_key=True)
-    response_id = UnicodeAttribute(range_key=True)
-
-
-class FactsByAccount(GlobalSecondaryIndex):
-    """Account standing (accounts.standing) and the export by account (ids only)."""
-
-    class Meta:
-        index_name = "by_account"
-        projection = IncludeProjection(["survey_id", "contact_id", "score"])
-
-    account_id = UnicodeAttribute(hash_key=True)
-    first_submitted_at = UTCDateTimeAttribute(range_key=True)
 
 
 class ResponseFact(Model):
