@@ -81,17 +81,15 @@ def history_entry(event: str, kind: str, now: datetime, **detail: Any) -> dict[s
 @dataclass
 class Pace:
     """A sender's pace: at most `rate` emails a second, evenly spaced (SES counts a rolling second, so a burst
-    at the top of each second would be refused). `wait(now)` is how long to wait before the next send, given
-    monotonic seconds; `sent(now)` records a send."""
+    at the top of each second would be refused). `reserve(now)` takes the next slot, given monotonic seconds,
+    and answers how long to wait for it; the time spent sending counts inside the slot, not on top of it."""
 
     rate: float
     next_at: float | None = None
 
-    def wait(self, now: float) -> float:
-        if self.next_at is None or self.rate <= 0:
+    def reserve(self, now: float) -> float:
+        if self.rate <= 0:
             return 0.0
-        return max(0.0, self.next_at - now)
-
-    def sent(self, now: float) -> None:
         start = now if self.next_at is None else max(now, self.next_at)
-        self.next_at = start + 1.0 / self.rate if self.rate > 0 else None
+        self.next_at = start + 1.0 / self.rate
+        return start - now

@@ -48,7 +48,7 @@ class SendBatch(BatchProcessor):
             logger.warning("dropped a message that names no invitation", extra={"message_id": record.message_id})
             return "failed"
         receives = int(record.attributes.approximate_receive_count or 1)
-        wait = self.pace.wait(self.monotonic())
+        wait = self.pace.reserve(self.monotonic())
         if wait:
             self.sleep(wait)
         with log_keys(invitation_id=body["invitation_id"], kind=body.get("kind"), receives=receives):
@@ -62,12 +62,9 @@ class SendBatch(BatchProcessor):
                     last_try=receives >= MAX_RECEIVES,
                 )
             except send_email.RetryLater as later:
-                self.pace.sent(self.monotonic())
                 self._count("retry")
                 logger.info("email to send again", extra={"reason": str(later)})
                 raise
-            if outcome.result in ("sent", "failed"):
-                self.pace.sent(self.monotonic())
             self._count(outcome.result)
             logger.info("email done", extra={"result": outcome.result, "detail": outcome.detail})
             return outcome.result

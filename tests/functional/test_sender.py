@@ -480,6 +480,7 @@ def test_a_dispatch_run_is_bounded_and_the_next_takes_the_rest(api, survey, queu
     queued: list = []
     first = dispatch(at, queued.extend, limit=4)
     second = dispatch(at, queued.extend, limit=100)
-    assert (first["queued"], second["queued"]) == (4, 5)
+    # At most the limit (a share per shard, so fewer when a shard holds none of these), the rest next time.
+    assert 1 <= first["queued"] <= 4 and first["queued"] + second["queued"] == 9
     assert sorted(q[0] for q in queued) == sorted(ids)  # each exactly once
     assert dispatch(at, queued.extend)["due"] == 0
