@@ -129,11 +129,11 @@ READ_SEND_QUEUE = Grant(
     (queue_arn(SEND_QUEUE),),
     LAMBDA,
 )
-# SES v2 SendEmail is authorised on the From identity and on the configuration set it names (any of this
-# account's: their names are the operator's, set as a stack parameter).
+# SES v2 SendEmail is authorised on the From identity and on the configuration set it names; with raw content
+# (a whole MIME message, as the sender sends) SES checks ses:SendRawEmail as well.
 SEND_EMAIL = Grant(
     "SendSurveyEmails",
-    ("ses:SendEmail",),
+    ("ses:SendEmail", "ses:SendRawEmail"),
     ("arn:aws:ses:*:*:identity/*", "arn:aws:ses:*:*:configuration-set/*"),
 )
 
@@ -144,7 +144,8 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
     "api_handler": (
         # DescribeTable: GET /v1/health asks whether the surveys table exists.
         table("surveys", "BatchGetItem", "DescribeTable", "GetItem", "PutItem", "Scan", "UpdateItem"),
-        table("invitations", "BatchGetItem", "DeleteItem", "GetItem", "PutItem"),
+        # UpdateItem: an emailed invitation's plan cleared once its email is queued.
+        table("invitations", "BatchGetItem", "DeleteItem", "GetItem", "PutItem", "UpdateItem"),
         table("responses", "BatchGetItem", "BatchWriteItem", "GetItem", "PutItem", "Scan", "UpdateItem"),
         # ConditionCheckItem: an answer with a contact is written in a transaction that checks the person was
         # not erased.

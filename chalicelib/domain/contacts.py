@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from chalicelib.domain import languages
 from chalicelib.domain.errors import Invalid
 from chalicelib.domain.validation import (
-    EMAIL_RE,
     ID_RE,
     LANGUAGE_RE,
     FieldErrors,
     identifier,
+    is_email,
     json_object,
     require_object,
     text,
@@ -101,7 +101,7 @@ def fields(body: object, *, allow_id: bool = False) -> dict[str, Any]:
     }
     if allow_id:
         out["contact_id"] = identifier(errors, row, "contact_id")
-    if out["email"] and not EMAIL_RE.match(out["email"]):
+    if out["email"] and not is_email(out["email"]):
         errors.add("email", "is not an email address")
     if out["role"] and not ROLE_RE.match(out["role"]):
         errors.add("role", f"must be 1-40 lower-case letters, digits or _, starting with a letter ({ROLES_EXAMPLE})")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.errors import Invalid
-from chalicelib.domain.validation import EMAIL_RE, identifier, json_object, require_object, text
+from chalicelib.domain.validation import identifier, is_email, json_object, require_object, text
 
 
 def skip_reason(
@@ -47,7 +47,7 @@ def contact(body: object, index: int) -> dict[str, Any]:
         "email": text(errors, body, "email", max_len=320, default=None),
         "name": text(errors, body, "name", max_len=200, default=None),
     }
-    if out["email"] and not EMAIL_RE.match(out["email"]):
+    if out["email"] and not is_email(out["email"]):
         errors.add("email", "is not an email address")
     attrs = body.get("attributes")
     if attrs is not None and (

@@ -16,6 +16,22 @@ from chalicelib.domain.months import is_month
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}\Z")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}\Z")
+
+
+def is_email(value: str) -> bool:
+    """An address we can put in an email's To: the usual shape, and one the standard library's header parser
+    takes as a single plain address (so `a,b@x.de` or `a<b@x.de` are refused here, not by the sender)."""
+    from email.headerregistry import Address
+
+    if not EMAIL_RE.match(value):
+        return False
+    try:
+        parsed = Address(addr_spec=value)
+    except (ValueError, IndexError):
+        return False
+    return parsed.addr_spec == value
+
+
 # A DNS name (letters, digits, hyphens, dots) or an IPv4 address; IPv6 literals are checked apart.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 HOST_RE = re.compile(rf"^(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*\Z")

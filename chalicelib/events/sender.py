@@ -25,18 +25,31 @@ bp = Blueprint(__name__)
 # The queue delivers a message at most this many times (infra/template.yaml: maxReceiveCount), then moves it to
 # the dead-letter queue; on the last delivery a transient failure is recorded as `failed`.
 MAX_RECEIVES = 5
+# Seconds kept for sending one email and recording it before the invocation's end (at most a quarter of it).
+TIME_MARGIN = 10.0
 
 
 class SendBatch(BatchProcessor):
     """One invocation's batch of emails, with its mailer and its pace."""
 
-    def __init__(self, mailer, settings, pace: sending.Pace, sleep=time.sleep, monotonic=time.monotonic) -> None:
+    def __init__(
+        self,
+        mailer,
+        settings,
+        pace: sending.Pace,
+        sleep=time.sleep,
+        monotonic=time.monotonic,
+        deadline: float | None = None,
+    ) -> None:
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.mailer = mailer
         self.settings = settings
         self.pace = pace
         self.sleep = sleep
         self.monotonic = monotonic
+        # The last monotonic moment an email may start in this invocation: one whose slot would come later is
+        # left for the next delivery (a slow share of the rate cannot make every batch time out whole).
+        self.deadline = deadline
         self.outcomes: dict[str, int] = {}
 
     def send_record(self, record: SQSRecord) -> str:
@@ -48,7 +61,12 @@ class SendBatch(BatchProcessor):
             logger.warning("dropped a message that names no invitation", extra={"message_id": record.message_id})
             return "failed"
         receives = int(record.attributes.approximate_receive_count or 1)
-        wait = self.pace.reserve(self.monotonic())
+        now = self.monotonic()
+        slot = max(now, self.pace.next_at or now)
+        if self.deadline is not None and slot > self.deadline:
+            self._count("retry")
+            raise send_email.RetryLater("no time left in this invocation")
+        wait = self.pace.reserve(now)
         if wait:
             self.sleep(wait)
         with log_keys(invitation_id=body["invitation_id"], kind=body.get("kind"), receives=receives):
@@ -103,6 +121,11 @@ def survey_sender(event, context):
     try:
         with log_keys(correlation_id=getattr(context, "aws_request_id", None)):
             mailer = SesMailer(settings.region, settings.ses_configuration_set)
-            return SendBatch(mailer, settings, sender_pace(settings)).run(event)
+            remaining = getattr(context, "get_remaining_time_in_millis", None)
+            deadline = None
+            if callable(remaining):
+                left = remaining() / 1000
+                deadline = time.monotonic() + left - min(TIME_MARGIN, left / 4)
+            return SendBatch(mailer, settings, sender_pace(settings), deadline=deadline).run(event)
     finally:
         end_invocation()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import config
-from chalicelib.domain import clock, sending
+from chalicelib.domain import clock, send_window, sending
 from chalicelib.domain import invitations as rules
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import Gone, Invalid, Unavailable
@@ -74,6 +74,9 @@ def invite(
         seen.add(cid)
         invitation_id = clock.new_id("inv")
         expires = now + timedelta(days=s.link_ttl_days)
+        if send:  # the link lives its days from the first email, and through every reminder
+            plan = send_window.reminders_of(survey.reminders.as_dict() if survey.reminders is not None else None)
+            expires = due + timedelta(days=s.link_ttl_days + plan.count * plan.after_days)
         written = invitation_store.record(
             invitation_id=invitation_id,
             survey_id=survey.survey_id,
@@ -82,7 +85,7 @@ def invite(
             now=now,
             expires_at=expires,
             key_id=s.active_link_key,
-            email=_email_plan(invitation_id, now, due, queued_now) if send else None,
+            email=_email_plan(invitation_id, due) if send else None,
         )
         if not written:  # a racing call stamped the contact first
             results.append({"contact_id": cid, "skipped": "throttled"})
@@ -105,29 +108,31 @@ def invite(
                 to_queue.append((invitation_id, sending.FIRST, int((due - now).total_seconds())))
         results.append(result)
     if to_queue:
-        _queue(s, to_queue, due)
+        _queue(s, to_queue, due, now)
     return results
 
 
-def _email_plan(invitation_id: str, now: datetime, due: datetime, queued_now: bool) -> dict[str, Any]:
-    """What the invitation's item records of its first email when it is written: queued now, or planned."""
-    fields: dict[str, Any] = {"send_at": due}
-    if queued_now:
-        fields["history"] = [sending.history_entry("queued", sending.FIRST, now)]
-    else:
-        fields |= {
-            "email_shard": deliveries.shard_of(invitation_id),
-            "next_email_at": timestamp(due),
-            "next_email_kind": sending.FIRST,
-        }
-    return fields
+def _email_plan(invitation_id: str, due: datetime) -> dict[str, Any]:
+    """The first email, planned in the invitation's own write: whatever happens next (a queue that refuses, a
+    call that dies before it queues), email_dispatch finds it when due. One queued now leaves the plan."""
+    return {
+        "send_at": due,
+        "email_shard": deliveries.shard_of(invitation_id),
+        "next_email_at": timestamp(due),
+        "next_email_kind": sending.FIRST,
+    }
 
 
-def _queue(s: Any, emails: list[tuple[str, str, int]], due: datetime) -> None:
-    """Queue the emails; any the queue refuses are planned instead, so email_dispatch queues them within
-    minutes: an invitation answered as queued is never left without its email."""
+def _queue(s: Any, emails: list[tuple[str, str, int]], due: datetime, now: datetime) -> None:
+    """Queue the emails, and clear the plan of each one queued (with its `queued` line); any the queue
+    refuses stay planned, so email_dispatch queues them within minutes. Were a message queued twice (this
+    call and the dispatch), the sender's claim would still send it once."""
+    refused: set[str] = set()
     try:
         send_queue.enqueue(str(s.send_queue_url), s.region, emails)
-    except send_queue.QueueRefused as refused:
-        for invitation_id in refused.ids:
-            deliveries.plan(invitation_id, sending.FIRST, due)
+    except send_queue.QueueRefused as error:
+        refused = set(error.ids)
+    at = str(timestamp(due))
+    for invitation_id, kind, _ in emails:
+        if invitation_id not in refused:
+            deliveries.taken(invitation_id, kind, at, now)

@@ -68,18 +68,47 @@ def send(invitation_id: str, kind: str, now: datetime, *, mailer: Mailer, settin
         if state.get("state") == "sending":
             raise RetryLater("another attempt holds this email")
         return Outcome("duplicate", state.get("state"))
+    try:
+        return _send_claimed(invitation_id, kind, now, mailer=mailer, settings=settings, last_try=last_try)
+    except RetryLater:
+        raise
+    except (ValueError, TypeError) as error:  # an email that cannot be built (an address SES would refuse)
+        _end(invitation_id, kind, now, "failed", "failed", error=type(error).__name__)
+        return Outcome("failed", type(error).__name__)
+    except Exception as error:  # DynamoDB or the network: another delivery may get through
+        _end(
+            invitation_id,
+            kind,
+            now,
+            "failed" if last_try else "retry",
+            "failed" if last_try else "retrying",
+            error=type(error).__name__,
+        )
+        if last_try:
+            return Outcome("failed", type(error).__name__)
+        raise RetryLater(type(error).__name__) from error
+
+
+def _end(invitation_id: str, kind: str, now: datetime, state: str, event: str, then=None, **detail: Any) -> None:
+    deliveries.record(
+        invitation_id,
+        kind,
+        {"state": state, "at": timestamp(now), **{k: v for k, v in detail.items() if v is not None}},
+        sending.history_entry(event, kind, now, **detail),
+        then,
+    )
+
+
+def _send_claimed(
+    invitation_id: str, kind: str, now: datetime, *, mailer: Mailer, settings: Any, last_try: bool
+) -> Outcome:
+    """The email, under its claim: decided, rendered, sent and recorded."""
     invitation = deliveries.get(invitation_id)
     if invitation is None:  # erased between the claim and now
         return Outcome("duplicate", "gone")
 
     def end(state: str, event: str, then: tuple[str, datetime] | None = None, **detail: Any) -> None:
-        deliveries.record(
-            invitation_id,
-            kind,
-            {"state": state, "at": timestamp(now), **{k: v for k, v in detail.items() if v is not None}},
-            sending.history_entry(event, kind, now, **detail),
-            then,
-        )
+        _end(invitation_id, kind, now, state, event, then, **detail)
 
     found = contact_store.batch_get([invitation.contact_id]).get(invitation.contact_id)
     try:

@@ -77,6 +77,8 @@ def test_put_is_one_write_and_keeps_what_the_service_recorded(api, survey):
         ({}, "account_id"),
         ({"account_id": "a b"}, "account_id"),
         ({"account_id": "a", "email": "not-an-email"}, "email"),
+        ({"account_id": "a", "email": "a,b@example.com"}, "email"),  # the shape, but not one To: can carry
+        ({"account_id": "a", "email": "a<b@example.com"}, "email"),
         ({"account_id": "a", "role": "Decision Maker"}, "role"),
         ({"account_id": "a", "language": "english!"}, "language"),
         ({"account_id": "a", "timezone": "Mars/Olympus"}, "timezone"),

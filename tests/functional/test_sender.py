@@ -484,3 +484,59 @@ def test_a_dispatch_run_is_bounded_and_the_next_takes_the_rest(api, survey, queu
     assert 1 <= first["queued"] <= 4 and first["queued"] + second["queued"] == 9
     assert sorted(q[0] for q in queued) == sorted(ids)  # each exactly once
     assert dispatch(at, queued.extend)["due"] == 0
+
+
+def test_a_batch_that_would_outrun_its_invocation_leaves_the_rest_for_the_next_delivery(api, survey, queues):
+    """At a slow share of the rate, a batch of 10 cannot be sent in one invocation: the emails whose slot
+    would come after the deadline are reported for another delivery, untouched, and go next time."""
+    people = [(f"d-{i}", f"d{i}@example.com", "en") for i in range(5)]
+    ids = [i["invitation_id"] for i in _invite(api, survey["survey_id"], people)]
+    send_queue.enqueue(queues["url"], "us-east-1", [(i, sending.FIRST, 0) for i in ids])
+    settings = config.settings()
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    clock = FakeTime()
+
+    def handler(event, context):
+        pace = sending.Pace(rate=1.0)  # one a second, the last start 2 s on: slots at 0, 1 and 2 s
+        batch = SendBatch(
+            SesMailer(settings.region, client=ses),
+            settings,
+            pace,
+            sleep=clock.sleep,
+            monotonic=clock.monotonic,
+            deadline=clock.now + 2.0,
+        )
+        return batch.run(event)
+
+    poller = QueuePoller(queues["sqs"], queues["url"], handler, retry_now=True)
+    poller._invoke(
+        queues["sqs"].receive_message(QueueUrl=queues["url"], MaxNumberOfMessages=10, AttributeNames=["All"])[
+            "Messages"
+        ]
+    )
+    assert len(sent_messages()) == 3
+    held = [i for i in ids if Invitation.get(i).first_email is None]
+    assert len(held) == 2  # never claimed: nothing recorded, the next delivery sends them
+    poller.handler = _sender(queues, ses).handler
+    poller.poll_once()
+    assert len(sent_messages()) == 5 and all(Invitation.get(i).first_email["state"] == "sent" for i in ids)
+
+
+def test_a_later_send_at_keeps_the_link_alive_through_the_reminders(api, survey, queues):
+    from datetime import UTC, datetime, timedelta
+
+    assert api.put("/v1/contacts/late", {"account_id": "a", "email": "late@example.com"}).status_code == 201
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=45)
+    r = api.post(
+        f"/v1/surveys/{survey['survey_id']}/invitations",
+        {"contacts": [{"contact_id": "late"}], "send": True, "send_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+    [inv] = r.json["invitations"]
+    # 30 days of link from the email, plus the default reminder's 7 days.
+    assert inv["expires_at"] == timestamp_of(at + timedelta(days=37))
+
+
+def timestamp_of(moment):
+    from chalicelib.domain.clock import timestamp
+
+    return timestamp(moment)

@@ -93,12 +93,12 @@ def authorised_as(service: str, operation: str, params: dict, region: str) -> li
         return [("sqs:SendMessage", f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}")]
     if service == "sesv2" and operation == "SendEmail":  # the From identity, and the configuration set named
         domain = params["FromEmailAddress"].rsplit("@", 1)[1].rstrip(">")
-        pairs = [("ses:SendEmail", f"arn:aws:ses:{region}:{ACCOUNT}:identity/{domain}")]
+        # Raw content (a whole MIME message) is also checked as ses:SendRawEmail.
+        actions = ["ses:SendEmail", *(["ses:SendRawEmail"] if "Raw" in params.get("Content", {}) else [])]
+        resources = [f"arn:aws:ses:{region}:{ACCOUNT}:identity/{domain}"]
         if params.get("ConfigurationSetName"):
-            pairs.append(
-                ("ses:SendEmail", f"arn:aws:ses:{region}:{ACCOUNT}:configuration-set/{params['ConfigurationSetName']}")
-            )
-        return pairs
+            resources.append(f"arn:aws:ses:{region}:{ACCOUNT}:configuration-set/{params['ConfigurationSetName']}")
+        return [(a, r) for a in actions for r in resources]
     # Not mapped yet: an action no policy grants, so the check below names it and the mapping can be added.
     return [(f"{service}:{operation}", "*")]
 

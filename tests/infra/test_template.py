@@ -520,7 +520,8 @@ def test_stage_policies_reach_only_that_stage(stage):
                         (f":nps-{stage}-response-stream-failures", f":nps-{stage}-async-failures", f":nps-{stage}-send")
                     ), f"{path.name}: {resource}"
                 elif ":ses:" in resource:  # only the sender emails
-                    assert function == "survey_sender" and statement["Action"] == ["ses:SendEmail"], path.name
+                    assert function == "survey_sender", path.name
+                    assert statement["Action"] == ["ses:SendEmail", "ses:SendRawEmail"], path.name
                 elif ":secretsmanager:" in resource:  # only the API and the sender sign and verify links
                     assert function in ("api_handler", "survey_sender"), path.name
                     assert statement["Action"] == ["secretsmanager:GetSecretValue"], path.name
