@@ -9,6 +9,7 @@ import email.policy
 import html
 import json
 import logging
+import os
 from email.utils import parseaddr
 
 log = logging.getLogger("nps.local.mail")
@@ -52,8 +53,6 @@ class MailRoom:
         region = settings.region
         queue_url = next(url for name, url in self.provisioned.queues.items() if name.endswith(f"-{SEND_QUEUE}"))
         # The API queues on it; the sender sends from MAIL_FROM, whose domain moto's SES must know as verified.
-        import os
-
         os.environ["SEND_QUEUE_URL"] = queue_url
         config.reset()
         ses = boto3.client("sesv2", endpoint_url=self.moto_endpoint, region_name=region)

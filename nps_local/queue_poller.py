@@ -81,7 +81,7 @@ class QueuePoller:
             return self.context_factory()
         from chalice.local import LambdaContext
 
-        return LambdaContext("survey_sender", 256, max_runtime_ms=60_000) if LambdaContext else None
+        return LambdaContext("survey_sender", 256, max_runtime_ms=60_000)
 
     def poll_once(self, max_rounds: int = 1000) -> int:
         """Deliver until the queue has nothing visible; the number of messages delivered."""

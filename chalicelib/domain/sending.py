@@ -17,6 +17,9 @@ from chalicelib.domain.clock import timestamp
 FIRST = "invitation"
 KINDS = (FIRST, "reminder_1", "reminder_2")
 
+# What an invitation's delivery history records, in the order an email can live them.
+HISTORY_EVENTS = ("queued", "sent", "retrying", "failed", "skipped", "bounced", "soft_bounce", "complained")
+
 # Why an email was not sent (the history's `reason`), in the order they are checked.
 NOT_SENT = ("erased", "complained", "bounced", "unsubscribed", "no_email", "survey_closed", "expired", "answered")
 
@@ -73,8 +76,8 @@ def outcome_of(error_code: str | None) -> str:
 
 
 def history_entry(event: str, kind: str, now: datetime, **detail: Any) -> dict[str, Any]:
-    """One line of an invitation's delivery history: `queued`, `sent`, `retrying`, `failed`, `skipped`,
-    `bounced`, `complained`, `answered`; detail such as `message_id`, `error` or `reason`."""
+    """One line of an invitation's delivery history: one of HISTORY_EVENTS, with detail such as `message_id`,
+    `error` or `reason`."""
     return {"at": timestamp(now), "event": event, "kind": kind, **{k: v for k, v in detail.items() if v is not None}}
 
 

@@ -38,12 +38,7 @@ def to_dict(c: Contact) -> dict[str, Any]:
         return {"contact_id": c.contact_id, "status": state, "erased_at": timestamp(c.erased_at)}
     return {
         "contact_id": c.contact_id,
-        "account_id": c.account_id,
-        "email": c.email,
-        "name": c.name,
-        "role": c.role,
-        "language": c.language,
-        "timezone": c.timezone,
+        **directory_values(c),
         "attributes": c.attributes.as_dict() if c.attributes is not None else {},
         "status": state,
         "created_at": timestamp(c.created_at),

@@ -138,12 +138,3 @@ def taken(invitation_id: str, kind: str, at: str, now: datetime) -> bool:
         ],
         (Invitation.next_email_at == at) & (Invitation.next_email_kind == kind),
     )
-
-
-def plan(invitation_id: str, kind: str, at: datetime) -> None:
-    """Plan an email for `at` (email_dispatch queues it when due)."""
-    Invitation(invitation_id).update(
-        actions=_plan_actions(invitation_id, kind, at),
-        condition=Invitation.invitation_id.exists(),
-        add_version_condition=False,
-    )

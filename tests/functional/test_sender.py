@@ -8,6 +8,7 @@ import email.policy
 import json
 import os
 import re
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -16,10 +17,12 @@ from support import path_of
 
 from chalicelib import config
 from chalicelib.domain import sending
+from chalicelib.domain.clock import timestamp
+from chalicelib.domain.months import Month
 from chalicelib.events.sender import SendBatch
 from chalicelib.store import send_queue
 from chalicelib.store.mail import SesMailer
-from chalicelib.store.models import Invitation
+from chalicelib.store.models import Contact, Invitation
 from nps_local.queue_poller import QueuePoller
 
 SENDER = "surveys@nps.example"
@@ -332,7 +335,6 @@ def test_one_reminder_a_week_later_in_the_window_and_never_after_an_answer(api, 
     from datetime import UTC, datetime, timedelta
 
     from chalicelib.domain import send_window
-    from chalicelib.domain.clock import timestamp
 
     people = [("c-quiet", "quiet@example.com", "en"), ("c-answers", "answers@example.com", "en")]
     quiet, answers = _invite(api, survey["survey_id"], people)
@@ -352,7 +354,7 @@ def test_one_reminder_a_week_later_in_the_window_and_never_after_an_answer(api, 
         "reminder_1",
         timestamp(expected),
     )
-    local = expected.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    local = expected.astimezone(ZoneInfo("Asia/Tokyo"))
     assert local.weekday() < 5 and 9 <= local.hour < 17
     # Nothing is due before; the answer comes in between.
     assert _dispatch_at(client, datetime.now(UTC) + timedelta(days=6))["due"] == 0
@@ -382,7 +384,6 @@ def test_send_true_queues_each_email_or_plans_it_and_skips_who_bounced(api, clie
         assert (
             api.put(f"/v1/contacts/{cid}", {"account_id": "acct-9", "email": f"{cid}@example.com"}).status_code == 201
         )
-    Contact = __import__("chalicelib.store.models", fromlist=["Contact"]).Contact
     Contact("s-bounced").update(actions=[Contact.bounced_at.set(datetime.now(UTC))])
     # By id alone: the directory knows their account.
     r = api.post(
@@ -455,7 +456,7 @@ def test_the_response_rate_counts_only_invitations_that_were_sent(api, survey, q
         {"contacts": [{"contact_id": c} for c in ("r-sent", "r-none", "r-answers")], "send": True},
     )
     sent, no_email, answers = r.json["invitations"]
-    month = str(__import__("chalicelib.domain.months", fromlist=["Month"]).Month.of(clock.utcnow()))
+    month = str(Month.of(clock.utcnow()))
     assert metrics_inputs.invitations(month)[sid] == (1, 0)  # only the handed-out link: nothing emailed yet
     _sender(queues, boto3.client("sesv2", region_name="us-east-1")).poll_once()
     assert Invitation.get(no_email["invitation_id"]).first_email["reason"] == "no_email"
@@ -469,14 +470,20 @@ def test_the_response_rate_counts_only_invitations_that_were_sent(api, survey, q
 def test_a_dispatch_run_is_bounded_and_the_next_takes_the_rest(api, survey, queues):
     from datetime import UTC, datetime, timedelta
 
-    from chalicelib.store import deliveries
     from chalicelib.usecases.dispatch_emails import dispatch
 
-    people = [(f"b-{i}", f"b{i}@example.com", "en") for i in range(9)]
-    ids = [i["invitation_id"] for i in _invite(api, survey["survey_id"], people)]
-    at = datetime.now(UTC) + timedelta(hours=1)
-    for i in ids:
-        deliveries.plan(i, sending.FIRST, at)
+    for i in range(9):
+        assert api.put(f"/v1/contacts/b-{i}", {"account_id": "a", "email": f"b{i}@example.com"}).status_code == 201
+    at = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+    planned = {
+        "contacts": [{"contact_id": f"b-{i}"} for i in range(9)],
+        "send": True,
+        "send_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    ids = [
+        i["invitation_id"]
+        for i in api.post(f"/v1/surveys/{survey['survey_id']}/invitations", planned).json["invitations"]
+    ]
     queued: list = []
     first = dispatch(at, queued.extend, limit=4)
     second = dispatch(at, queued.extend, limit=100)
@@ -533,10 +540,4 @@ def test_a_later_send_at_keeps_the_link_alive_through_the_reminders(api, survey,
     )
     [inv] = r.json["invitations"]
     # 30 days of link from the email, plus the default reminder's 7 days.
-    assert inv["expires_at"] == timestamp_of(at + timedelta(days=37))
-
-
-def timestamp_of(moment):
-    from chalicelib.domain.clock import timestamp
-
-    return timestamp(moment)
+    assert inv["expires_at"] == timestamp(at + timedelta(days=37))

@@ -72,7 +72,7 @@ def _schemas() -> dict:
     history = object_schema(
         {
             "at": TIMESTAMP,
-            "event": {"enum": ["queued", "sent", "retrying", "failed", "skipped", "bounced", "complained", "answered"]},
+            "event": {"enum": list(sending.HISTORY_EVENTS)},
             "kind": {"enum": list(sending.KINDS)},
         },
         {"at", "event", "kind"},
