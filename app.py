@@ -15,6 +15,7 @@ from chalicelib.api import (
     responses,
     surveys,
     tasks,
+    waves,
 )
 from chalicelib.api.observability import correlate_requests
 from chalicelib.api.routing import answer_errors
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     tasks,
     contacts,
     invitations,
+    waves,
     metrics,
     admin_tokens,
     docs,

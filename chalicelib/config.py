@@ -69,6 +69,10 @@ class Settings:
     ses_configuration_set: str | None = None
     ses_send_rate: float = 1.0
     sender_concurrency: int = 2
+    # Throttling across surveys: a contact invited to any survey within this many days is not invited again
+    # (0: each survey's own throttle_days only). Relationship waves: the function a started wave is queued to.
+    contact_throttle_days: int = 0
+    waves_function: str = "nps-backend-dev-survey_waves"
 
     def table_name(self, table: str) -> str:
         return f"{self.table_prefix}{table}"
@@ -186,6 +190,8 @@ def settings() -> Settings:
         ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
         ses_send_rate=float(env.get("SES_SEND_RATE", "1")),
         sender_concurrency=max(1, int(env.get("SENDER_CONCURRENCY", "2"))),
+        contact_throttle_days=max(0, int(env.get("CONTACT_THROTTLE_DAYS", "0"))),
+        waves_function=env.get("WAVES_FUNCTION_NAME") or f"nps-backend-{stage}-survey_waves",
     )
     if inline and not secret:
         _link_keys(s)  # malformed inline keys fail here, at start, not on the first link

@@ -160,6 +160,9 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         Grant("QueueEmails", ("sqs:SendMessage",), (queue_arn(SEND_QUEUE),)),
         # POST /v1/metrics/{month}/recompute queues the monthly job.
         Grant("StartMonthlyJob", ("lambda:InvokeFunction",), (function_arn("monthly_metrics"),)),
+        # POST /v1/surveys/{id}/waves stores the wave and queues its first run.
+        table("waves", "GetItem", "PutItem", "Query"),
+        Grant("StartWaves", ("lambda:InvokeFunction",), (function_arn("survey_waves"),)),
         own_logs("api_handler"),
         TRACES,
     ),
@@ -206,6 +209,21 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         Grant("QueueEmails", ("sqs:SendMessage",), (queue_arn(SEND_QUEUE),)),
         DEAD_LETTERS,
         own_logs("email_dispatch"),
+    ),
+    # Every five minutes (and queued by the API): relationship waves started, run a day at a time, tallied. A run
+    # reads the directory (no address, no name), invites through the invitation path and queues the emails.
+    "survey_waves": (
+        table("surveys", "GetItem", "Scan"),
+        table("waves", "GetItem", "PutItem", "Query", "UpdateItem"),
+        table("contacts", "BatchGetItem", "Scan", "UpdateItem"),
+        table("accounts", "Scan"),
+        table("invitations", "BatchGetItem", "PutItem", "UpdateItem"),
+        table("responses", "BatchGetItem"),
+        indexes("invitations"),
+        Grant("ReadLinkSigningKeys", ("secretsmanager:GetSecretValue",), (LINK_SIGNING_SECRET,)),
+        Grant("QueueEmails", ("sqs:SendMessage",), (queue_arn(SEND_QUEUE),)),
+        DEAD_LETTERS,
+        own_logs("survey_waves"),
     ),
     # SES bounces and complaints (EventBridge): a line in the invitation's history, the contact's status.
     "mail_feedback": (

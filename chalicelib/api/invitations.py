@@ -31,6 +31,7 @@ def get_invitation(invitation_id):
             "created_at": timestamp(found.created_at),
             "expires_at": timestamp(found.expires_at),
             "send_at": timestamp(found.send_at),
+            "wave_id": found.wave_id,
             "answered": deliveries.answered(found.invitation_id),
             "emails": {kind: state for kind, state in emails.items() if state},
             "history": list(found.history or []),

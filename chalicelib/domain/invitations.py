@@ -19,15 +19,24 @@ def skip_reason(
     throttle_days: int,
     now: datetime,
     status: str = "active",
+    last_invited_any: datetime | None = None,
+    cross_survey_days: int = 0,
 ) -> str | None:
     """Why this contact gets no invitation now ("unsubscribed", "bounced", "complained" or "throttled"), or
-    None to invite them. `status` is the directory's (an erased person has unsubscribed too)."""
+    None to invite them. `status` is the directory's (an erased person has unsubscribed too). Throttled: invited
+    to this survey within its `throttle_days`, or to any survey within the stack's `cross_survey_days`."""
     if status in ("bounced", "complained"):
         return status
     if unsubscribed or status != "active":
         return "unsubscribed"
     window = timedelta(days=throttle_days)
     if earlier_in_call or (last_invited is not None and window and now - last_invited < window):
+        return "throttled"
+    if (
+        cross_survey_days
+        and last_invited_any is not None
+        and now - last_invited_any < timedelta(days=cross_survey_days)
+    ):
         return "throttled"
     return None
 

@@ -69,6 +69,11 @@ def reminders_of(stored: dict[str, object] | None) -> Reminders:
     )
 
 
+def zone(name: str | None, fallback: str) -> ZoneInfo:
+    """The zone named, else the fallback's, else UTC."""
+    return _zone(name, fallback)
+
+
 def _zone(name: str | None, fallback: str) -> ZoneInfo:
     for candidate in (name, fallback, "UTC"):
         if candidate:

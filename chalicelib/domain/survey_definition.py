@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import page_text, send_window
+from chalicelib.domain import page_text, send_window, waves
 from chalicelib.domain.loop import DEFAULT_SLA_HOURS, MAX_SLA_HOURS
 from chalicelib.domain.nps import CATEGORIES
 from chalicelib.domain.validation import (
@@ -40,6 +40,7 @@ SURVEY_FIELDS = {
     "anonymous_answers",
     "send_window",
     "reminders",
+    "schedule",
 }
 LOOP_RULE_FIELDS = {"categories", "sla_hours", "fallback_owner"}
 
@@ -168,7 +169,12 @@ def survey(body: object, *, partial: bool = False) -> dict[str, Any]:
             errors.add("anonymous_answers", "must be counted, excluded or refused")
             policy = None
         out["anonymous_answers"] = policy
-    for name, check in (("send_window", send_window.checked_window), ("reminders", send_window.checked_reminders)):
+    checks = (
+        ("send_window", send_window.checked_window),
+        ("reminders", send_window.checked_reminders),
+        ("schedule", waves.checked_schedule),
+    )
+    for name, check in checks:
         if name in body:  # absent: the defaults, which the survey shows (domain/send_window.py)
             setting, problems = check(body.get(name))
             for field, message in problems.items():

@@ -1,5 +1,5 @@
-"""Scheduled handlers: the hourly SLA sweep, the monthly metrics job, the settlement of pending answers and the
-dispatch of planned emails.
+"""Scheduled handlers: the hourly SLA sweep, the monthly metrics job, the settlement of pending answers, the
+dispatch of planned emails and the relationship waves.
 
 Each runs under Powertools' `inject_lambda_context`, with the EventBridge event's id as the correlation id of
 every line it logs (the monthly job's queued runs carry an id of their own too)."""
@@ -19,6 +19,9 @@ MONTHLY_METRICS_SCHEDULE = "cron(0 3 1 * ? *)"
 SETTLE_PENDING_SCHEDULE = "rate(1 minute)"
 # Planned emails (a later send_at, reminders) are queued within five minutes of their time.
 EMAIL_DISPATCH_SCHEDULE = "rate(5 minutes)"
+# Relationship waves: a schedule's wave starts, and a wave's next day runs, within five minutes of its time.
+SURVEY_WAVES_SCHEDULE = "rate(5 minutes)"
+WAVE_RUN_MARGIN_MS = 60_000  # a run stops inviting this long before its function's timeout
 EVENT_ID = "id"  # the EventBridge event's id, as correlation id
 
 
@@ -44,6 +47,28 @@ def settle_pending(event):
 @bp.schedule(EMAIL_DISPATCH_SCHEDULE, name="email_dispatch", description="Queue the survey emails that are due")
 def email_dispatch(event):
     return _as_invoked(_dispatch, event)
+
+
+@bp.schedule(SURVEY_WAVES_SCHEDULE, name="survey_waves", description="Start and run relationship waves")
+def survey_waves(event):
+    return _as_invoked(_waves, event)
+
+
+@logger.inject_lambda_context(correlation_id_path=EVENT_ID)
+def _waves(event: dict, context) -> dict:
+    """The schedule's tick, or (queued by `POST /v1/surveys/{id}/waves`) one wave's run, named in `detail`."""
+    from chalicelib.domain import clock
+    from chalicelib.usecases import waves
+
+    now = clock.parse_timestamp((event or {}).get("time")) or clock.utcnow()
+
+    def out_of_time() -> bool:
+        return context is not None and context.get_remaining_time_in_millis() < WAVE_RUN_MARGIN_MS
+
+    detail = (event or {}).get("detail") or {}
+    if isinstance(detail, dict) and detail.get("wave_id") and detail.get("survey_id"):
+        return waves.run_now(str(detail["survey_id"]), str(detail["wave_id"]), now, out_of_time)
+    return waves.tick(now, out_of_time)
 
 
 @logger.inject_lambda_context(correlation_id_path=EVENT_ID)

@@ -32,6 +32,7 @@ FUNCTIONS = (
     "survey_sender",
     "mail_feedback",
     "email_dispatch",
+    "survey_waves",
 )
 # Logical table names (the PynamoDB models' MODELS keys; tests check the two lists agree).
 TABLES = (
@@ -44,6 +45,7 @@ TABLES = (
     "tasks",
     "response_facts",
     "monthly_metrics",
+    "waves",
 )
 # The DynamoDB operations PynamoDB issues for this app: ThrottledRequests is published per table and operation.
 OPERATIONS = ("GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")

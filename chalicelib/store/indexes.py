@@ -27,6 +27,17 @@ class InvitationsByNextEmail(GlobalSecondaryIndex):
     next_email_at = UnicodeAttribute(range_key=True)
 
 
+class InvitationsByWave(GlobalSecondaryIndex):
+    """Sparse: the invitations a relationship wave made (a wave's response rate)."""
+
+    class Meta:
+        index_name = "by_wave"
+        projection = KeysOnlyProjection()
+
+    wave_id = UnicodeAttribute(hash_key=True)
+    invitation_id = UnicodeAttribute(range_key=True)
+
+
 class ResponsesBySurvey(GlobalSecondaryIndex):
     """Keys only, written once per response (its keys never change): exports read the rows by BatchGetItem.
     Also the export by month, per survey, with first_submitted_at in the month."""

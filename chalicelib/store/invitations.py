@@ -12,9 +12,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import clock
 from chalicelib.domain.clock import parse_timestamp, timestamp
 from chalicelib.domain.months import Month
-from chalicelib.store.models import Contact, Invitation
+from chalicelib.store.models import Contact, Invitation, Response
 
 
 def contacts(contact_ids: Iterable[str]) -> dict[str, Contact]:
@@ -34,6 +35,12 @@ def last_invited(read: dict[str, str] | None, survey_id: str) -> datetime | None
     return parse_timestamp(raw) if raw else None
 
 
+def last_invited_any(read: dict[str, str] | None) -> datetime | None:
+    """The contact's last invitation to any survey."""
+    moments = [at for raw in (read or {}).values() if (at := parse_timestamp(raw)) is not None]
+    return max(moments, default=None)
+
+
 def record(
     *,
     invitation_id: str,
@@ -44,6 +51,7 @@ def record(
     expires_at: datetime,
     key_id: str,
     email: dict[str, Any] | None = None,
+    wave_id: str | None = None,
 ) -> bool:
     """Write the invitation and its contact's stamp in one transaction, on the condition that the contact is
     not unsubscribed and its stamp for this survey is still `read`'s; False when that condition failed (a
@@ -78,6 +86,7 @@ def record(
         created_at=now,
         expires_at=expires_at,
         key_id=key_id,
+        wave_id=wave_id,
         **(email or {}),
     )
     # One transaction: the stamp that throttles the contact exists only with the invitation it stands for, so a
@@ -101,3 +110,25 @@ def unsubscribe(contact_id: str, now: datetime) -> None:
     Contact(contact_id).update(
         actions=[Contact.unsubscribed_at.set(Contact.unsubscribed_at | now)], add_version_condition=False
     )
+
+
+def sent_and_answered(invitation_ids: list[str]) -> tuple[int, int]:
+    """How many of these invitations were sent, and how many of those have a counted response (a pending or
+    excluded one, such as a mail scanner's, is no answer yet). An invitation the service was asked to email
+    ("send": true) counts as sent only once its email went (a skipped, failed or still planned one was never
+    sent); one whose links the customer sends counts when it was made."""
+    sent = []
+    for start in range(0, len(invitation_ids), 100):
+        page = Invitation.batch_get(
+            invitation_ids[start : start + 100], attributes_to_get=["invitation_id", "send_at", "first_email"]
+        )
+        for i in page:
+            state = i.first_email.as_dict().get("state") if i.first_email is not None else None
+            if i.send_at is None or state == "sent":
+                sent.append(i.invitation_id)
+    responded = 0
+    keys = [clock.stable_id("rsp", i) for i in sorted(sent)]
+    for start in range(0, len(keys), 100):
+        found = Response.batch_get(keys[start : start + 100], attributes_to_get=["response_id", "status"])
+        responded += sum(1 for r in found if r.status in (None, "counted"))
+    return len(sent), responded

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.domain import clock, months
+from chalicelib.domain import months
 from chalicelib.store.conditions import condition_failed
+from chalicelib.store.invitations import sent_and_answered
 from chalicelib.store.models import (
     Account,
     Invitation,
     LoopTask,
     MonthlyMetrics,
-    Response,
     ResponseFact,
     Survey,
 )
@@ -120,37 +120,15 @@ def accounts(segments: int = 1) -> Iterator[AccountRow]:
         yield AccountRow(account_id=a.account_id, segment=a.segment, revenue={k: float(v) for k, v in revenue.items()})
 
 
-def _sent(ids: list[str]) -> list[str]:
-    """The invitations among `ids` that were sent: handed out as links, or emailed by the service."""
-    out = []
-    for start in range(0, len(ids), 100):
-        page = Invitation.batch_get(
-            ids[start : start + 100], attributes_to_get=["invitation_id", "send_at", "first_email"]
-        )
-        for i in page:
-            state = i.first_email.as_dict().get("state") if i.first_email is not None else None
-            if i.send_at is None or state == "sent":
-                out.append(i.invitation_id)
-    return sorted(out)
-
-
 def invitations(month: str) -> dict[str, tuple[int, int]]:
-    """Per survey: invitations sent in the month, and how many of them have a counted response (a pending or
-    excluded one, such as a mail scanner's, is no answer yet). An invitation the service was asked to email
-    ("send": true) counts as sent only once its email went (a skipped, failed or still planned one was never
-    sent); one whose links the customer sends counts when it was made."""
+    """Per survey: invitations sent in the month, and how many of them have a counted response
+    (store/invitations.sent_and_answered)."""
     out = {}
     for survey in Survey.scan(attributes_to_get=["survey_id"]):
         ids = [i.invitation_id for i in Invitation.by_survey_month.query(f"{survey.survey_id}#{month}")]
-        ids = _sent(ids)
-        if not ids:
-            continue
-        responded = 0
-        keys = [clock.stable_id("rsp", i) for i in ids]
-        for start in range(0, len(keys), 100):
-            found = Response.batch_get(keys[start : start + 100], attributes_to_get=["response_id", "status"])
-            responded += sum(1 for r in found if r.status in (None, "counted"))
-        out[survey.survey_id] = (len(ids), responded)
+        sent, responded = sent_and_answered(ids)
+        if sent:
+            out[survey.survey_id] = (sent, responded)
     return out
 
 

@@ -24,6 +24,7 @@ from chalicelib.store.indexes import (
     FactsByMonth,
     InvitationsByNextEmail,
     InvitationsBySurveyMonth,
+    InvitationsByWave,
     ResponsesByContact,
     ResponsesBySurvey,
     ResponsesPending,
@@ -74,6 +75,7 @@ class Survey(Model):
     # Sending (domain/send_window.py): when emails may go, and the reminders after the first.
     send_window: MapAttribute[str, Any] = MapAttribute(null=True)
     reminders: MapAttribute[str, Any] = MapAttribute(null=True)
+    schedule: MapAttribute[str, Any] = MapAttribute(null=True)  # relationship waves (domain/waves.py)
     status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -102,8 +104,10 @@ class Invitation(Model):
     email_shard = UnicodeAttribute(null=True)
     next_email_at = UnicodeAttribute(null=True)
     next_email_kind = UnicodeAttribute(null=True)
+    wave_id = UnicodeAttribute(null=True)  # the relationship wave that made it, if one did
     by_survey_month = InvitationsBySurveyMonth()
     by_next_email = InvitationsByNextEmail()
+    by_wave = InvitationsByWave()
 
 
 class Response(Model):
@@ -261,6 +265,26 @@ class MonthlyMetrics(Model):
     run_started_at = UTCDateTimeAttribute(null=True)
 
 
+class Wave(Model):
+    """A relationship wave of a survey (domain/waves.py): who it asks, its counts, its days, its response rate."""
+
+    Meta = _meta("waves")
+    survey_id = UnicodeAttribute(hash_key=True)
+    wave_id = UnicodeAttribute(range_key=True)  # wav_<UTC start, sortable>_<random>: newest last
+    trigger = UnicodeAttribute()  # manual or schedule
+    status = UnicodeAttribute()  # running (a run is due at next_run_at) or done
+    rules: MapAttribute[str, Any] = MapAttribute(default=dict)
+    counts: MapAttribute[str, Any] = MapAttribute(default=dict)
+    days: ListAttribute[dict[str, Any]] = ListAttribute(default=list)  # [{day, invited}], the survey's days
+    started_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    next_run_at = UTCDateTimeAttribute(null=True)
+    sent = NumberAttribute(null=True)
+    responded = NumberAttribute(null=True)
+    tallied_at = UTCDateTimeAttribute(null=True)
+    revision = NumberAttribute(default=1)
+
+
 MODELS = {
     "surveys": Survey,
     "invitations": Invitation,
@@ -271,6 +295,7 @@ MODELS = {
     "tasks": LoopTask,
     "response_facts": ResponseFact,
     "monthly_metrics": MonthlyMetrics,
+    "waves": Wave,
 }
 
 _bound: tuple | None = None

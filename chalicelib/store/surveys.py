@@ -40,6 +40,7 @@ def to_dict(s: Survey, *, with_secret: bool = False) -> dict:
         "status": s.status,
         "send_window": send_window.shown_window(s.send_window.as_dict() if s.send_window is not None else None),
         "reminders": send_window.shown_reminders(s.reminders.as_dict() if s.reminders is not None else None),
+        "schedule": s.schedule.as_dict() if s.schedule is not None else None,
         "created_at": timestamp(s.created_at),
         "updated_at": timestamp(s.updated_at),
     }
@@ -140,6 +141,11 @@ def list_page(limit: int, start: dict | None) -> tuple[list[Survey], dict | None
     result = Survey.scan(limit=limit, last_evaluated_key=start_key(start, ("survey_id",)))
     items = list(result)
     return items, result.last_evaluated_key
+
+
+def all_surveys() -> list[Survey]:
+    """Every survey (the table holds a few hundred at most)."""
+    return list(Survey.scan())
 
 
 def names(survey_ids) -> dict[str, str]:

@@ -30,6 +30,7 @@ def invite(
     *,
     send: bool = False,
     send_at: datetime | None = None,
+    wave_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """One result per validated contact, in order: the links for the invited, `skipped` with the reason for
     the rest. A closed survey invites nobody (410). With `send`, the service emails each invitation itself:
@@ -67,6 +68,8 @@ def invite(
             throttle_days=int(survey.throttle_days),
             now=now,
             status=contact_store.status(stored) if stored is not None else "active",
+            last_invited_any=invitation_store.last_invited_any(read),
+            cross_survey_days=s.contact_throttle_days,
         )
         if reason is not None:
             results.append({"contact_id": cid, "skipped": reason})
@@ -86,6 +89,7 @@ def invite(
             expires_at=expires,
             key_id=s.active_link_key,
             email=_email_plan(invitation_id, due) if send else None,
+            wave_id=wave_id,
         )
         if not written:  # a racing call stamped the contact first
             results.append({"contact_id": cid, "skipped": "throttled"})

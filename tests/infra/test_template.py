@@ -43,10 +43,11 @@ CHALICE_NAMES = {
     "SurveySender": "survey_sender",
     "MailFeedback": "mail_feedback",
     "EmailDispatch": "email_dispatch",
+    "SurveyWaves": "survey_waves",
 }
 # Invoked asynchronously (schedules; the monthly job also by recompute?wait=false): each needs somewhere for an
 # event that still fails after Lambda's retries.
-ASYNC_FUNCTIONS = {"SlaSweep", "MonthlyMetrics", "SettlePending", "MailFeedback", "EmailDispatch"}
+ASYNC_FUNCTIONS = {"SlaSweep", "MonthlyMetrics", "SettlePending", "MailFeedback", "EmailDispatch", "SurveyWaves"}
 
 # What AWS publishes, with the exact dimension set the dashboard and alarms may use.
 AWS_METRICS = {
@@ -381,7 +382,8 @@ def test_asynchronous_functions_keep_failed_events_and_may_send_them(sam, resolv
         assert props["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["AsyncFailureQueue", "Arn"]}}
         document = _role_policy(sam, logical)
         sends = [r for st in _statements(document) if "sqs:SendMessage" in st["Action"] for r in st["Resource"]]
-        queued = [f"arn:aws:sqs:*:*:nps-{STAGE}-send"] if logical == "EmailDispatch" else []  # its own work
+        # their own work: emails queued
+        queued = [f"arn:aws:sqs:*:*:nps-{STAGE}-send"] if logical in ("EmailDispatch", "SurveyWaves") else []
         assert sorted(sends) == sorted([f"arn:aws:sqs:*:*:{queue_name}", *queued]), logical
     assert all(
         "Schedule" in {e["Type"] for e in functions_of(sam)[f]["Properties"]["Events"].values()}

@@ -33,11 +33,22 @@ from chalicelib.api.openapi.fragments import (
     string,
 )
 from chalicelib.domain import account_fields as account_rules
-from chalicelib.domain import answers, loop, page_text, send_window, survey_definition
+from chalicelib.domain import answers, loop, page_text, send_window, survey_definition, waves
 from chalicelib.domain import invitations as invitation_rules
 from chalicelib.domain import validation as v
 from chalicelib.domain.months import MONTH_RE
 from chalicelib.domain.nps import CATEGORIES
+
+
+def wave_rules_fields() -> dict:
+    """Who a wave asks: the roles in the order to ask them, and its caps (null: none)."""
+    return {
+        "roles": nullable(
+            {"type": "array", "maxItems": 20, "uniqueItems": True, "items": string(40, 1, examples=["decision_maker"])}
+        ),
+        "per_account": nullable({"type": "integer", "minimum": 1, "maximum": waves.MAX_PER_ACCOUNT}),
+        "daily_cap": nullable({"type": "integer", "minimum": 1, "maximum": waves.MAX_DAILY_CAP}),
+    }
 
 
 def component_schemas() -> dict:
@@ -78,6 +89,14 @@ def component_schemas() -> dict:
         },
         description="Reminders to those who have not answered; the default is one, 7 days later.",
     )
+    schedule_schema = object_schema(
+        {
+            "every_days": {"type": "integer", "minimum": 1, "maximum": waves.MAX_EVERY_DAYS},
+            **wave_rules_fields(),
+        },
+        {"every_days"},
+        description="Relationship waves started by themselves every `every_days` days (domain/waves.py).",
+    )
     survey_fields = {
         "name": string(SURVEY_NAME_MAX, 1),
         "kind": {"enum": list(survey_definition.SURVEY_KINDS), "default": survey_definition.SURVEY_KINDS[0]},
@@ -98,6 +117,7 @@ def component_schemas() -> dict:
         "anonymous_answers": nullable({"enum": list(survey_definition.ANONYMOUS_ANSWERS)}),
         "send_window": nullable(send_window_schema),
         "reminders": nullable(reminders_schema),
+        "schedule": nullable(schedule_schema),
     }
     assert set(survey_fields) == survey_definition.SURVEY_FIELDS, "the document's survey fields are the validation's"
     survey = object_schema(
