@@ -16,6 +16,7 @@ from chalicelib.api import (
     surveys,
     tasks,
     waves,
+    widget_strings,
 )
 from chalicelib.api.observability import correlate_requests
 from chalicelib.api.routing import answer_errors
@@ -30,6 +31,7 @@ app.register_middleware(answer_errors, "http")  # inside correlate_requests: its
 BLUEPRINTS = (
     auth,
     capture,
+    widget_strings,
     surveys,
     responses,
     imports,

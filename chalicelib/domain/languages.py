@@ -26,7 +26,9 @@ RTL_LANGUAGES = frozenset(
 # Scripts written right to left; a script subtag decides over the language (`az-Arab` is rtl, `ks-Deva` ltr).
 RTL_SCRIPTS = frozenset({"arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg", "mand", "samr", "mend"})
 
-_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+# A tag's shape (normalize also takes `_` for `-` and surrounding spaces), and its longest length.
+TAG_RE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+MAX_TAG_LENGTH = 35
 _Q = re.compile(r"^q=([01](?:\.[0-9]{0,3})?)$")
 
 
@@ -35,7 +37,7 @@ def normalize(tag: object) -> str | None:
     if not isinstance(tag, str):
         return None
     text = tag.strip().replace("_", "-")
-    if not _TAG.match(text) or len(text) > 35:
+    if not TAG_RE.match(text) or len(text) > MAX_TAG_LENGTH:
         return None
     parts = text.split("-")
     out = [parts[0].lower()]

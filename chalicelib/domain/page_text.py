@@ -143,7 +143,13 @@ DEFAULT_QUESTIONS: dict[str, str] = {
 QUESTION_KEY = "question"
 
 WITH_SCORE = frozenset({"score_chosen", "score_saved", "score_recorded", "thanks_recorded"})
+# The placeholders each text may hold.
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    key: frozenset({"score"}) if key in WITH_SCORE else frozenset() for key in DEFAULTS
+}
 MAX_LENGTH = 300
+# A survey's question in another language ({"fr": {"question": ...}}) is as long as its own may be.
+QUESTION_MAX_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -177,12 +183,15 @@ def is_default_question(question: str | None) -> bool:
 
 def offered(question: str | None, custom: Mapping[str, object] | None, default_language: str | None) -> list[str]:
     """The languages a survey can be read in whole, its question included: its default language; each language
-    it gives the question in; and every built-in language while it asks the built-in question."""
+    it gives the question in; every built-in language while it asks the built-in question; and each regional
+    form it gives strings for (`de-AT`) of one of those, whose question is that language's."""
     out = [languages.normalize(default_language) or DEFAULT_LANGUAGE]
     given = languages.overrides(custom, default_language)
     out += [tag for tag, texts in given.items() if texts.get(QUESTION_KEY)]
     if is_default_question(question):
         out += list(BUILT_IN)
+    whole = {tag.lower() for tag in out}
+    out += [tag for tag in given if any(form.lower() in whole for form in languages.shorter_forms(tag)[1:])]
     return list(dict.fromkeys(out))
 
 

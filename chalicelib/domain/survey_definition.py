@@ -4,9 +4,10 @@ anonymous answers. Unknown fields are refused, never ignored."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from chalicelib.domain import page_text, send_window, waves
+from chalicelib.domain import email_text, languages, page_text, send_window, waves, widget_text
 from chalicelib.domain.loop import DEFAULT_SLA_HOURS, MAX_SLA_HOURS
 from chalicelib.domain.nps import CATEGORIES
 from chalicelib.domain.validation import (
@@ -85,28 +86,130 @@ def themes_taxonomy(errors: FieldErrors, value: object) -> dict[str, list[str]] 
     return out
 
 
-def page_strings(errors: FieldErrors, value: object) -> dict[str, str] | None:
-    """A survey's own page strings: known keys only, each 1-300 characters, `{score}` only where it fits."""
+# ---- a survey's own strings (Survey.strings) ---------------------------------------------------------------
+
+STRINGS_MAX_LANGUAGES = 30
+# The flat shape sets the page's strings in the survey's own language, as before.
+FLAT_STRING_KEYS: tuple[str, ...] = tuple(page_text.DEFAULTS)
+# A language's object sets any string of the page, the email and the widget, and the question in that language.
+LANGUAGE_STRING_KEYS: tuple[str, ...] = (
+    *page_text.DEFAULTS,
+    *email_text.KEYS,
+    *widget_text.KEYS,
+    page_text.QUESTION_KEY,
+)
+assert len(set(LANGUAGE_STRING_KEYS)) == len(LANGUAGE_STRING_KEYS), "the page, email and widget keys are distinct"
+# The placeholders each text may hold, and those it must (each score button's name says its score).
+STRING_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    **page_text.PLACEHOLDERS,
+    **email_text.PLACEHOLDERS,
+    **widget_text.PLACEHOLDERS,
+    page_text.QUESTION_KEY: frozenset(),
+}
+REQUIRED_PLACEHOLDERS: dict[str, frozenset[str]] = {"score_label": frozenset({"score"})}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def string_max_length(key: str) -> int:
+    """The longest text a survey may give for `key`: a question as long as its own question, the rest 300."""
+    return page_text.QUESTION_MAX_LENGTH if key == page_text.QUESTION_KEY else page_text.MAX_LENGTH
+
+
+def _placeholder_problem(key: str, value: str) -> str | None:
+    """What is wrong with the placeholders of `value` as the text of `key`, or None."""
+    allowed = STRING_PLACEHOLDERS[key]
+    used = _PLACEHOLDER.findall(value)
+    rest = _PLACEHOLDER.sub("", value)
+    own = (
+        "its only placeholder is " + " and ".join(f"{{{name}}}" for name in sorted(allowed))
+        if allowed
+        else "it takes no placeholder"
+    )
+    if "{" in rest or "}" in rest:
+        return f"braces may only write a placeholder; {own}"
+    for name in used:
+        if name not in allowed:
+            where = sorted(k for k, names in STRING_PLACEHOLDERS.items() if name in names)
+            if where:
+                return f"{{{name}}} fits only " + ", ".join(where)
+            return f"{{{name}}} is not a placeholder; {own}"
+    missing = sorted(REQUIRED_PLACEHOLDERS.get(key, frozenset()) - set(used))
+    if missing:
+        return f"must contain {{{missing[0]}}}"
+    return None
+
+
+def _string_text(errors: FieldErrors, field: str, key: str, value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        errors.add(field, "must be a non-empty string")
+        return None
+    limit = string_max_length(key)
+    if len(value) > limit:
+        errors.add(field, f"must have at most {limit} characters")
+        return None
+    problem = _placeholder_problem(key, value)
+    if problem:
+        errors.add(field, problem)
+        return None
+    return value.strip()
+
+
+def _language_strings(errors: FieldErrors, field: str, value: dict[str, object]) -> dict[str, str]:
+    """One language's object: any of LANGUAGE_STRING_KEYS, each checked."""
+    if not value:
+        errors.add(field, "must set at least one string (or leave the language out)")
+    out: dict[str, str] = {}
+    for key, text_value in value.items():
+        where = f"{field}.{key}"
+        if key not in STRING_PLACEHOLDERS:
+            errors.add(where, "unknown string; the known ones are " + ", ".join(sorted(LANGUAGE_STRING_KEYS)))
+            continue
+        checked = _string_text(errors, where, key, text_value)
+        if checked is not None:
+            out[key] = checked
+    return out
+
+
+def page_strings(errors: FieldErrors, value: object) -> dict[str, Any] | None:
+    """A survey's own strings, in two shapes that may be mixed (`languages.overrides` reads them):
+
+    - a page string's name to its text, in the survey's own language (`{"send": "Absenden"}`), as before;
+    - a language tag to an object of names to texts (`{"de": {"subject": "..."}}`), which may set any string of
+      the page, the email and the widget, and the question in that language.
+
+    Each text has 1-300 characters (a question 1-500), placeholders only where they fit (`STRING_PLACEHOLDERS`);
+    tags are stored normalized (`pt-br` → `pt-BR`), at most STRINGS_MAX_LANGUAGES of them."""
     if value is None:
         return None
     if not isinstance(value, dict):
-        errors.add("strings", "must be an object of string name to text")
+        errors.add("strings", "must be an object of string names to texts, or of language tags to such objects")
         return None
-    out: dict[str, str] = {}
-    for key, text_value in value.items():
+    out: dict[str, Any] = {}
+    tags: dict[str, str] = {}  # normalized tag → the key as given
+    for key, item in value.items():
         field = f"strings.{key}"
-        if key not in page_text.DEFAULTS:
-            errors.add(field, "unknown string; the known ones are " + ", ".join(sorted(page_text.DEFAULTS)))
-        elif not isinstance(text_value, str) or not text_value.strip():
-            errors.add(field, "must be a non-empty string")
-        elif len(text_value) > page_text.MAX_LENGTH:
-            errors.add(field, f"must have at most {page_text.MAX_LENGTH} characters")
-        elif "{" in text_value.replace("{score}", "") or "}" in text_value.replace("{score}", ""):
-            errors.add(field, "the only placeholder is {score}")
-        elif "{score}" in text_value and key not in page_text.WITH_SCORE:
-            errors.add(field, "{score} fits only " + ", ".join(sorted(page_text.WITH_SCORE)))
+        if key in page_text.DEFAULTS:
+            checked = _string_text(errors, field, key, item)
+            if checked is not None:
+                out[key] = checked
+            continue
+        tag = languages.normalize(key)
+        if key in STRING_PLACEHOLDERS:
+            errors.add(field, f'set it per language, as in {{"de": {{"{key}": "..."}}}}; flat names are the page\'s')
+        elif tag is None:
+            known = ", ".join(sorted(FLAT_STRING_KEYS))
+            errors.add(field, f"unknown string; the known ones are {known}; or a language tag such as de or pt-BR")
+        elif not isinstance(item, dict):
+            errors.add(field, "a language takes an object of string names to texts")
+        elif tag in tags:
+            errors.add(field, f"the same language as {tags[tag]}")
         else:
-            out[key] = text_value.strip()
+            tags[tag] = key
+            texts = _language_strings(errors, field, item)
+            if texts:
+                out[tag] = texts
+    if len(tags) > STRINGS_MAX_LANGUAGES:
+        errors.add("strings", f"at most {STRINGS_MAX_LANGUAGES} languages")
     return out or None
 
 

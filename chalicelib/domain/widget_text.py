@@ -1,7 +1,8 @@
-"""The words of the widget (api/widget.js), built in for English, German, French and Spanish, for the day the
-service hands the widget its survey's strings. A survey may replace any of them per language, in the same
-Survey.strings as the page's; the texts the widget shares with the page (the scale, Send, the thanks) are the
-page's own keys, so one override changes both.
+"""The words of the widget (api/widget.js), built in for English, German, French and Spanish; the widget asks for
+them (`GET /v1/surveys/{survey_id}/widget-strings`, api/widget_strings.py) before it shows its card, and keeps a
+copy of these built-in ones for when that answer fails. A survey may replace any of them per language, in the
+same Survey.strings as the page's; the texts the widget shares with the page (the scale, Send, the thanks) are
+the page's own keys, so one override changes both.
 
 `widget_strings` answers in the widget's own names (label, question, scale, low, high, close, recorded, more,
 send, thanks, failed). No text has a placeholder.
@@ -43,6 +44,7 @@ SPANISH: dict[str, str] = {
 }
 BUILT_IN: dict[str, dict[str, str]] = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH, "es": SPANISH}
 KEYS = tuple(ENGLISH)
+PLACEHOLDERS: dict[str, frozenset[str]] = {key: frozenset() for key in KEYS}
 # The widget's name for each string → the key it is kept under.
 WIDGET_NAMES: dict[str, str] = {
     "label": "widget_label",

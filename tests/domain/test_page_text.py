@@ -4,7 +4,7 @@ and a page never mixes a frame in one language with a question in another."""
 
 from __future__ import annotations
 
-from chalicelib.domain import email_text, page_text, widget_text
+from chalicelib.domain import email_text, languages, page_text, survey_definition, validation, widget_text
 
 CUSTOM_QUESTION = "Wie wahrscheinlich ist es, dass Sie Acme einem Kollegen empfehlen?"
 
@@ -90,3 +90,43 @@ def test_the_email_and_the_widget_choose_as_the_page_does():
     assert widget["lang"] == "es" and widget["dir"] == "ltr" and widget["send"] == "Mandar"
     assert widget["question"] == page_text.DEFAULT_QUESTIONS["es"] and widget["close"] == "Cerrar"
     assert set(widget) == {*widget_text.WIDGET_NAMES, "question", "lang", "dir"}
+
+
+def test_every_built_in_text_is_one_a_survey_could_give_itself():
+    """The validation's placeholder rules (survey_definition.STRING_PLACEHOLDERS) fit every built-in text: each
+    table of each built-in language passes as a survey's own strings for that language, and stays as it is."""
+    tables = (page_text.BUILT_IN, email_text.BUILT_IN, widget_text.BUILT_IN)
+    for tag in languages.BUILT_IN:
+        own = {key: text for table in tables for key, text in table[tag].items()}
+        own["question"] = page_text.DEFAULT_QUESTIONS[tag]
+        assert set(own) == set(survey_definition.LANGUAGE_STRING_KEYS), tag
+        errors = validation.FieldErrors()
+        assert survey_definition.page_strings(errors, {tag: own}) == {tag: own}
+        assert errors.fields == {}, (tag, errors.fields)
+    # {score} in the texts that name the score, {name} in the named greeting, nothing elsewhere.
+    holders = {key: names for key, names in survey_definition.STRING_PLACEHOLDERS.items() if names}
+    assert holders == {
+        **dict.fromkeys(page_text.WITH_SCORE, frozenset({"score"})),
+        "score_label": frozenset({"score"}),
+        "greeting_named": frozenset({"name"}),
+    }
+
+
+def test_the_flat_shape_stays_the_pages_and_mixes_with_languages():
+    errors = validation.FieldErrors()
+    mixed = {"send": "Abschicken", "DE-at": {"send": "Senden", "widget_label": "Meinung"}}
+    assert survey_definition.page_strings(errors, mixed) == {
+        "send": "Abschicken",
+        "de-AT": {"send": "Senden", "widget_label": "Meinung"},
+    }
+    assert errors.fields == {}
+    # Read back: the flat string is the survey's language (German), the object wins within its language.
+    stored = survey_definition.page_strings(errors, mixed)
+    assert languages.overrides(stored, "de") == {"de": {"send": "Abschicken"}, "de-AT": mixed["DE-at"]}
+    assert page_text.page_strings(stored, "de-AT", default_language="de")["send"] == "Senden"
+    assert page_text.page_strings(stored, "de", default_language="de")["send"] == "Abschicken"
+    assert widget_text.widget_strings(None, stored, "de-AT", "de")["label"] == "Meinung"
+    # A regional form with strings of its own is spoken, with its language's question (here the survey's own).
+    austrian = page_text.page_text(CUSTOM_QUESTION, stored, "de-AT", "de")
+    assert (austrian.language, austrian.question, austrian.strings["send"]) == ("de-AT", CUSTOM_QUESTION, "Senden")
+    assert page_text.page_text(CUSTOM_QUESTION, stored, "de-CH", "de").language == "de"

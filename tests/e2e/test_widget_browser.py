@@ -451,7 +451,9 @@ def test_closing_without_an_answer_holds_it_for_the_browser_session(stack, brows
     ids=["de", "fr-CA", "page-lang-es", "unknown-falls-back-to-en"],
 )
 def test_data_lang_chooses_the_widgets_strings(stack, browser, site, attrs, page_lang, lang, question, close, low):
-    survey_id = new_survey(stack, f"E2E widget: {lang}", [site.origin])
+    # The built-in question: the survey speaks every built-in language (one with its own question speaks only
+    # the languages it has it in, tests/e2e/test_widget_strings_browser.py).
+    survey_id = new_survey(stack, f"E2E widget: {lang}", [site.origin], question=None)
 
     with browser_page(f"widget-lang-{lang}", browser=browser, viewport={"width": 320, "height": 568}) as page:
         page.goto(site.add(host_page(stack, survey_id, attrs=attrs, lang=page_lang, question=None)))

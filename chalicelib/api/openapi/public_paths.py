@@ -11,6 +11,7 @@ from chalicelib.api.openapi.fragments import (
     SCORE,
     SURVEY_ID,
     Operations,
+    ecma,
     header_param,
     object_schema,
     ok_answer,
@@ -19,6 +20,7 @@ from chalicelib.api.openapi.fragments import (
     request_body,
     string,
 )
+from chalicelib.domain import languages, widget_text
 
 
 def add(op: Operations, schemas: dict) -> None:
@@ -174,5 +176,59 @@ def add(op: Operations, schemas: dict) -> None:
         "/widget.js",
         "The widget's script.",
         ok={200: ok_answer(string(), "The script.", "application/javascript")},
+        tag="public",
+    )
+    add_widget_strings(op, cors_headers)
+
+
+def add_widget_strings(op: Operations, cors_headers: dict) -> None:
+    """The widget's words for its survey (api/widget_strings.py)."""
+    words = {name: string(min_len=1) for name in (*widget_text.WIDGET_NAMES, "question")}
+    answer = object_schema(
+        {
+            **words,
+            "lang": string(pattern=ecma(languages.TAG_RE), description="The language the words are in."),
+            "dir": {"enum": ["ltr", "rtl"], "description": "Its writing direction."},
+        },
+        {*words, "lang", "dir"},
+    )
+    headers = {
+        **cors_headers,
+        "Cache-Control": {"schema": {"const": "public, max-age=300"}, "description": "Shared caches may keep it."},
+        "Vary": {"schema": {"const": "Origin, Accept-Language"}, "description": "What the answer depends on."},
+    }
+    origin = header_param(
+        "Origin", string(), "The page's origin; when sent, it must be in the survey's allowed_origins."
+    )
+    path = "/v1/surveys/{survey_id}/widget-strings"
+    op(
+        "OPTIONS",
+        path,
+        "The CORS preflight of the widget's words.",
+        ok={200: ok_answer(object_schema({}), "The origin may ask.", headers=cors_headers)},
+        errors=(403,),
+        path_params=[SURVEY_ID],
+        params=[origin],
+        tag="public",
+    )
+    op(
+        "GET",
+        path,
+        "The widget's words for its survey, in the language asked for: the survey's own strings over the built-in "
+        "ones, and the survey's question.",
+        ok={200: ok_answer(answer, "The words, in the widget's names.", headers=headers)},
+        errors=(403, 422),
+        path_params=[SURVEY_ID],
+        params=[
+            query_param(
+                "lang",
+                string(),
+                "The language tag to speak (the widget's data-lang, else the host page's); a value that is not a "
+                "tag is ignored. Without it, Accept-Language. Then the tag's shorter forms, the survey's language "
+                "and English.",
+            ),
+            header_param("Accept-Language", string(), "The browser's languages, used without lang."),
+            origin,
+        ],
         tag="public",
     )

@@ -33,7 +33,7 @@ from chalicelib.api.openapi.fragments import (
     string,
 )
 from chalicelib.domain import account_fields as account_rules
-from chalicelib.domain import answers, loop, page_text, send_window, survey_definition, waves
+from chalicelib.domain import answers, languages, loop, page_text, send_window, survey_definition, waves
 from chalicelib.domain import invitations as invitation_rules
 from chalicelib.domain import validation as v
 from chalicelib.domain.months import MONTH_RE
@@ -51,6 +51,43 @@ def wave_rules_fields() -> dict:
     }
 
 
+def string_text_schema(key: str) -> dict:
+    """One of a survey's own texts: its length, and braces only in the placeholders `key` takes (and must)."""
+    allowed = sorted(survey_definition.STRING_PLACEHOLDERS[key])
+    required = sorted(survey_definition.REQUIRED_PLACEHOLDERS.get(key, ()))
+    assert len(required) <= 1
+    piece = "(?:" + "|".join(["[^{}]", *(rf"\{{{name}\}}" for name in allowed)]) + ")*" if allowed else "[^{}]*"
+    pattern = f"^{piece}" + (rf"\{{{required[0]}\}}{piece}" if required else "") + "$"
+    placeholders = ", ".join(f"{{{name}}}" for name in allowed) or "none"
+    return string(
+        survey_definition.string_max_length(key),
+        1,
+        pattern=pattern,
+        description=f"Placeholders: {placeholders}" + (f" ({{{required[0]}}} required)." if required else "."),
+    )
+
+
+def survey_strings_schema() -> dict:
+    """A survey's own strings (domain/survey_definition.py `page_strings`): the page's by name, in the survey's
+    own language, and per language tag any string of the page, the email and the widget."""
+    per_language = object_schema(
+        {key: string_text_schema(key) for key in sorted(survey_definition.LANGUAGE_STRING_KEYS)},
+        minProperties=1,
+        description="One language's own strings: the page's, the email's, the widget's, and the question.",
+    )
+    return object_schema(
+        {key: string_text_schema(key) for key in sorted(survey_definition.FLAT_STRING_KEYS)},
+        patternProperties={ecma(languages.TAG_RE): per_language},
+        maxProperties=len(survey_definition.FLAT_STRING_KEYS) + survey_definition.STRINGS_MAX_LANGUAGES,
+        description="The survey's own words over the built-in ones. A page string's name maps to its text in the "
+        "survey's `language`; a language tag (`de`, `pt-BR`, stored normalized; at most "
+        f"{survey_definition.STRINGS_MAX_LANGUAGES}) maps to that language's strings. Each text is 1-"
+        f"{page_text.MAX_LENGTH} characters (a question 1-{page_text.QUESTION_MAX_LENGTH}); `{{score}}` fits only "
+        + ", ".join(sorted(k for k, p in survey_definition.STRING_PLACEHOLDERS.items() if "score" in p))
+        + ", `{name}` only greeting_named.",
+    )
+
+
 def component_schemas() -> dict:
     loop_rules = object_schema(
         {
@@ -66,12 +103,7 @@ def component_schemas() -> dict:
         "additionalProperties": {"type": "array", "minItems": 1, "items": string(THEME_TEXT_MAX, 1)},
         "description": "Theme name to its keywords.",
     }
-    strings = object_schema(
-        {key: string(page_text.MAX_LENGTH, 1) for key in sorted(page_text.DEFAULTS)},
-        description="The survey page's own texts; `{score}` is the only placeholder, in "
-        + ", ".join(sorted(page_text.WITH_SCORE))
-        + ".",
-    )
+    strings = survey_strings_schema()
     hhmm = string(pattern=ecma(send_window.HHMM_RE), examples=["09:00"])
     send_window_schema = object_schema(
         {
@@ -138,7 +170,7 @@ def component_schemas() -> dict:
                 {"categories", "sla_hours", "fallback_owner"},
             ),
             "themes": nullable({"type": "object", "additionalProperties": {"type": "array", "items": string()}}),
-            "strings": nullable({"type": "object", "additionalProperties": string()}),
+            "strings": nullable(strings),
             "anonymous_answers": {"enum": list(survey_definition.ANONYMOUS_ANSWERS)},
             "send_window": send_window_schema,
             "reminders": reminders_schema,
