@@ -7,6 +7,7 @@ import os
 
 import pytest
 from support import Api
+from support_mail import queues  # noqa: F401 (a fixture: the send queue and SES on moto)
 
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",

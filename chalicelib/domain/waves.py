@@ -5,7 +5,7 @@ roles when it names none): those are the wave's `eligible` contacts. Each of the
 for one reason, checked in this order:
 
 1. `unsubscribed`, `bounced`, `complained`: the directory's status;
-2. `account_inactive`: the contact's account is in the accounts table with a status other than `active`;
+2. `account_inactive`: the contact's account's status is `churned` or `paused` (a `trial` is asked);
 3. `throttled`: invited to this survey within its `throttle_days`, or to any survey within the stack's
    cross-survey throttle (CONTACT_THROTTLE_DAYS; 0 turns it off);
 4. `over_account_cap`: the account already has `per_account` contacts asked in this wave; an account's
@@ -36,6 +36,7 @@ SKIP_REASONS = (
     "over_daily_cap",
 )
 DECISION_MAKER = "decision_maker"
+INACTIVE_ACCOUNTS = ("churned", "paused")
 MAX_EVERY_DAYS = 730
 MAX_PER_ACCOUNT = 100
 MAX_DAILY_CAP = 100_000
@@ -151,10 +152,10 @@ def select(
         if rules.per_account is not None and count >= rules.per_account:
             skipped["over_account_cap"] += 1
             continue
+        taken[c.account_id] = count + 1  # a contact deferred to a later day keeps its place in the account's cap
         if room is not None and len(invite) >= room:
             skipped["over_daily_cap"] += 1
             continue
-        taken[c.account_id] = count + 1
         invite.append(c)
     return Selection(invite=invite, eligible=eligible, invited=already, skipped=skipped)
 

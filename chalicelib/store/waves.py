@@ -130,11 +130,13 @@ def candidates(roles: tuple[str, ...]) -> Iterator[waves.Candidate]:
 
 
 def inactive_accounts() -> set[str]:
-    """The accounts whose status is not `active` (churned, paused): a wave skips their contacts."""
+    """The accounts that are not customers now (status churned or paused): a wave skips their contacts."""
     return {
         a.account_id
         for a in Account.scan(
-            filter_condition=Account.status != "active", attributes_to_get=["account_id", "status"], page_size=PAGE
+            filter_condition=Account.status.is_in(*waves.INACTIVE_ACCOUNTS),
+            attributes_to_get=["account_id", "status"],
+            page_size=PAGE,
         )
     }
 

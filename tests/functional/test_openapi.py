@@ -185,13 +185,14 @@ def test_the_documented_survey_limits_are_the_apps(api, doc):
 
 
 @pytest.mark.parametrize("path", sorted(fragments.LIST_LIMITS))
-def test_the_documented_list_limits_are_the_apps(api, doc, path):
+def test_the_documented_list_limits_are_the_apps(api, doc, survey, path):
     [limit] = [p for p in doc["paths"][path]["get"]["parameters"] if p["name"] == "limit"]
     largest = limit["schema"]["maximum"]
-    ok = api.get(f"{path}?limit={largest}")
+    url = path.replace("{survey_id}", survey["survey_id"])
+    ok = api.get(f"{url}?limit={largest}")
     assert ok.status_code == 200, ok.json
     check_answer(doc, path, "GET", ok)
-    refused = api.get(f"{path}?limit={largest + 1}")
+    refused = api.get(f"{url}?limit={largest + 1}")
     assert refused.status_code == 422 and "limit" in refused.json["error"]["fields"]
     check_answer(doc, path, "GET", refused)
 

@@ -234,12 +234,13 @@ def _scheduled(at: datetime, **detail) -> dict:
     }
 
 
-def _monthly_function(name: str) -> None:
-    """The function recompute?wait=false invokes, on moto (without Docker: an Event invocation is accepted)."""
+def _queued_function(name: str) -> None:
+    """A function the API invokes asynchronously (recompute?wait=false, a started wave), on moto (without Docker:
+    an Event invocation is accepted)."""
     import boto3
 
     role = boto3.client("iam").create_role(
-        RoleName="monthly", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
     )["Role"]["Arn"]
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as z:
@@ -458,6 +459,45 @@ def run_journey(j: Journey) -> None:
     )
     assert j.invoke("mail_feedback", {**bounce, "id": "evt-1"})["result"] == "bounced"
 
+    # Relationship waves: one started and run at once (as the local stack runs the queued run), read, tallied by
+    # the schedule; another queued for Lambda.
+    from chalicelib.events import wave_runs
+
+    j.ok("PUT", "/v1/contacts/con-7", {"account_id": "acc-3", "email": "vi@example.com", "role": "decision_maker"})
+    j.ok("PUT", "/v1/accounts/acc-4", {"status": "churned"})
+    j.ok("PUT", "/v1/contacts/con-8", {"account_id": "acc-4", "email": "ol@example.com"})
+
+    def run_wave(event):
+        with j.recorder.running("survey_waves", cold=False):
+            assert j.client.lambda_.invoke("survey_waves", event).payload["status"] == "done"
+
+    wave_runs.use_local_runner(run_wave)
+    try:
+        wave = j.ok("POST", f"/v1/surveys/{other}/waves", {"per_account": 1}, status=202).json
+    finally:
+        wave_runs.use_local_runner(None)
+    assert wave["invited"] >= 1 and wave["skipped"]["account_inactive"] == 1, wave
+    j.ok("GET", f"/v1/surveys/{other}/waves")
+    j.ok("GET", f"/v1/surveys/{other}/waves/{wave['wave_id']}")
+    assert j.invoke("survey_waves", _scheduled(now + timedelta(minutes=5)))["tallied"] >= 1
+    queued = j.ok("POST", f"/v1/surveys/{sid}/waves", {"roles": ["decision_maker"]}, status=202).json
+    assert j.invoke("survey_waves", _scheduled(now, survey_id=sid, wave_id=queued["wave_id"]))["status"] == "done"
+    # A survey's schedule starts a wave by itself; its emails, due at once, are queued; once sent, the next
+    # tick tallies its answers.
+    always = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "00:00"}
+    scheduled = {"name": "Quarterly", "schedule": {"every_days": 90}, "send_window": always}
+    quarterly = j.ok("POST", "/v1/surveys", scheduled).json["survey_id"]
+    j.ok("PUT", "/v1/contacts/con-9", {"account_id": "acc-5", "email": "mo@example.com"})
+    assert j.invoke("survey_waves", _scheduled(clock.utcnow()))["started"] == 1
+    # At the journey's SES rate (one a second, shared by two senders) an invocation sends one or two: the rest
+    # goes at the next deliveries.
+    delivered = 0
+    while (batch := sender.poll_once()) and delivered < 20:
+        delivered += batch
+    assert delivered >= 4
+    assert j.invoke("survey_waves", _scheduled(now + timedelta(hours=2)))["tallied"] >= 1
+    j.ok("GET", f"/v1/surveys/{quarterly}/waves")
+
     # Erasure, and the stream carrying it through facts and tasks.
     j.ok("DELETE", "/v1/contacts/con-1")
     j.stream(reader)
@@ -498,7 +538,8 @@ def journey():
         models.bind()
         for model in models.MODELS.values():
             model.create_table(billing_mode="PAY_PER_REQUEST")
-        _monthly_function(config.settings().monthly_function)
+        _queued_function(config.settings().monthly_function)
+        _queued_function(config.settings().waves_function)
         token, _ = admin_tokens.create("iam-journey", ["admin"])
         recorder = Recorder(inspect_code(auth.admin_auth))
         try:
@@ -572,7 +613,12 @@ def test_the_functions_only_call_aws_through_the_services_the_policies_know(jour
     assert {c.function for c in journey.calls if c.action.startswith("secretsmanager:")} == {
         "api_handler",
         "survey_sender",
+        "survey_waves",
     }
     assert {c.function for c in journey.calls if c.action.startswith("ses:")} == {"survey_sender"}
     # The API and the dispatcher queue emails; nothing else sends to a queue itself.
-    assert {c.function for c in journey.calls if c.action.startswith("sqs:")} == {"api_handler", "email_dispatch"}
+    assert {c.function for c in journey.calls if c.action.startswith("sqs:")} == {
+        "api_handler",
+        "email_dispatch",
+        "survey_waves",
+    }

@@ -31,6 +31,7 @@ PUBLIC_ROUTES = {
     "/widget.js",
     "/v1/health",
     "/openapi.json",
+    "/v1/surveys/{survey_id}/widget-strings",
 }
 # Chalice's function names by logical id (FunctionName nps-backend-<stage>-<name>).
 CHALICE_NAMES = {
@@ -524,39 +525,46 @@ def test_stage_policies_reach_only_that_stage(stage):
                 elif ":ses:" in resource:  # only the sender emails
                     assert function == "survey_sender", path.name
                     assert statement["Action"] == ["ses:SendEmail", "ses:SendRawEmail"], path.name
-                elif ":secretsmanager:" in resource:  # only the API and the sender sign and verify links
-                    assert function in ("api_handler", "survey_sender"), path.name
+                elif ":secretsmanager:" in resource:  # only the API, the sender and waves sign or verify links
+                    assert function in ("api_handler", "survey_sender", "survey_waves"), path.name
                     assert statement["Action"] == ["secretsmanager:GetSecretValue"], path.name
                     assert resource == f"arn:aws:secretsmanager:*:*:secret:nps-{stage}/link-signing-keys-*"
-                elif ":lambda:" in resource:  # the API starts the monthly job (recompute?wait=false), nothing else
+                elif ":lambda:" in resource:  # the API starts the monthly job and a wave's first run, nothing else
                     assert function == "api_handler", path.name
                     assert statement["Action"] == ["lambda:InvokeFunction"], path.name
-                    assert resource == f"arn:aws:lambda:*:*:function:nps-backend-{stage}-monthly_metrics"
+                    assert resource in (
+                        f"arn:aws:lambda:*:*:function:nps-backend-{stage}-monthly_metrics",
+                        f"arn:aws:lambda:*:*:function:nps-backend-{stage}-survey_waves",
+                    )
                 else:
                     pytest.fail(f"{path.name}: unexpected resource {resource}")
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_the_api_may_start_exactly_the_monthly_function_it_names(stage, sam, monkeypatch):
-    """recompute?wait=false invokes the monthly function: the API policy must allow that one call on that one
-    function, under the name the template gives it and the code uses."""
+def test_the_api_may_start_exactly_the_functions_it_names(stage, sam, monkeypatch):
+    """recompute?wait=false invokes the monthly function, a started wave the waves function: the API policy must
+    allow that one call on those two functions, under the names the template gives them and the code uses."""
     from chalicelib import config
 
-    (grant,) = [
+    grants = [
         s for s in _statements(iam.policy("api_handler", stage)) if any(a.startswith("lambda:") for a in s["Action"])
     ]
-    assert (grant["Effect"], grant["Action"]) == ("Allow", ["lambda:InvokeFunction"])
+    assert all((g["Effect"], g["Action"]) == ("Allow", ["lambda:InvokeFunction"]) for g in grants)
     monkeypatch.setenv("NPS_STAGE", stage)
     monkeypatch.delenv("MONTHLY_FUNCTION_NAME", raising=False)
+    monkeypatch.delenv("WAVES_FUNCTION_NAME", raising=False)
     config.reset()
     try:
-        name = config.settings().monthly_function
+        names = {config.settings().monthly_function, config.settings().waves_function}
     finally:
         monkeypatch.undo()
         config.reset()
-    assert grant["Resource"] == [f"arn:aws:lambda:*:*:function:{name}"]
-    deployed = sam["Resources"]["MonthlyMetrics"]["Properties"]["FunctionName"]["Fn::Sub"]
-    assert deployed.replace("${Stage}", stage) == name
+    assert sorted(r for g in grants for r in g["Resource"]) == sorted(f"arn:aws:lambda:*:*:function:{n}" for n in names)
+    deployed = {
+        sam["Resources"][logical]["Properties"]["FunctionName"]["Fn::Sub"].replace("${Stage}", stage)
+        for logical in ("MonthlyMetrics", "SurveyWaves")
+    }
+    assert deployed == names
     for other in set(iam.FUNCTIONS) - {"api_handler"}:
         document = iam.policy(other, stage)
         assert not any(a.startswith("lambda:") for s in _statements(document) for a in s["Action"]), other
@@ -699,7 +707,8 @@ def test_only_the_api_and_the_sender_may_read_the_link_signing_secret(sam):
     name = sam["Resources"]["LinkSigningSecret"]["Properties"]["Name"]["Fn::Sub"].replace("${Stage}", STAGE)
     # Secrets Manager appends "-" and six random characters to the name in the ARN.
     grant = [f"arn:aws:secretsmanager:*:*:secret:{name}-*"]
-    assert readers == {"APIHandler": grant, "SurveySender": grant}  # the sender signs the links it emails
+    # the sender signs the links it emails, a wave those of its invitations
+    assert readers == {"APIHandler": grant, "SurveySender": grant, "SurveyWaves": grant}
 
 
 def test_merge_template_is_pinned_to_the_packaged_stage():

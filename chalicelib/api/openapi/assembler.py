@@ -13,6 +13,7 @@ from chalicelib.api.openapi import (
     survey_paths,
     task_paths,
     token_paths,
+    wave_paths,
 )
 from chalicelib.api.openapi.fragments import GATEWAY_ERRORS, HTML, JSON, Operations, ref, string
 from chalicelib.api.openapi.schemas import component_schemas
@@ -26,7 +27,7 @@ ERROR_MEANING = {
     403: "Refused: the token lacks the scope (`insufficient_scope`), a tampered or foreign link (`invalid_link`), "
     "an origin not allowed (`origin_not_allowed`), an identity refused or required.",
     404: "No such route or item (`not_found` and the item's own code, such as `survey_not_found`).",
-    409: "A conflict: `invalid_transition`, `concurrent_change`, `too_many_changes`.",
+    409: "A conflict: `invalid_transition`, `concurrent_change`, `too_many_changes`, `wave_running`.",
     410: "It existed but is over: `link_expired`, `survey_closed`, `response_closed`, `contact_erased`.",
     413: "The body is larger than the route takes (`too_large`).",
     415: "The body's Content-Type is not one the route takes (`unsupported_content_type`).",
@@ -38,7 +39,16 @@ ERROR_MEANING = {
 
 def _operations(schemas: dict) -> list[dict]:
     op = Operations()
-    for paths in (public_paths, survey_paths, account_paths, contact_paths, task_paths, metrics_paths, token_paths):
+    for paths in (
+        public_paths,
+        survey_paths,
+        wave_paths,
+        account_paths,
+        contact_paths,
+        task_paths,
+        metrics_paths,
+        token_paths,
+    ):
         paths.add(op, schemas)
     return op.entries
 

@@ -87,6 +87,7 @@ def _schemas() -> dict:
             "created_at": TIMESTAMP,
             "expires_at": TIMESTAMP,
             "send_at": nullable(TIMESTAMP),
+            "wave_id": nullable(string(description="The relationship wave that made it, if one did.")),
             "answered": {"type": "boolean"},
             "emails": {
                 "type": "object",

@@ -50,6 +50,7 @@ LIST_LIMITS = {
     "/v1/contacts": (100, 1000),
     "/v1/admin/tokens": (100, 500),
     "/v1/tasks": (50, 500),
+    "/v1/surveys/{survey_id}/waves": (50, 500),
 }
 
 
