@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from datetime import date, datetime, timezone
@@ -51,6 +52,9 @@ EMAILED = [
     ),
     ("contact-006", "Camille Roux", "camille@fabrikam.demo.example", "acct-003", "user", "fr", "Europe/Paris"),
 ]
+
+
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class DemoError(RuntimeError):
@@ -135,6 +139,10 @@ def load_demo(base_url: str, admin_token: str, stopping=None) -> dict[str, str]:
             "drivers": ["product quality", "support", "price", "onboarding"],
             "allowed_origins": origins(base_url),
             "loop_rules": {"categories": ["detractor"], "sla_hours": 48, "fallback_owner": "cx@demo.example"},
+            # Waves every quarter, decision makers first, two people per account; any day and hour, so the
+            # demo's wave is in the outbox at once.
+            "schedule": {"every_days": 90, "per_account": 2},
+            "send_window": {"days": list(WEEK), "start": "00:00", "end": "00:00", "timezone": "UTC"},
         },
     )
     survey_id = survey["survey_id"]
@@ -168,17 +176,12 @@ def load_demo(base_url: str, admin_token: str, stopping=None) -> dict[str, str]:
         _check(stopping)
         entry = {"account_id": account_id, "email": email, "name": name, "role": role, "language": language}
         _call(base_url, admin_token, "PUT", f"/v1/contacts/{contact_id}", {**entry, "timezone": zone})
-    _call(
-        base_url,
-        admin_token,
-        "POST",
-        f"/v1/surveys/{survey_id}/invitations",
-        {"contacts": [{"contact_id": c[0]} for c in EMAILED], "send": True},
-    )
+    wave = _run_wave(base_url, admin_token, survey_id, stopping)
     lines = {
         "Demo survey page": links[0],
         "Widget demo page": f"{base_url}/local/widget-demo?survey={survey_id}",
         "Outbox": f"{base_url}/local/outbox?token={admin_token}",
+        "Demo wave": _wave_line(wave),
         "Admin token": admin_token,
     }
     size = int(os.environ.get("NPS_DEMO_ACCOUNTS", "500"))
@@ -186,6 +189,22 @@ def load_demo(base_url: str, admin_token: str, stopping=None) -> dict[str, str]:
         _check(stopping)
         lines.update(load_history(base_url, admin_token, size, stopping))
     return lines
+
+
+def _run_wave(base_url: str, token: str, survey_id: str, stopping) -> dict:
+    """Start a relationship wave and wait for its run (queued, it runs once the request is answered)."""
+    wave = _call(base_url, token, "POST", f"/v1/surveys/{survey_id}/waves", {})
+    deadline = time.monotonic() + 60
+    while wave["updated_at"] == wave["started_at"] and time.monotonic() < deadline:  # not run yet
+        _check(stopping)
+        time.sleep(0.1)
+        wave = _call(base_url, token, "GET", f"/v1/surveys/{survey_id}/waves/{wave['wave_id']}")
+    return wave
+
+
+def _wave_line(wave: dict) -> str:
+    skipped = ", ".join(f"{n} {reason}" for reason, n in wave["skipped"].items() if n)
+    return f"{wave['invited']} of {wave['eligible']} invited" + (f" ({skipped})" if skipped else "")
 
 
 def _progress(text: str) -> None:

@@ -302,9 +302,10 @@ class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
         if self._sampler is not None:
             self._sampler.join(10)
             self._sampler = None
-        from chalicelib.events import recompute
+        from chalicelib.events import recompute, wave_runs
 
         recompute.use_local_runner(None)
+        wave_runs.use_local_runner(None)
         for thread in self._queued_threads:
             thread.join(60)
         self._stop_sender()

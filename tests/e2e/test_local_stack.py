@@ -157,3 +157,19 @@ def test_fire_takes_the_event_time_and_refuses_junk(stack):
         assert_contract_error(answer, 400, "malformed")
         assert "at" in answer.json["error"]["fields"]
     assert next(j for j in stack.status()["scheduler"] if j["name"] == "sla_sweep")["fired"] == fired  # not run
+
+
+def test_the_demo_runs_a_wave_whose_emails_are_in_the_outbox(stack):
+    """The demo's survey has a quarterly schedule; the demo starts its first wave at once: the directory's
+    people with an address, two per account, decision makers first; those the demo just invited by link are
+    throttled. Each invited person's email is in the outbox."""
+    surveys = stack.get("/v1/surveys").json["surveys"]
+    [demo] = [s for s in surveys if s["name"].startswith("Demo: quarterly")]
+    assert demo["schedule"]["every_days"] == 90
+    [wave] = stack.get(f"/v1/surveys/{demo['survey_id']}/waves").json["waves"]
+    assert wave["status"] == "done" and wave["invited"] == 3 and wave["skipped"]["throttled"] == 3, wave
+    assert stack.demo["Demo wave"] == "3 of 6 invited (3 throttled)"
+    stack.post("/local/outbox/poll")
+    sent = {e["to"] for e in stack.get("/local/outbox.json").json["emails"]}
+    for address in ("dana@northwind.demo.example", "jonas@blueyonder.demo.example", "camille@fabrikam.demo.example"):
+        assert any(address in to for to in sent), (address, sent)
