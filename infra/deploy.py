@@ -23,6 +23,11 @@ PARAMETERS = {
     "ApiThrottleRateLimit": "API_THROTTLE_RATE_LIMIT",
     "ApiThrottleBurstLimit": "API_THROTTLE_BURST_LIMIT",
     "ApiGatewayLogs": "API_GATEWAY_LOGS",
+    "MailFrom": "MAIL_FROM",
+    "MailReplyTo": "MAIL_REPLY_TO",
+    "SesSendRate": "SES_SEND_RATE",
+    "SenderConcurrency": "SENDER_CONCURRENCY",
+    "ContactThrottleDays": "CONTACT_THROTTLE_DAYS",
 }
 SECRET_PARAMETERS = {"LinkSigningKeys"}
 PENDING_BASE_URL = "https://pending.invalid"
