@@ -53,6 +53,7 @@ bench: package
 	cd bench && ../$(PYTHON) bench_stream.py
 	cd bench && ../$(PYTHON) bench_monthly.py
 	cd bench && ../$(PYTHON) bench_sending.py
+	cd bench && ../$(PYTHON) bench_waves.py
 	$(PYTHON) bench/bench_package.py
 
 # Import a file through the API in pages: NPS_ADMIN_TOKEN=... make import KIND=accounts FILE=accounts.csv [URL=...]
