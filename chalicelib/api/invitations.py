@@ -22,6 +22,7 @@ def get_invitation(invitation_id):
     if found is None:
         raise NotFound("No invitation has this id.", code="invitation_not_found")
     emails = {kind: deliveries.state_of(found, kind) for kind in sending.KINDS}
+    answered_at = deliveries.answered_at(found.invitation_id)
     return json_response(
         {
             "invitation_id": found.invitation_id,
@@ -32,8 +33,8 @@ def get_invitation(invitation_id):
             "expires_at": timestamp(found.expires_at),
             "send_at": timestamp(found.send_at),
             "wave_id": found.wave_id,
-            "answered": deliveries.answered(found.invitation_id),
+            "answered": answered_at is not None,
             "emails": {kind: state for kind, state in emails.items() if state},
-            "history": list(found.history or []),
+            "history": sending.with_answer(list(found.history or []), answered_at),
         }
     )

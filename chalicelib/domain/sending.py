@@ -12,13 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.clock import timestamp
+from chalicelib.domain.clock import parse_timestamp, timestamp
 
 FIRST = "invitation"
 KINDS = (FIRST, "reminder_1", "reminder_2")
 
 # What an invitation's delivery history records, in the order an email can live them.
-HISTORY_EVENTS = ("queued", "sent", "retrying", "failed", "skipped", "bounced", "soft_bounce", "complained")
+HISTORY_EVENTS = (
+    "queued",
+    "sent",
+    "retrying",
+    "failed",
+    "skipped",
+    "bounced",
+    "soft_bounce",
+    "complained",
+    "answered",
+)
 
 # Why an email was not sent (the history's `reason`), in the order they are checked.
 NOT_SENT = ("erased", "complained", "bounced", "unsubscribed", "no_email", "survey_closed", "expired", "answered")
@@ -96,3 +106,21 @@ class Pace:
         start = now if self.next_at is None else max(now, self.next_at)
         self.next_at = start + 1.0 / self.rate
         return start - now
+
+
+def with_answer(history: list[dict[str, Any]], answered_at: datetime | None) -> list[dict[str, Any]]:
+    """The stored history with the answer in its place (GET /v1/invitations/{id}): an `answered` line at the
+    answer's first submission, naming the email answered (the last one sent before it)."""
+    if answered_at is None:
+        return list(history)
+
+    def moment(line: dict[str, Any]) -> datetime:
+        return parse_timestamp(line.get("at")) or answered_at
+
+    sent_before = [h for h in history if h.get("event") == "sent" and moment(h) <= answered_at]
+    line = {
+        "at": timestamp(answered_at),
+        "event": "answered",
+        "kind": sent_before[-1]["kind"] if sent_before else FIRST,
+    }
+    return sorted([*history, line], key=moment)

@@ -78,13 +78,22 @@ def note(invitation_id: str, entry: dict[str, Any]) -> None:
 def answered(invitation_id: str) -> bool:
     """Whether the invitation's link has an answer from a person: counted or pending, not one excluded as a
     scanner's, nor an erasure's tombstone."""
+    return answered_at(invitation_id) is not None
+
+
+def answered_at(invitation_id: str) -> datetime | None:
+    """When the invitation's link was first answered by a person (as `answered` counts answers), else None."""
     try:
         response = Response.get(
-            clock.stable_id("rsp", invitation_id), consistent_read=True, attributes_to_get=["erased", "status"]
+            clock.stable_id("rsp", invitation_id),
+            consistent_read=True,
+            attributes_to_get=["erased", "status", "first_submitted_at"],
         )
     except DoesNotExist:
-        return False
-    return not response.erased and response.status != "excluded"
+        return None
+    if response.erased or response.status == "excluded":
+        return None
+    return response.first_submitted_at
 
 
 def note_once(invitation_id: str, key: str, entry: dict[str, Any]) -> bool:

@@ -183,6 +183,12 @@ def test_get_invitation_shows_the_delivery_history(api, survey, queues):
     assert [h["event"] for h in body["history"]] == ["sent"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", body["history"][0]["at"])
     assert "h@example.com" not in r.body.decode()  # the address stays in the directory
+    # Once answered from the email, the history says so, after the send.
+    answer = api.post(path_of(inv["link"]), {"score": 8}, token=None)
+    assert answer.status_code == 201, answer.body
+    body = api.get(f"/v1/invitations/{inv['invitation_id']}").json
+    assert body["answered"] is True
+    assert [(h["event"], h["kind"]) for h in body["history"]] == [("sent", "invitation"), ("answered", "invitation")]
     assert api.get("/v1/invitations/inv_nope").status_code == 404
     assert api.get("/v1/invitations/a%20b").status_code == 404
 
