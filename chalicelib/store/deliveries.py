@@ -56,17 +56,18 @@ def record(
     state: dict[str, Any],
     entry: dict[str, Any],
     then: tuple[str, datetime] | None = None,
-) -> None:
-    """Leave an attempt's state and its history line, under the claim (only the claim's holder writes), and
-    plan the email `then` names (kind, when), a reminder, in the same write."""
+    *,
+    claimed_at: datetime,
+) -> bool:
+    """Leave an attempt's state and its history line, under the claim taken at `claimed_at` (only the claim's
+    holder writes: an attempt whose stale claim another took over records nothing), and plan the email `then`
+    names (kind, when), a reminder, in the same write. False when the claim was no longer this attempt's."""
     actions = [_attr(kind).set(state), _append(entry)]
     if then is not None:
         actions += _plan_actions(invitation_id, *then)
-    Invitation(invitation_id).update(
-        actions=actions,
-        condition=Invitation.invitation_id.exists(),
-        add_version_condition=False,
-    )
+    attr = _attr(kind)
+    held = (attr["state"] == "sending") & (attr["claimed_at"] == timestamp(claimed_at))
+    return updated(Invitation(invitation_id), actions, Invitation.invitation_id.exists() & held)
 
 
 def note(invitation_id: str, entry: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from chalicelib.domain import email_text, send_window, sending
 from chalicelib.domain.clock import timestamp
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.survey_email import mime_message, render_survey_email
+from chalicelib.logs import logger
 from chalicelib.store import contacts as contact_store
 from chalicelib.store import deliveries
 from chalicelib.store import surveys as survey_store
@@ -90,13 +91,17 @@ def send(invitation_id: str, kind: str, now: datetime, *, mailer: Mailer, settin
 
 
 def _end(invitation_id: str, kind: str, now: datetime, state: str, event: str, then=None, **detail: Any) -> None:
-    deliveries.record(
+    """Record the attempt's end under its claim, taken at `now`."""
+    recorded = deliveries.record(
         invitation_id,
         kind,
         {"state": state, "at": timestamp(now), **{k: v for k, v in detail.items() if v is not None}},
         sending.history_entry(event, kind, now, **detail),
         then,
+        claimed_at=now,
     )
+    if not recorded:
+        logger.warning("the claim was taken over or the invitation is gone: nothing recorded", extra={"kind": kind})
 
 
 def _send_claimed(

@@ -478,3 +478,31 @@ def test_a_later_send_at_keeps_the_link_alive_through_the_reminders(api, survey,
     [inv] = r.json["invitations"]
     # 30 days of link from the email, plus the default reminder's 7 days.
     assert inv["expires_at"] == timestamp(at + timedelta(days=37))
+
+
+def test_only_the_claims_holder_records_an_attempt(api, survey, queues):
+    """An attempt whose claim went stale and was taken over by another records nothing: the state and history
+    are the attempt's that holds the claim."""
+    from datetime import timedelta
+
+    from chalicelib.domain import clock
+    from chalicelib.store import deliveries
+
+    [inv] = _invite(api, survey["survey_id"], [("c-stale", "stale@example.com", "en")])
+    first = clock.utcnow()
+    assert deliveries.claim(inv["invitation_id"], sending.FIRST, first)
+    later = first + sending.STALE_CLAIM + timedelta(seconds=1)
+    assert deliveries.claim(inv["invitation_id"], sending.FIRST, later)  # the first attempt's claim went stale
+
+    def end(at, state):
+        entry = sending.history_entry(state, sending.FIRST, at)
+        return deliveries.record(
+            inv["invitation_id"], sending.FIRST, {"state": state, "at": timestamp(at)}, entry, claimed_at=at
+        )
+
+    assert end(first, "failed") is False
+    assert end(later, "sent") is True
+    stored = Invitation.get(inv["invitation_id"])
+    assert stored.first_email["state"] == "sent"
+    assert [h["event"] for h in stored.history] == ["sent"]
+    assert end(later, "failed") is False  # ended: nothing more under that claim
