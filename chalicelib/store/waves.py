@@ -100,9 +100,9 @@ def save_tally(wave: Wave, sent: int, responded: int, now: datetime) -> None:
 
 
 def candidates(roles: tuple[str, ...]) -> Iterator[waves.Candidate]:
-    """Every directory contact with an address (and, with `roles`, one of them), as a wave sees it: the scan
-    reads neither the address nor the name."""
-    condition = Contact.email.exists() & Contact.erased_at.does_not_exist()
+    """Every directory contact with an address and an account (and, with `roles`, one of them), as a wave sees
+    it: the scan reads neither the address nor the name."""
+    condition = Contact.email.exists() & Contact.account_id.exists() & Contact.erased_at.does_not_exist()
     if roles:
         condition &= Contact.role.is_in(*roles)
     fields = [

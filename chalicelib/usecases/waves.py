@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib import config
 from chalicelib.domain import send_window, waves
-from chalicelib.domain.errors import Conflict, Gone, Unavailable
+from chalicelib.domain.errors import Conflict, DomainError, Gone, Unavailable
 from chalicelib.logs import logger
 from chalicelib.store import surveys as survey_store
 from chalicelib.store import waves as wave_store
@@ -62,9 +62,13 @@ def send_day(survey: Survey, now: datetime) -> tuple[str, datetime]:
 def run(survey: Survey, wave: Wave, now: datetime, out_of_time: Callable[[], bool] = lambda: False) -> dict:
     """One run of a running wave: select, invite, save the counts. Returns the wave as the API shows it."""
     s = config.settings()
+    days = [dict(d) for d in (wave.days or [])]
+    if survey.status != "active":  # closed since the wave started: it ends with the counts it has
+        kept = dict(wave.counts.as_dict()) if wave.counts is not None else {}
+        wave_store.save_run(wave, counts=kept, days=days, next_run_at=None, now=now)
+        return wave_store.to_dict(wave_store.get(survey.survey_id, wave.wave_id) or wave)
     rules = waves.rules_of(wave.rules.as_dict() if wave.rules is not None else None)
     day, next_opening = send_day(survey, now)
-    days = [dict(d) for d in (wave.days or [])]
     selection = waves.select(
         wave_store.candidates(rules.roles),
         survey_id=survey.survey_id,
@@ -80,28 +84,34 @@ def run(survey: Survey, wave: Wave, now: datetime, out_of_time: Callable[[], boo
     invited_now = 0
     window = _window(survey)
     todo = selection.invite
-    done = 0
-    while done < len(todo) and not (survey.status != "active" or out_of_time()):
-        chunk = todo[done : done + CHUNK]
-        done += len(chunk)
+    processed = 0  # of todo, those the invitation path has answered for
+    closed = False
+    for start_at in range(0, len(todo), CHUNK):
+        if closed or out_of_time():
+            break
         by_zone: dict[str | None, list[waves.Candidate]] = {}
-        for c in chunk:
+        for c in todo[start_at : start_at + CHUNK]:
             by_zone.setdefault(c.timezone, []).append(c)
         for zone, people in by_zone.items():
-            results = invitations.invite(
-                survey,
-                [{"contact_id": c.contact_id, "account_id": c.account_id} for c in people],
-                now,
-                send=True,
-                send_at=send_window.next_opening(now, window, zone),
-                wave_id=wave.wave_id,
-            )
+            try:
+                results = invitations.invite(
+                    survey,
+                    [{"contact_id": c.contact_id, "account_id": c.account_id} for c in people],
+                    now,
+                    send=True,
+                    send_at=send_window.next_opening(now, window, zone),
+                    wave_id=wave.wave_id,
+                )
+            except Gone:  # the survey closed during the run (this run read it active)
+                closed = True
+                break
+            processed += len(people)
             for result in results:
                 if "invitation_id" in result:
                     invited_now += 1
                 else:  # it changed since the selection read it (a racing call, an unsubscribe)
                     skipped[result["skipped"]] = skipped.get(result["skipped"], 0) + 1
-    pending = len(todo) - done
+    pending = len(todo) - processed
     if invited_now:
         for d in days:
             if d["day"] == day:
@@ -115,8 +125,10 @@ def run(survey: Survey, wave: Wave, now: datetime, out_of_time: Callable[[], boo
         "skipped": waves.order_reasons(skipped),
         "pending": pending,
     }
-    if pending:
-        next_run: datetime | None = now  # out of time: the next run goes on at once
+    if closed:
+        next_run: datetime | None = None  # the wave ends with its survey; `pending` were never invited
+    elif pending:
+        next_run = now  # out of time: the next run goes on at once
     elif skipped["over_daily_cap"]:
         next_run = next_opening
     else:
@@ -146,10 +158,18 @@ def tick(now: datetime, out_of_time: Callable[[], bool] = lambda: False) -> dict
             now,
         ):
             rules = waves.rules_of(survey.schedule.as_dict() if survey.schedule is not None else None)
-            wave = start(survey, rules, now, trigger="schedule")
+            try:
+                wave = start(survey, rules, now, trigger="schedule")
+            except DomainError as error:  # no send queue: nothing to start
+                logger.warning("a scheduled wave was not started", extra={"error_code": error.code})
+                continue
             summary["started"] += 1
         if wave is not None:
-            run(survey, wave, now, out_of_time)
+            try:
+                run(survey, wave, now, out_of_time)
+            except DomainError as error:  # this survey's wave cannot go on now; the others still run
+                logger.warning("a wave run was refused", extra={"wave_id": wave.wave_id, "error_code": error.code})
+                continue
             summary["ran"] += 1
         summary["tallied"] += tally_recent(survey.survey_id, now)
     return summary

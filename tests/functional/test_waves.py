@@ -345,6 +345,20 @@ def test_the_wave_routes_refuse_what_they_cannot_do(api, queues, waves_fn):
     assert api.post(f"/v1/surveys/{sid}/waves", {}, token=reader).status_code == 403
 
 
+def test_a_wave_ends_when_its_survey_closes(api, queues, waves_fn):
+    sid = _survey(api)["survey_id"]
+    _directory(api, [{"contact_id": f"z{i}", "account_id": f"a{i}", "email": f"z{i}@x.example"} for i in range(3)])
+    first = api.post(f"/v1/surveys/{sid}/waves", {"daily_cap": 1}).json
+    assert (first["status"], first["invited"], first["skipped"]["over_daily_cap"]) == ("running", 1, 2)
+    assert api.patch(f"/v1/surveys/{sid}", {"status": "closed"}).status_code == 200
+    assert waves_fn(clock.parse_timestamp(first["next_run_at"]) + timedelta(seconds=1))["ran"] == 1
+    ended = api.get(f"/v1/surveys/{sid}/waves/{first['wave_id']}").json
+    assert (ended["status"], ended["invited"], ended["next_run_at"]) == ("done", 1, None)
+    assert Invitation.by_wave.count(first["wave_id"]) == 1
+    # Nothing more runs for it, and a closed survey's schedule starts nothing.
+    assert waves_fn(clock.utcnow() + timedelta(days=3))["ran"] == 0
+
+
 def test_without_a_send_queue_a_wave_is_refused(api, monkeypatch):
     monkeypatch.delenv("SEND_QUEUE_URL", raising=False)
     _settings_again()
