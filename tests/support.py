@@ -44,3 +44,18 @@ class Api:
 
 def path_of(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def scheduled_event(at, detail=None) -> dict:
+    """The EventBridge event a schedule sends at `at` (whole seconds, as EventBridge writes them)."""
+    return {
+        "version": "0",
+        "id": f"scheduled-{at.timestamp():.0f}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail or {},
+    }

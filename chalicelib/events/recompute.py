@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from datetime import datetime, timedelta
 from chalicelib import config
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Unavailable
+from chalicelib.events.queued_events import scheduled_shape
 from chalicelib.logs import logger
 
 SOURCE = "nps.metrics"
@@ -55,17 +55,7 @@ def use_local_runner(runner: Callable[[dict], object] | None, wait: Callable[[fl
 
 def event_for(month: str) -> dict:
     """The monthly function's input for `month`: a scheduled-event shape with {"month": month} as detail."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": DETAIL_TYPE,
-        "source": SOURCE,
-        "account": "",
-        "time": clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": config.settings().region,
-        "resources": [],
-        "detail": {"month": month},
-    }
+    return scheduled_shape(SOURCE, DETAIL_TYPE, {"month": month})
 
 
 def take(month: str, run_id: str, now: datetime | None = None):

@@ -9,11 +9,10 @@ the same event, as Lambda would."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 
 from chalicelib import config
-from chalicelib.domain import clock
+from chalicelib.events.queued_events import scheduled_shape
 from chalicelib.logs import logger
 
 SOURCE = "nps.waves"
@@ -28,17 +27,7 @@ def use_local_runner(runner: Callable[[dict], object] | None) -> None:
 
 
 def event_for(survey_id: str, wave_id: str) -> dict:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": DETAIL_TYPE,
-        "source": SOURCE,
-        "account": "",
-        "time": clock.timestamp(clock.utcnow()),
-        "region": config.settings().region,
-        "resources": [],
-        "detail": {"survey_id": survey_id, "wave_id": wave_id},
-    }
+    return scheduled_shape(SOURCE, DETAIL_TYPE, {"survey_id": survey_id, "wave_id": wave_id})
 
 
 def queue(survey_id: str, wave_id: str) -> bool:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import boto3
 from botocore.exceptions import ClientError
-from support import path_of
+from support import path_of, scheduled_event
 from support_mail import SENDER, FakeTime, _sender, _settings_again, sent_messages
 
 from chalicelib import config
@@ -254,18 +254,7 @@ def test_a_permanent_bounce_stops_mail_once_however_often_it_arrives(api, client
 
 
 def _dispatch_at(client, at):
-    event = {
-        "version": "0",
-        "id": f"scheduled-{at.timestamp():.0f}",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {},
-    }
-    return client.lambda_.invoke("email_dispatch", event).payload
+    return client.lambda_.invoke("email_dispatch", scheduled_event(at)).payload
 
 
 def test_one_reminder_a_week_later_in_the_window_and_never_after_an_answer(api, client, survey, queues):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import boto3
 import pytest
-from support import path_of
+from support import path_of, scheduled_event
 from support_mail import _sender, _settings_again, sent_messages
 
 from chalicelib.domain import clock
@@ -26,19 +26,8 @@ ALWAYS = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "0
 ROLES = ("decision_maker", "influencer", "user", "user", "finance")
 
 
-def _event(at: datetime | None = None, detail: dict | None = None) -> dict:
-    at = at or clock.utcnow()
-    return {
-        "version": "0",
-        "id": f"scheduled-{at.timestamp():.0f}",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail or {},
-    }
+def _event(at: datetime | None = None) -> dict:
+    return scheduled_event(at or clock.utcnow())
 
 
 @pytest.fixture
