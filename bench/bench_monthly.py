@@ -13,7 +13,8 @@ for, and writes each answer through a generic serializer at about a millisecond 
 50,000-account run take hours and says nothing about the job. The table server therefore installs what the local
 stack uses, nps_local.moto_read_speedups: index queries read their partition sorted once and start each page at
 its start key, Scan reads the table sorted once, and read answers are written with `json.dumps`
-(`BENCH_PLAIN_MOTO=1` turns it off; both give the same document, compare `document_sha256`).
+(`BENCH_PLAIN_MOTO=1` turns it off; both give the same document, compare `document_sha256`), and
+nps_local.moto_transactions (a transaction backs up what it may change, not its tables' every item).
 The wall time is still moto's HTTP and JSON work plus the job's; the job process's CPU time is the figure that
 tracks what the job itself costs. Read units are what DynamoDB would bill for the requests made, from the item
 sizes (eventually consistent: half a unit per 4 KB of items read per Query/Scan page, half a unit per batch-got
@@ -61,7 +62,7 @@ def serve(accounts: int) -> None:
     from chalicelib.store.models import Account, ResponseFact, Survey
     from chalicelib.store.responses import shard_of
     from nps_demo.generator import generate
-    from nps_local import moto_read_speedups
+    from nps_local import moto_read_speedups, moto_transactions
 
     started = time.perf_counter()
     data = generate(seed=7, accounts=accounts, end_month=MONTH)
@@ -104,6 +105,7 @@ def serve(accounts: int) -> None:
             facts += 1
         if os.environ.get("BENCH_PLAIN_MOTO") != "1":
             moto_read_speedups.install()  # refuses a moto it was not checked against: no misleading figures
+            moto_transactions.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()

@@ -122,13 +122,14 @@ class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from nps_local import moto_read_speedups
+        from nps_local import moto_read_speedups, moto_transactions
 
-        try:
-            moto_read_speedups.install()
-        except moto_read_speedups.UnverifiedMoto as refusal:  # plain moto answers the same, only slower
-            log.warning("%s", refusal)
-            self.warnings.append(str(refusal))
+        for speed_up in (moto_read_speedups, moto_transactions):
+            try:
+                speed_up.install()
+            except moto_read_speedups.UnverifiedMoto as refusal:  # plain moto answers the same, only slower
+                log.warning("%s", refusal)
+                self.warnings.append(str(refusal))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         self._moto.start()
@@ -315,10 +316,11 @@ class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-            from nps_local import moto_direct, moto_read_speedups
+            from nps_local import moto_direct, moto_read_speedups, moto_transactions
 
             moto_direct.uninstall()
             moto_read_speedups.uninstall()  # in-process moto used after the stack (tests) runs as it was
+            moto_transactions.uninstall()
         if self._tee is not None:
             from nps_local import emf_tee
 

@@ -66,6 +66,19 @@ def aws():
 
 
 @pytest.fixture
+def fast_moto_transactions():
+    """moto's TransactWriteItems without its deep copy of every table it names (nps_local.moto_transactions: the
+    same answers, checked in tests/local/test_moto_transactions.py), for a test that writes many transactions."""
+    from nps_local import moto_transactions
+
+    was_installed = moto_transactions.installed()
+    moto_transactions.install()
+    yield
+    if not was_installed:
+        moto_transactions.uninstall()
+
+
+@pytest.fixture
 def admin_token(aws):
     from chalicelib.store import admin_tokens
 
