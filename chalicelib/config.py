@@ -73,6 +73,9 @@ class Settings:
     # (0: each survey's own throttle_days only). Relationship waves: the function a started wave is queued to.
     contact_throttle_days: int = 0
     waves_function: str = "nps-backend-dev-survey_waves"
+    # The stage's EventBridge bus, which every change that matters is published to (README, "Events"); none
+    # (tests, tools): nothing is published.
+    event_bus_name: str | None = None
 
     def table_name(self, table: str) -> str:
         return f"{self.table_prefix}{table}"
@@ -192,6 +195,7 @@ def settings() -> Settings:
         sender_concurrency=max(1, int(env.get("SENDER_CONCURRENCY", "2"))),
         contact_throttle_days=max(0, int(env.get("CONTACT_THROTTLE_DAYS", "0"))),
         waves_function=env.get("WAVES_FUNCTION_NAME") or f"nps-backend-{stage}-survey_waves",
+        event_bus_name=env.get("EVENT_BUS_NAME") or None,
     )
     if inline and not secret:
         _link_keys(s)  # malformed inline keys fail here, at start, not on the first link
