@@ -26,6 +26,9 @@ def new_id(now: datetime) -> str:
 
 
 def create(survey_id: str, trigger: str, rules: waves.Rules, now: datetime) -> Wave:
+    """A running wave, due now. It starts on a whole second, as the times of the events that run it are: every
+    invitation of the wave is stamped at or after its start."""
+    now = now.replace(microsecond=0)
     wave = Wave(
         survey_id,
         new_id(now),

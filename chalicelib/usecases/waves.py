@@ -61,6 +61,7 @@ def send_day(survey: Survey, now: datetime) -> tuple[str, datetime]:
 
 def run(survey: Survey, wave: Wave, now: datetime, out_of_time: Callable[[], bool] = lambda: False) -> dict:
     """One run of a running wave: select, invite, save the counts. Returns the wave as the API shows it."""
+    now = max(now, wave.started_at)  # its invitations are the wave's by their stamps: never before its start
     s = config.settings()
     days = [dict(d) for d in (wave.days or [])]
     if survey.status != "active":  # closed since the wave started: it ends with the counts it has
