@@ -58,7 +58,9 @@ def _survey(api, **fields):
     return r.json
 
 
-def test_a_wave_over_2000_contacts_counts_exactly_a_day_at_a_time(api, queues, waves_fn, monkeypatch):
+def test_a_wave_over_2000_contacts_counts_exactly_a_day_at_a_time(
+    api, queues, waves_fn, monkeypatch, fast_moto_transactions
+):
     monkeypatch.setenv("CONTACT_THROTTLE_DAYS", "30")
     _settings_again()
     survey = _survey(api)
@@ -275,7 +277,9 @@ def test_a_schedule_starts_its_waves_by_itself(api, queues, waves_fn):
     assert waves_fn(now + timedelta(days=400))["started"] == 0
 
 
-def test_a_run_cut_short_leaves_the_rest_to_the_next_run_and_counts_stay_exact(api, client, queues):
+def test_a_run_cut_short_leaves_the_rest_to_the_next_run_and_counts_stay_exact(
+    api, client, queues, fast_moto_transactions
+):
     survey = _survey(api)
     sid = survey["survey_id"]
     _directory(
