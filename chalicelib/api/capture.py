@@ -11,9 +11,9 @@ from chalicelib.api.http import header, html_response, json_response, parse_body
 from chalicelib.api.routing import api_route
 from chalicelib.domain import answers, clock, presence, tokens, validation
 from chalicelib.domain.errors import DomainError, Forbidden, Gone, Invalid, NotFound
-from chalicelib.store import invitations as invitation_store
 from chalicelib.store import responses as response_store
 from chalicelib.store import surveys as survey_store
+from chalicelib.usecases import unsubscribe as unsubscribing
 
 bp = Blueprint(__name__)
 
@@ -242,7 +242,7 @@ def unsubscribe(token):
         claims = _claims(token, tokens.PURPOSE_UNSUBSCRIBE)
     except Gone:
         raise NotFound("This link is not valid.") from None
-    invitation_store.unsubscribe(claims.contact_id, clock.utcnow())
+    unsubscribing.unsubscribe(claims, clock.utcnow())
     if "json" in (header(bp.current_request, "accept") or ""):
         return json_response({"unsubscribed": True})
     return html_response(pages.unsubscribe_page(token, done=True), 200, {"Content-Security-Policy": pages.PAGE_CSP})

@@ -7,6 +7,14 @@ function imports this module and the monthly statistics; the API never computes.
 same document (only `computed_at` moves); responses that arrived late are simply included. The running month
 gives a `partial` document. Each invocation holds the month's run lock while it computes (see recompute.py): one
 that finds another run going does nothing.
+
+Events (with a bus), once the document is stored: Month Computed, and for a month that has ended, Account Health
+Changed for each account whose health band at the month's end differs from the end of the month before. The
+band is known here and nowhere else: an account's health is computed, never stored, and the previous month's
+document holds counts, not accounts. Both bands come from this run's reading of the facts (domain/events.py
+`HealthBands`, the rule of the account's standing), so they do not depend on whether the month before was ever
+computed, and a rerun publishes the same changes with the same ids. A running month's bands are "so far" and
+publish nothing. Events still refused after the retries fail the run, which Lambda retries.
 """
 
 from __future__ import annotations
@@ -20,11 +28,12 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib import config
 from chalicelib.domain import clock, months, validation
+from chalicelib.domain.events import HealthBands, month_computed
 from chalicelib.domain.monthly import compute_month
 from chalicelib.domain.months import Month
 from chalicelib.logs import logger
 from chalicelib.ops.metric_names import NAMESPACE
-from chalicelib.store import metrics_inputs
+from chalicelib.store import event_bus, metrics_inputs
 
 
 def run_month(
@@ -34,10 +43,14 @@ def run_month(
     releases that run's lock (if it still holds it)."""
     now = now or clock.utcnow()
     workers = workers or int(os.environ.get("METRICS_READ_WORKERS", "4"))
+    publishing = bool(config.settings().event_bus_name)
+    bands = HealthBands(month)
+    responses = metrics_inputs.responses(month, workers=workers)
+    accounts = metrics_inputs.accounts(segments=workers)
     document = compute_month(
         month,
-        responses=metrics_inputs.responses(month, workers=workers),
-        accounts=metrics_inputs.accounts(segments=workers),
+        responses=bands.observing(responses) if publishing else responses,
+        accounts=bands.observing_accounts(accounts) if publishing else accounts,
         invitations=metrics_inputs.invitations(month),
         tasks=metrics_inputs.tasks(month),
         computed_at=now,
@@ -45,6 +58,8 @@ def run_month(
     )
     metrics_inputs.save(month, json.dumps(document, separators=(",", ":")), now, run_id=run_id)
     _publish(document)
+    if publishing:
+        event_bus.publish_all([month_computed(document), *([] if document["partial"] else bands.changes())])
     logger.info("monthly metrics computed", extra={"month": month, "n": document["nps"]["all"]["n"]})
     return document
 

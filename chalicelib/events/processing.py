@@ -23,6 +23,14 @@ Writes are kept near the floor:
   answer without a task that opens none writes nothing (a refused conditional write is billed). A fact is
   written for every newer version, even one that derives the same fact: the fact is the response's latest
   image, version included, which is what makes a redelivered older record change nothing.
+
+Events (domain/events.py), when the stage has a bus: each counted record whose processing succeeded publishes
+its answer's Response Recorded or Response Updated, made from the record's own images (a coalesced record too),
+and a record that opened a task publishes Task Opened. They are published once the batch is processed, ten to a
+PutEvents request. A redelivered record publishes the same events with the same ids: the response event comes
+from the record alone, and a record that would open a task whose task already exists (its first delivery opened
+it, then failed) publishes Task Opened again from the stored task. A record whose events are still refused after
+the retries (store/event_bus.py) fails as its own item failure, so the stream delivers it again.
 """
 
 from __future__ import annotations
@@ -40,7 +48,8 @@ from pynamodb.exceptions import GetError, PutError, UpdateError
 
 from chalicelib import config
 from chalicelib.domain import clock, loop
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain import events as bus_events
+from chalicelib.domain.errors import NotFound, Unavailable
 from chalicelib.domain.facts import fact_of
 from chalicelib.domain.nps import classify
 from chalicelib.events.account_cache import ACCOUNTS, account_of
@@ -58,9 +67,9 @@ from chalicelib.events.response_changes import (
 from chalicelib.logs import log_keys, logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import accounts as account_store
+from chalicelib.store import event_bus, task_keys
 from chalicelib.store import facts as fact_store
 from chalicelib.store import surveys as survey_store
-from chalicelib.store import task_keys
 from chalicelib.store import tasks as task_store
 
 if TYPE_CHECKING:
@@ -91,6 +100,10 @@ class ResponseBatch(BatchProcessor):
         self._changes: list[tuple[DynamoDBRecord, ResponseChange]] = []
         # Responses whose task exists (read before the writes, or opened since); None when the read failed.
         self._with_task: set[str] | None = set()
+        # Events are built only when the stage has a bus; each record's task events, by the record's index.
+        self._publishing = bool(config.settings().event_bus_name)
+        self._task_events: dict[int, list[bus_events.Event]] = {}
+        self._current = -1
 
     # ---- the invocation ----
 
@@ -144,6 +157,7 @@ class ResponseBatch(BatchProcessor):
                 continue
             if i in run_old:  # the newest of a run: processed from the state before the run's first image
                 change = dataclasses.replace(change, old=run_old[i])
+            self._current = i
             outcomes[i] = self._process_change((record, change))
             if outcomes[i][0] == "fail":
                 failures[i] = self.exceptions[-1]
@@ -155,7 +169,60 @@ class ResponseBatch(BatchProcessor):
                 outcomes[i] = self.failure_handler(record=record, exception=failures[newest])
             else:
                 outcomes[i] = self.success_handler(record=record.raw_event, result="coalesced")
+        if self._publishing:
+            self._publish(outcomes)
         return [outcomes[i] for i in range(len(self._changes))]
+
+    def _publish(self, outcomes: dict[int, tuple]) -> None:
+        """Publish the events of every record that succeeded; a record with an event still refused fails."""
+        by_record: dict[int, list[bus_events.Event]] = {}
+        for i, (_, change) in enumerate(self._changes):
+            if outcomes[i][0] != "success":
+                continue
+            found = []
+            if change.action == COUNT and change.response is not None:
+                event = bus_events.response_event(change.response, change.old, self._segment(change.response))
+                if event is not None:
+                    found.append(event)
+            found += self._task_events.get(i, [])
+            if found:
+                by_record[i] = found
+        events = [event for found in by_record.values() for event in found]
+        failed = event_bus.publish(events)
+        logger.info("events published", extra={"events": len(events) - len(failed), "failed": len(failed)})
+        if not failed:
+            return
+        error = Unavailable("The record's events could not be published.", code="events_not_published")
+        for i, found in by_record.items():
+            if not any(event.event_id in failed for event in found):
+                continue
+            record = self._changes[i][0]
+            self.success_messages[:] = [m for m in self.success_messages if m is not record.raw_event]
+            try:
+                raise error
+            except Unavailable:
+                info = sys.exc_info()
+            with log_keys(correlation_id=record.event_id):
+                logger.warning("record failed: its events were not published", extra={"events": len(found)})
+            outcomes[i] = self.failure_handler(record=record, exception=info)
+
+    def _segment(self, response: dict) -> str | None:
+        return getattr(account_of(response.get("account_id")), "segment", None)
+
+    def _announce(self, event: bus_events.Event) -> None:
+        if self._publishing:
+            self._task_events.setdefault(self._current, []).append(event)
+
+    def _announce_opened_again(self, response_id: str) -> None:
+        """Task Opened once more, from the stored task, for a record that would have opened it: its first
+        delivery may have opened the task and then failed before its events were published."""
+        if not self._publishing:
+            return
+        try:
+            task = task_store.get(task_store.task_id_for(response_id))
+        except NotFound:
+            return
+        self._announce(bus_events.opened_event_of(task))
 
     def _process_change(self, pair: tuple[DynamoDBRecord, ResponseChange]):
         record, change = pair
@@ -252,27 +319,47 @@ class ResponseBatch(BatchProcessor):
         if loop.opens_task(
             category, rules["categories"], response["first_submitted_at"], now, False, attributed=attributed(response)
         ):
+            # Whether this answer is the one that opens the task: none of its earlier counted versions would.
+            opener = old is None or classify(old["score"]) not in rules["categories"]
             if has_task:
                 if changed:
                     task_store.follow_response(response=response, old_score=old_score, category=category, now=now)
+                if opener:
+                    self._announce_opened_again(response["response_id"])
                 return False
             account = account_of(response.get("account_id"))
             owner = getattr(account, "owner", None) or rules.get("fallback_owner") or "unassigned"
+            sla_hours = loop.sla_hours(rules)
             opened = task_store.open_task(
                 response=response,
                 category=category,
                 owner=owner,
                 manager=getattr(account, "manager", None),
-                sla_hours=loop.sla_hours(rules),
+                sla_hours=sla_hours,
                 now=now,
             )
             if self._with_task is not None:
                 self._with_task.add(response["response_id"])
             if opened:  # counted here: a retry finds the task and opens none
                 self.counts[("TasksOpened", ("kind", loop.TASK_KIND[category]))] += 1
+                facts = bus_events.TaskFacts(
+                    task_store.task_id_for(response["response_id"]),
+                    response["response_id"],
+                    response["survey_id"],
+                    response.get("account_id"),
+                    loop.TASK_KIND[category],
+                    category,
+                )
+                self._announce(
+                    bus_events.task_opened(
+                        facts, owner=owner, created_at=now, due_at=loop.due_at(now, sla_hours), sla_hours=sla_hours
+                    )
+                )
                 return True
             if changed:
                 task_store.follow_response(response=response, old_score=old_score, category=category, now=now)
+            if opener:
+                self._announce_opened_again(response["response_id"])
             return False
         if old is not None and changed and has_task is not False:
             # A task opened by an earlier answer follows this one too (a later score may not open tasks).
@@ -293,13 +380,17 @@ class ResponseBatch(BatchProcessor):
         return self._rules[survey_id]
 
     def _prefetch_accounts(self) -> None:
-        """One BatchGetItem for the accounts of every record that may open a task."""
+        """One BatchGetItem for the accounts of every record that may open a task (and, with a bus, of every
+        counted answer: its events carry the account's segment)."""
         wanted = set()
         for _, change in self._changes:
             if change.action != COUNT or change.response is None:
                 continue
             account_id = change.response.get("account_id")
             if not account_id or ACCOUNTS.get(account_id)[0]:
+                continue
+            if self._publishing:
+                wanted.add(account_id)
                 continue
             try:
                 rules, _ = self._survey_rules(change.response["survey_id"])
