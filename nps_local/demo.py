@@ -195,7 +195,8 @@ def _run_wave(base_url: str, token: str, survey_id: str, stopping) -> dict:
     """Start a relationship wave and wait for its run (queued, it runs once the request is answered)."""
     wave = _call(base_url, token, "POST", f"/v1/surveys/{survey_id}/waves", {})
     deadline = time.monotonic() + 60
-    while wave["updated_at"] == wave["started_at"] and time.monotonic() < deadline:  # not run yet
+    # Not run yet: a wave is stored with nothing counted (the demo's directory has eligible people).
+    while wave["status"] == "running" and wave["eligible"] == 0 and time.monotonic() < deadline:
         _check(stopping)
         time.sleep(0.1)
         wave = _call(base_url, token, "GET", f"/v1/surveys/{survey_id}/waves/{wave['wave_id']}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -26,9 +26,11 @@ def new_id(now: datetime) -> str:
 
 
 def create(survey_id: str, trigger: str, rules: waves.Rules, now: datetime) -> Wave:
-    """A running wave, due now. It starts on a whole second, as the times of the events that run it are: every
-    invitation of the wave is stamped at or after its start."""
-    now = now.replace(microsecond=0)
+    """A running wave, due now. It starts on the next whole second (the times of the events that run it are
+    whole seconds, and a run stamps no earlier than its wave's start), so an invitation made before the wave,
+    in the same second, is never taken for one of the wave's."""
+    if now.microsecond:
+        now = now.replace(microsecond=0) + timedelta(seconds=1)
     wave = Wave(
         survey_id,
         new_id(now),
