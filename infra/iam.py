@@ -129,6 +129,8 @@ READ_SEND_QUEUE = Grant(
     (queue_arn(SEND_QUEUE),),
     LAMBDA,
 )
+# The stage's event bus (infra/template.yaml EventBus): the functions that publish what changed.
+PUBLISH_EVENTS = Grant("PublishEvents", ("events:PutEvents",), ("arn:aws:events:*:*:event-bus/nps-{stage}-events",))
 # SES v2 SendEmail is authorised on the From identity and on the configuration set it names; with raw content
 # (a whole MIME message, as the sender sends) SES checks ses:SendRawEmail as well.
 SEND_EMAIL = Grant(
@@ -163,6 +165,8 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         # POST /v1/surveys/{id}/waves stores the wave and queues its first run.
         table("waves", "GetItem", "PutItem", "Query"),
         Grant("StartWaves", ("lambda:InvokeFunction",), (function_arn("survey_waves"),)),
+        # A task resolved, reopened or escalated by hand; a contact unsubscribed.
+        PUBLISH_EVENTS,
         own_logs("api_handler"),
         TRACES,
     ),
@@ -178,6 +182,7 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         table("accounts", "BatchGetItem"),
         table("tasks", "BatchGetItem", "GetItem", "PutItem", "UpdateItem"),
         table("response_facts", "DeleteItem", "PutItem"),
+        PUBLISH_EVENTS,  # answers recorded and updated, tasks opened
         *READ_RESPONSES_STREAM,
         own_logs("response_stream"),
     ),
@@ -187,6 +192,7 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         table("accounts", "BatchGetItem"),
         table("tasks", "UpdateItem"),
         indexes("tasks"),
+        PUBLISH_EVENTS,  # tasks escalated
         DEAD_LETTERS,
         own_logs("sla_sweep"),
     ),
@@ -229,6 +235,7 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
     "mail_feedback": (
         table("invitations", "GetItem", "UpdateItem"),
         table("contacts", "UpdateItem"),
+        PUBLISH_EVENTS,  # contacts bounced or complained
         DEAD_LETTERS,
         own_logs("mail_feedback"),
     ),
@@ -240,6 +247,7 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         table("accounts", "Scan"),
         table("monthly_metrics", "GetItem", "UpdateItem"),
         indexes("invitations", "tasks", "response_facts"),
+        PUBLISH_EVENTS,  # months computed, accounts' health changed
         DEAD_LETTERS,
         own_logs("monthly_metrics"),
     ),

@@ -99,6 +99,9 @@ def authorised_as(service: str, operation: str, params: dict, region: str) -> li
         if params.get("ConfigurationSetName"):
             resources.append(f"arn:aws:ses:{region}:{ACCOUNT}:configuration-set/{params['ConfigurationSetName']}")
         return [(a, r) for a in actions for r in resources]
+    if service == "events" and operation == "PutEvents":  # authorised on each entry's bus
+        buses = {entry.get("EventBusName") or "default" for entry in params["Entries"]}
+        return [("events:PutEvents", f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{bus}") for bus in sorted(buses)]
     # Not mapped yet: an action no policy grants, so the check below names it and the mapping can be added.
     return [(f"{service}:{operation}", "*")]
 
@@ -377,6 +380,9 @@ def run_journey(j: Journey) -> None:
     j.ok("GET", "/v1/tasks?overdue=true")
     j.ok("GET", f"/v1/tasks/{tasks[0]['task_id']}")
     j.ok("PATCH", f"/v1/tasks/{tasks[0]['task_id']}", {"note": "Called back"})
+    # Resolved and reopened: each move is published.
+    j.ok("PATCH", f"/v1/tasks/{tasks[0]['task_id']}", {"status": "resolved", "root_cause": "support"})
+    j.ok("PATCH", f"/v1/tasks/{tasks[0]['task_id']}", {"status": "open"})
     j.stream(reader)
 
     # The schedules: pending answers settled, an overdue task escalated, the month computed.
@@ -530,6 +536,8 @@ def journey():
         mp.setenv("SEND_QUEUE_URL", sqs.create_queue(QueueName=f"nps-{STAGE}-send")["QueueUrl"])
         mp.setenv("MAIL_FROM", "Surveys <surveys@nps.example>")
         mp.setenv("SES_CONFIGURATION_SET", f"nps-{STAGE}")
+        boto3.client("events", region_name="us-east-1").create_event_bus(Name=f"nps-{STAGE}-events")
+        mp.setenv("EVENT_BUS_NAME", f"nps-{STAGE}-events")
         ses = boto3.client("sesv2", region_name="us-east-1")
         ses.create_email_identity(EmailIdentity="nps.example")
         ses.create_configuration_set(ConfigurationSetName=f"nps-{STAGE}")
@@ -607,7 +615,15 @@ def test_every_grant_for_the_code_is_used_by_some_call(journey):
 
 def test_the_functions_only_call_aws_through_the_services_the_policies_know(journey):
     services = {c.action.split(":", 1)[0] for c in journey.calls}
-    assert services == {"dynamodb", "secretsmanager", "lambda", "ses", "sqs"}
+    assert services == {"dynamodb", "events", "secretsmanager", "lambda", "ses", "sqs"}
+    # What changed is published by the functions that change it; the others publish nothing.
+    assert {c.function for c in journey.calls if c.action.startswith("events:")} == {
+        "api_handler",
+        "response_stream",
+        "sla_sweep",
+        "monthly_metrics",
+        "mail_feedback",
+    }
     assert {c.function for c in journey.calls if c.action.startswith("lambda:")} == {"api_handler"}
     # Only the API and the sender sign links; only the sender emails.
     assert {c.function for c in journey.calls if c.action.startswith("secretsmanager:")} == {

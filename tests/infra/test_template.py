@@ -404,6 +404,26 @@ def test_asynchronous_functions_keep_failed_events_and_may_send_them(sam, resolv
     assert settle["MaximumRetryAttempts"] == 0  # the next minute's run settles the same answers
 
 
+def test_the_functions_that_may_publish_name_the_stages_bus_and_only_they(sam, resolver):
+    """The bus is the stage's; a function has EVENT_BUS_NAME exactly when its policy may PutEvents on that bus (a
+    function with the name but no grant would fail, one with the grant but no name would publish nothing)."""
+    (logical,) = resources_of(sam, "AWS::Events::EventBus")
+    assert resolver.resolve(sam["Resources"][logical]["Properties"]["Name"]) == f"nps-{STAGE}-events"
+    named, granted = set(), set()
+    for function_logical, name in CHALICE_NAMES.items():
+        if _function_env(sam, function_logical).get("EVENT_BUS_NAME") is not None:
+            assert _function_env(sam, function_logical)["EVENT_BUS_NAME"] == {"Ref": logical}
+            named.add(name)
+        if any("events:PutEvents" in st["Action"] for st in _statements(iam.policy(name, STAGE))):
+            granted.add(name)
+    assert named == granted == {"api_handler", "response_stream", "sla_sweep", "monthly_metrics", "mail_feedback"}
+    # A sweep retried after its events were refused publishes them again: only within the sweep's window.
+    from chalicelib.events.sweep import REPUBLISH_MINUTES
+
+    sweep = functions_of(sam)["SlaSweep"]["Properties"]["EventInvokeConfig"]
+    assert sweep["MaximumEventAgeInSeconds"] < REPUBLISH_MINUTES * 60 < 3600 - 300  # the next run, an hour later
+
+
 def test_the_settle_job_reaches_only_the_responses_table_and_its_indexes():
     for stage in ("dev", "prod"):
         document = iam.policy("settle_pending", stage)
@@ -529,6 +549,9 @@ def test_stage_policies_reach_only_that_stage(stage):
                     assert function in ("api_handler", "survey_sender", "survey_waves"), path.name
                     assert statement["Action"] == ["secretsmanager:GetSecretValue"], path.name
                     assert resource == f"arn:aws:secretsmanager:*:*:secret:nps-{stage}/link-signing-keys-*"
+                elif ":events:" in resource:  # the stage's own bus, to publish on
+                    assert statement["Action"] == ["events:PutEvents"], path.name
+                    assert resource == f"arn:aws:events:*:*:event-bus/nps-{stage}-events", path.name
                 elif ":lambda:" in resource:  # the API starts the monthly job and a wave's first run, nothing else
                     assert function == "api_handler", path.name
                     assert statement["Action"] == ["lambda:InvokeFunction"], path.name
