@@ -8,7 +8,7 @@ from nps_local.local_routes import STAGE
 
 BANNER_TITLE = "NPS local stack"
 # The banner lines the stack prints itself; the rest come from the demo.
-STACK_LABELS = ("API", "Health", "Admin token", "Dashboard", "Stream", "Schedules", "moto")
+STACK_LABELS = ("API", "Health", "Admin token", "Dashboard", "Events", "Stream", "Schedules", "moto")
 READY_LINE = "Ready. Press Ctrl-C to stop."
 
 
@@ -19,6 +19,7 @@ class StackBanner:
             "Health": f"{self.base_url}/v1/health",
             "Admin token": self.admin_token,
             "Dashboard": f"{self.base_url}/local/dashboard?token={self.admin_token}",
+            "Events": self._events_summary(),
             "Stream": self._stream_summary(),
             "Schedules": ", ".join(f"{j.name} {j.expression}" for j in self.scheduler.jobs.values()),
             "moto": self.moto_endpoint,
@@ -30,6 +31,12 @@ class StackBanner:
         out += [f"  warning: {w}" for w in self.warnings]
         out.append(READY_LINE)
         return out
+
+    def _events_summary(self) -> str:
+        name = getattr(self, "event_bus_name", None)
+        if not name:
+            return ""
+        return f"bus {name} (moto); the latest it accepted: {self.base_url}/local/events.json?token={self.admin_token}"
 
     def _stream_summary(self) -> str:
         m = self.provisioned.stream_mapping

@@ -4,7 +4,8 @@ no Docker, no AWS account and no network.
 An in-process moto server holds the tables (created from infra/template.yaml) and the on-failure queue; the
 Chalice app answers on 127.0.0.1:$PORT through the contract gateway; a poller delivers the responses stream to
 the real stream handler with Lambda's semantics, and the send queue to the real sender (SES is moto's: every
-email sent is at /local/outbox); a scheduler fires the scheduled handlers. HTTP is served only
+email sent is at /local/outbox); the event bus is moto's (the events it accepted at /local/events.json); a
+scheduler fires the scheduled handlers. HTTP is served only
 once the tables exist and the poller and scheduler run, so `GET /v1/health` answering 200 means all are up.
 State lives in memory and is lost on stop. Ctrl-C or SIGTERM stops everything and exits 0.
 
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nps_local.banner import StackBanner
+from nps_local.event_room import EventRoom
 from nps_local.local_routes import STAGE, LocalRoutes
 from nps_local.mail_room import MailRoom
 from nps_local.queue_sampler import QueueSampler
@@ -48,7 +50,7 @@ class Stopped(Exception):
 
 
 @dataclass
-class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
+class LocalStack(LocalRoutes, MailRoom, EventRoom, QueuedRuns, QueueSampler, StackBanner):
     port: int = 8000
     demo: bool = True
     admin_token: str | None = None
@@ -96,6 +98,7 @@ class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
         self.warnings.extend(self.provisioned.warnings)
         self._check()
         self._create_admin_token()
+        self._start_event_bus()
         self._start_poller()
         self._start_scheduler()
         self._start_queued_runs()
@@ -264,7 +267,7 @@ class LocalStack(LocalRoutes, MailRoom, QueuedRuns, QueueSampler, StackBanner):
         gateway = ContractGateway(
             app,
             self._config,
-            local_routes={**self.local_routes(), **self.mail_routes()},
+            local_routes={**self.local_routes(), **self.mail_routes(), **self.event_routes()},
             template_path=self.template_path,
             invoke=lambda call: self.aws_metrics.invoke("api_handler", call),
         )
