@@ -1,4 +1,5 @@
-"""Package size and a cold-start proxy for each function, before and after trimming.
+"""Package size and a cold-start proxy for each function, before and after trimming, and what the first publish
+to the event bus adds for the functions that publish.
 
     python bench/bench_package.py [--dist dist] [--runs 7]
 
@@ -9,6 +10,11 @@ the unzipped package. The Lambda runtime's boto3/botocore are simulated by a dir
 packages from this venv, placed after the package on sys.path. The time is divided by `import boto3` in the same
 kind of interpreter. The brief's `import app` (+ the lazy module) is measured too, for comparison. The median of
 --runs runs is reported; the table is printed and written to dist/bench-package.json.
+
+Events: the functions whose environment names the bus (EVENT_BUS_NAME) make their events client on their first
+publish, not at import (chalicelib/store/event_bus.py). In a fresh interpreter, after the function's cold-start
+imports, the timer makes the DynamoDB client the function's first request makes anyway, then the events client
+as event_bus makes it (from that botocore session), then, for comparison, one as `boto3.client("events")` would.
 """
 
 from __future__ import annotations
@@ -38,6 +44,25 @@ print(time.perf_counter() - start, time.process_time() - cpu)
 """
 
 
+FIRST_PUBLISH = """
+import os, sys, time
+sys.path[:0] = {paths!r}
+os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+for name in {modules!r}:
+    __import__(name)
+from chalicelib.store import event_bus, models
+models.bind()
+start = time.perf_counter()
+models.Response._get_connection().connection.client  # the first DynamoDB request's client
+dynamodb = time.perf_counter()
+event_bus.client_for("us-east-1")  # the first publish's
+events = time.perf_counter()
+import boto3
+boto3.client("events", region_name="us-east-1")  # as a new boto3 session would make it
+print(dynamodb - start, events - dynamodb, time.perf_counter() - events)
+"""
+
+
 def simulated_runtime(into: Path) -> Path:
     """A directory with only what the Lambda Python runtime provides (symlinks into this venv)."""
     site = Path(sysconfig.get_paths()["purelib"])
@@ -61,6 +86,25 @@ def time_import(paths: list[Path], modules: list[str], cwd: Path) -> tuple[float
         raise RuntimeError(f"importing {modules} failed:\n{done.stderr}")
     wall, cpu = done.stdout.split()
     return float(wall), float(cpu)
+
+
+def time_first_publish(paths: list[Path], modules: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Seconds to make the DynamoDB client, the events client (event_bus), and a boto3 events client."""
+    code = FIRST_PUBLISH.format(paths=[str(p) for p in paths], modules=modules)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", code], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the first publish after {modules} failed:\n{done.stderr}")
+    dynamodb, events, fresh = done.stdout.split()
+    return float(dynamodb), float(events), float(fresh)
+
+
+def publishes(sam: dict, logical: str) -> bool:
+    """Whether the function's environment names the event bus."""
+    own = sam["Resources"][logical]["Properties"].get("Environment", {}).get("Variables", {})
+    shared = sam.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    return "EVENT_BUS_NAME" in {**shared, **own}
 
 
 def lazy_imports(package: Path, handler: str) -> list[str]:
@@ -113,9 +157,15 @@ def bench(dist: Path, runs: int) -> dict:
             cases[f"{name}:app"] = (name, [packages["trimmed"], runtime], ["app", *lazy])
             rows.append(row)
         samples: dict[str, list[tuple[float, float]]] = {key: [] for key in cases}
+        first_publish: dict[str, list[tuple[float, float, float]]] = {
+            row["function"]: [] for row in rows if publishes(sam, row["function"])
+        }
         for _ in range(runs):  # interleaved, so drift in machine load hits every case alike
             for key, (_, paths, modules) in cases.items():
                 samples[key].append(time_import(paths, modules, tmp_path))
+            for name, timings in first_publish.items():
+                _, paths, modules = cases[f"{name}:trimmed"]
+                timings.append(time_first_publish(paths, modules, tmp_path))
     wall = {key: statistics.median(w for w, _ in values) for key, values in samples.items()}
     cpu = {key: statistics.median(c for _, c in values) for key, values in samples.items()}
     for row in rows:
@@ -125,6 +175,17 @@ def bench(dist: Path, runs: int) -> dict:
             row[f"{kind}_ms"] = round(wall[key] * 1000, 1)
             row[f"{kind}_ratio"] = round(wall[key] / wall["boto3"], 2)
             row[f"{kind}_cpu_ratio"] = round(cpu[key] / cpu["boto3"], 2)
+    for row in rows:
+        timings = first_publish.get(row["function"])
+        if timings:
+            dynamodb, events, fresh = (statistics.median(t[k] for t in timings) for k in range(3))
+            row["first_publish"] = {
+                "dynamodb_client_ms": round(dynamodb * 1000, 1),
+                "events_client_ms": round(events * 1000, 1),
+                "events_client_ratio": round(events / wall["boto3"], 3),
+                "boto3_events_client_ms": round(fresh * 1000, 1),
+                "boto3_events_client_ratio": round(fresh / wall["boto3"], 3),
+            }
     api = next((r for r in rows if r["handler"] == "app.app"), None)
     return {
         "runs": runs,
@@ -185,6 +246,18 @@ def print_table(result: dict) -> None:
     for line in lines:
         cells = zip(line, widths, strict=True)
         print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(cells)))
+    publishing = [row for row in result["functions"] if row.get("first_publish")]
+    if publishing:
+        print(
+            "first publish to the event bus (after the cold-start imports and the DynamoDB client): the events "
+            "client, x import boto3 (as boto3.client would make it, in brackets)"
+        )
+        for row in publishing:
+            fp = row["first_publish"]
+            print(
+                f"  {row['function']}: {fp['events_client_ms']} ms = {fp['events_client_ratio']} "
+                f"({fp['boto3_events_client_ms']} ms = {fp['boto3_events_client_ratio']})"
+            )
     verdict = "within" if result["api_within_goal"] else "ABOVE"
     print(
         f"API function: {result['api_ratio']} x import boto3 wall ({result['api_cpu_ratio']} CPU), "

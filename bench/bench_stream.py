@@ -10,15 +10,20 @@ flows are measured, each on fresh tables:
   version with them, which the task must follow;
 - `pending_then_counted`: one answer in ten is first stored `pending` (a page left open without a gesture) and
   counted by settlement later; the pending record must cost no more than a read of nothing and no write.
+
+The stage's event bus is moto's (EVENT_BUS_NAME set, as in AWS): each flow also counts the PutEvents requests and
+entries the handler makes, per 1,000 answers, and the entries by detail-type.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import statistics
 import sys
 import time
+from collections import Counter
 from datetime import timedelta
 
 from common import RequestCounter, moto_tables, save_result
@@ -36,6 +41,36 @@ def _versions(flow: str, i: int, r: dict) -> list[dict]:
     if flow == "pending_then_counted" and i % 10 == 0:
         return [{"score": r["score"], "status": "pending"}, {**full, "status": "counted"}]
     return [full]
+
+
+class PutEventsCounter:
+    """PutEvents requests and entries (by detail-type) on the functions' events client."""
+
+    EVENT = "before-parameter-build.eventbridge.PutEvents"
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.entries: Counter = Counter()
+        self.enabled = False
+
+    def __call__(self, params, **kwargs):
+        if self.enabled:
+            self.requests += 1
+            self.entries.update(entry["DetailType"] for entry in params["Entries"])
+
+
+def _with_bus(counter: PutEventsCounter) -> None:
+    import boto3
+
+    from chalicelib import config
+    from chalicelib.store import event_bus
+
+    boto3.client("events", region_name="us-east-1").create_event_bus(Name="nps-bench-events")
+    os.environ["EVENT_BUS_NAME"] = "nps-bench-events"
+    config.reset()
+    client = event_bus.client_for(config.settings().region)
+    client.meta.events.unregister(PutEventsCounter.EVENT, unique_id="bench-put-events")
+    client.meta.events.register(PutEventsCounter.EVENT, counter, unique_id="bench-put-events")
 
 
 def run(flow: str, data) -> dict:
@@ -58,7 +93,9 @@ def run(flow: str, data) -> dict:
         times.append((time.perf_counter() - started) * 1000)
         return result
 
+    events = PutEventsCounter()
     with moto_tables():
+        _with_bus(events)
         survey_store.clear_cache()
         forget_cached_accounts()
         survey_ids = {}
@@ -100,9 +137,9 @@ def run(flow: str, data) -> dict:
         records = stream.read_new()
         counter = RequestCounter().install()
         account_store.batch_get([])  # no-op; clients are created
-        counter.enabled = True
+        counter.enabled = events.enabled = True
         assert stream.deliver(records) == []
-        counter.enabled = False
+        counter.enabled = events.enabled = False
         assert stream.stats.partial_failures == stream.stats.function_errors == 0, stream.stats
         n = len(rows)
         categories = {
@@ -117,6 +154,9 @@ def run(flow: str, data) -> dict:
             "writes_per_response": round(counter.writes / n, 3),
             "reads_per_response": round(counter.reads / n, 3),
             "writes_per_record": round(counter.writes / len(records), 3),
+            "put_events_requests_per_1000_responses": round(1000 * events.requests / n, 1),
+            "put_events_entries_per_1000_responses": round(1000 * sum(events.entries.values()) / n, 1),
+            "put_events_entries_by_detail_type": dict(sorted(events.entries.items())),
             "handler_ms_per_batch_median": round(statistics.median(times), 1),
             "handler_ms_per_batch_p95": round(sorted(times)[int(0.95 * (len(times) - 1))], 1),
         }

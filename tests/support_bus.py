@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-BUS = "nps-test"
+BUS = "nps-test-events"
 TAP_QUEUE = "nps-test-events-tap"
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "events"
 
