@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.account_standing import Rated, standing
@@ -318,7 +318,7 @@ class HealthBands:
         # The last instant of M and of M-1 (standing() includes its `now`).
         self._ends = (m.end() - timedelta(microseconds=1), m.start() - timedelta(microseconds=1))
         self._starts = tuple(Month.of(end).shift(-11).start() for end in self._ends)
-        self._latest: dict[str, dict[Any, list[Rated | None]]] = {}
+        self._latest: dict[str, dict[Any, list[tuple[datetime, str, int] | None]]] = {}
         self._segments: dict[str, str | None] = {}
 
     def observing(self, rows: Iterable[Any]) -> Iterator[Any]:
@@ -336,30 +336,37 @@ class HealthBands:
     def observe(self, row: Any) -> None:
         if row.account_id is None:
             return
-        submitted = utc(row.first_submitted_at)
+        submitted = row.first_submitted_at
+        if submitted.tzinfo is not UTC:
+            submitted = utc(submitted)
         if submitted < self._starts[1]:  # before both windows (the job reads 24 months, these need 13)
             return
-        rated = Rated(row.response_id, row.contact_id, int(row.score), submitted)
         key = row.contact_id or (row.response_id,)
-        contacts = self._latest.setdefault(row.account_id, {})
+        contacts = self._latest.get(row.account_id)
+        if contacts is None:
+            contacts = self._latest[row.account_id] = {}
         held = contacts.get(key)
         if held is None:
             held = contacts[key] = [None, None]
-        for w, (start, end) in enumerate(zip(self._starts, self._ends, strict=True)):
-            if start <= submitted <= end:
+        for w in (0, 1):
+            if self._starts[w] <= submitted <= self._ends[w]:
                 kept = held[w]
-                if kept is None or (submitted, row.response_id) > (kept.first_submitted_at, kept.response_id):
-                    held[w] = rated
+                if kept is None or (submitted, row.response_id) > (kept[0], kept[1]):
+                    held[w] = (submitted, row.response_id, int(row.score))
 
     def bands(self) -> dict[str, tuple[str, str]]:
         """account_id -> (health at the end of M-1, health at the end of M), for every account with an answer."""
         out = {}
         for account_id, contacts in self._latest.items():
-            now, before = (
-                standing([r for held in contacts.values() if (r := held[w]) is not None], None, self._ends[w])["health"]
-                for w in (0, 1)
-            )
-            out[account_id] = (before, now)
+            health = []
+            for w in (0, 1):
+                rated = [
+                    Rated(kept[1], key if isinstance(key, str) else None, kept[2], kept[0])
+                    for key, held in contacts.items()
+                    if (kept := held[w]) is not None
+                ]
+                health.append(standing(rated, None, self._ends[w])["health"])
+            out[account_id] = (health[1], health[0])
         return out
 
     def changes(self) -> list[Event]:
