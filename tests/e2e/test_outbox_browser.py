@@ -64,7 +64,7 @@ def test_an_emailed_survey_answered_from_the_outbox_opens_a_task_with_the_commen
     tasks = stack.get(f"/v1/tasks?survey_id={survey_id}").json["tasks"]
     assert [(t["score"], t["comment"], t["contact_id"]) for t in tasks] == [(2, comment, contact)]
     shown = stack.get(f"/v1/invitations/{invitation['invitation_id']}").json
-    assert shown["answered"] is True and [h["event"] for h in shown["history"]] == ["queued", "sent"]
+    assert shown["answered"] is True and [h["event"] for h in shown["history"]] == ["queued", "sent", "answered"]
 
     # A permanent bounce, played through the outbox: the contact is bounced and no more invitations go.
     [sent] = [e for e in stack.get("/local/outbox.json").json["emails"] if f"{contact}@example.org" in e["to"]]

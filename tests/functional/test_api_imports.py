@@ -51,7 +51,7 @@ with mock_aws():
             ("missing", "GET", "/v1/metrics/2026-07"),
         ]:
             seen[name] = client.http.request(method, path, headers=headers).status_code
-        metrics_inputs.save("2026-07", json.dumps(document), metrics_inputs.clock.utcnow())
+        metrics_inputs.save("2026-07", json.dumps(document), clock.utcnow())
         seen["metrics"] = client.http.get("/v1/metrics/2026-07", headers=headers).status_code
         seen["report"] = client.http.get("/v1/reports/2026-07", headers=headers).status_code
     print(json.dumps({"status": seen, "modules": sorted(sys.modules)}))
