@@ -33,7 +33,8 @@ ERROR_MEANING = {
     415: "The body's Content-Type is not one the route takes (`unsupported_content_type`).",
     422: "Readable but refused by a rule (`invalid`, `future_month`); `fields` names each problem.",
     429: "API Gateway throttling (`throttled`, deployed API only).",
-    503: "A dependency did not answer; trying again later may work.",
+    503: "A dependency did not answer; trying again later may work (`sending_unavailable`, `recompute_unavailable`, "
+    "`events_not_published`: the change is kept, and sending it again publishes its event).",
 }
 
 

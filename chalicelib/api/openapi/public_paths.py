@@ -121,7 +121,7 @@ def add(op: Operations, schemas: dict) -> None:
                 },
             }
         },
-        errors=(403,),
+        errors=(403, 503),  # 503 events_not_published: unsubscribed, the event not out yet; send it again
         path_params=[token_param],
         tag="public",
     )

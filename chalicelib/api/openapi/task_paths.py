@@ -57,7 +57,7 @@ def add(op: Operations, schemas: dict) -> None:
         "Assign, note, change status, resolve with a root cause, or reopen a task.",
         scope="write",
         ok={200: ok_answer(ref("Task"), headers=etag)},
-        errors=(*BODY, 409),
+        errors=(*BODY, 409, 503),  # 503 events_not_published: the change is kept; sending it again publishes
         body=request_body({JSON: ref("TaskPatch")}),
         path_params=[{"name": "task_id"}],
         params=[header_param("If-Match", string(), 'The ETag read, such as "3"; a changed task answers 409.')],
