@@ -163,7 +163,7 @@ def put_events_faults():
 
 def schema(detail_type: str) -> dict:
     """The published JSON Schema of a detail-type (docs/events/)."""
-    from chalicelib.domain.events import schema_file
+    from chalicelib.domain.event_schemas import schema_file
 
     return json.loads((SCHEMAS / schema_file(detail_type)).read_text())
 

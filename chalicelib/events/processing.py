@@ -49,7 +49,7 @@ from pynamodb.exceptions import GetError, PutError, UpdateError
 from chalicelib import config
 from chalicelib.domain import clock, loop
 from chalicelib.domain import events as bus_events
-from chalicelib.domain.errors import NotFound, Unavailable
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.facts import fact_of
 from chalicelib.domain.nps import classify
 from chalicelib.events.account_cache import ACCOUNTS, account_of
@@ -64,12 +64,13 @@ from chalicelib.events.response_changes import (
     ResponseChange,
     read_change,
 )
+from chalicelib.events.stream_publishing import StreamEvents
 from chalicelib.logs import log_keys, logger
 from chalicelib.ops.metric_names import NAMESPACE
 from chalicelib.store import accounts as account_store
-from chalicelib.store import event_bus, task_keys
 from chalicelib.store import facts as fact_store
 from chalicelib.store import surveys as survey_store
+from chalicelib.store import task_keys
 from chalicelib.store import tasks as task_store
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ CATEGORY_METRIC = {"promoter": "Promoters", "passive": "Passives", "detractor": 
 DEFAULT_RULES = {"categories": ["detractor"], "sla_hours": 48, "fallback_owner": None}
 
 
-class ResponseBatch(BatchProcessor):
+class ResponseBatch(BatchProcessor, StreamEvents):
     """One invocation's batch: Powertools' partial-response processor for DynamoDB Streams, with the clock every
     record of the batch shares, its metric counts and the survey rules it looked up. Made per invocation, so
     two invocations (in a row, or at once in one process) share nothing but the account cache.
@@ -172,57 +173,6 @@ class ResponseBatch(BatchProcessor):
         if self._publishing:
             self._publish(outcomes)
         return [outcomes[i] for i in range(len(self._changes))]
-
-    def _publish(self, outcomes: dict[int, tuple]) -> None:
-        """Publish the events of every record that succeeded; a record with an event still refused fails."""
-        by_record: dict[int, list[bus_events.Event]] = {}
-        for i, (_, change) in enumerate(self._changes):
-            if outcomes[i][0] != "success":
-                continue
-            found = []
-            if change.action == COUNT and change.response is not None:
-                event = bus_events.response_event(change.response, change.old, self._segment(change.response))
-                if event is not None:
-                    found.append(event)
-            found += self._task_events.get(i, [])
-            if found:
-                by_record[i] = found
-        events = [event for found in by_record.values() for event in found]
-        failed = event_bus.publish(events)
-        logger.info("events published", extra={"events": len(events) - len(failed), "failed": len(failed)})
-        if not failed:
-            return
-        error = Unavailable("The record's events could not be published.", code="events_not_published")
-        for i, found in by_record.items():
-            if not any(event.event_id in failed for event in found):
-                continue
-            record = self._changes[i][0]
-            self.success_messages[:] = [m for m in self.success_messages if m is not record.raw_event]
-            try:
-                raise error
-            except Unavailable:
-                info = sys.exc_info()
-            with log_keys(correlation_id=record.event_id):
-                logger.warning("record failed: its events were not published", extra={"events": len(found)})
-            outcomes[i] = self.failure_handler(record=record, exception=info)
-
-    def _segment(self, response: dict) -> str | None:
-        return getattr(account_of(response.get("account_id")), "segment", None)
-
-    def _announce(self, event: bus_events.Event) -> None:
-        if self._publishing:
-            self._task_events.setdefault(self._current, []).append(event)
-
-    def _announce_opened_again(self, response_id: str) -> None:
-        """Task Opened once more, from the stored task, for a record that would have opened it: its first
-        delivery may have opened the task and then failed before its events were published."""
-        if not self._publishing:
-            return
-        try:
-            task = task_store.get(task_store.task_id_for(response_id))
-        except NotFound:
-            return
-        self._announce(bus_events.opened_event_of(task))
 
     def _process_change(self, pair: tuple[DynamoDBRecord, ResponseChange]):
         record, change = pair

@@ -1,4 +1,4 @@
-"""The published schemas of the events (docs/events/) are the domain's (chalicelib/domain/events.py SCHEMAS), and
+"""The published schemas of the events (docs/events/) are the domain's (chalicelib/domain/event_schemas.py SCHEMAS), and
 every detail a builder makes is valid by its schema, with nothing beyond it.
 
 `python tests/domain/test_event_schemas.py --write` writes docs/events/ from the domain's table."""
@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from chalicelib.domain import events  # noqa: E402
+from chalicelib.domain import event_schemas, events  # noqa: E402
 from chalicelib.domain.monthly import ResponseRow  # noqa: E402
 
 DOCS = ROOT / "docs" / "events"
@@ -23,30 +23,32 @@ NOW = datetime(2026, 11, 3, 9, 30, 0, 123456, tzinfo=UTC)
 
 
 def rendered(detail_type: str) -> str:
-    return json.dumps(events.SCHEMAS[detail_type], indent=2) + "\n"
+    return json.dumps(event_schemas.SCHEMAS[detail_type], indent=2) + "\n"
 
 
 def write() -> None:
     DOCS.mkdir(exist_ok=True)
     for detail_type in events.DETAIL_TYPES:
-        (DOCS / events.schema_file(detail_type)).write_text(rendered(detail_type))
+        (DOCS / event_schemas.schema_file(detail_type)).write_text(rendered(detail_type))
 
 
 @pytest.mark.parametrize("detail_type", events.DETAIL_TYPES)
 def test_the_published_schema_is_the_domains(detail_type):
-    path = DOCS / events.schema_file(detail_type)
+    path = DOCS / event_schemas.schema_file(detail_type)
     assert path.read_text() == rendered(detail_type), f"run: python {Path(__file__).relative_to(ROOT)} --write"
 
 
 def test_docs_hold_a_schema_for_each_detail_type_and_nothing_else():
-    assert sorted(p.name for p in DOCS.glob("*.json")) == sorted(events.schema_file(t) for t in events.DETAIL_TYPES)
-    assert set(events.SCHEMAS) == set(events.DETAIL_TYPES)
+    assert sorted(p.name for p in DOCS.glob("*.json")) == sorted(
+        event_schemas.schema_file(t) for t in events.DETAIL_TYPES
+    )
+    assert set(event_schemas.SCHEMAS) == set(events.DETAIL_TYPES)
 
 
 def test_every_schema_is_a_valid_json_schema_that_refuses_other_fields():
     import jsonschema
 
-    for detail_type, schema in events.SCHEMAS.items():
+    for detail_type, schema in event_schemas.SCHEMAS.items():
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["additionalProperties"] is False, detail_type
         assert set(schema["required"]) == set(schema["properties"]), detail_type
@@ -56,7 +58,9 @@ def test_every_schema_is_a_valid_json_schema_that_refuses_other_fields():
 def _valid(event: events.Event) -> None:
     import jsonschema
 
-    jsonschema.validate(event.detail, events.SCHEMAS[event.detail_type], format_checker=jsonschema.FormatChecker())
+    jsonschema.validate(
+        event.detail, event_schemas.SCHEMAS[event.detail_type], format_checker=jsonschema.FormatChecker()
+    )
 
 
 ANSWER = {

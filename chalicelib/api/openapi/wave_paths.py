@@ -17,8 +17,18 @@ from chalicelib.api.openapi.fragments import (
     request_body,
     string,
 )
-from chalicelib.api.openapi.schemas import wave_rules_fields
 from chalicelib.domain import waves
+
+
+def wave_rules_fields() -> dict:
+    """Who a wave asks: the roles in the order to ask them, and its caps (null: none)."""
+    return {
+        "roles": nullable(
+            {"type": "array", "maxItems": 20, "uniqueItems": True, "items": string(40, 1, examples=["decision_maker"])}
+        ),
+        "per_account": nullable({"type": "integer", "minimum": 1, "maximum": waves.MAX_PER_ACCOUNT}),
+        "daily_cap": nullable({"type": "integer", "minimum": 1, "maximum": waves.MAX_DAILY_CAP}),
+    }
 
 
 def _schemas() -> dict:
