@@ -35,3 +35,41 @@ def emf_lines(captured: str) -> list[dict]:
 def metric_total(lines: list[dict], name: str) -> float:
     values = [doc[name] for doc in lines if name in doc]
     return sum(sum(v) if isinstance(v, list) else v for v in values)
+
+
+def replay_survey_and_accounts(segments: tuple[str, ...] = ("smb",), accounts: int = 40):
+    """The replay tests' survey (detractor and promoter tasks, a 24 h SLA) and `accounts` accounts acc-0...,
+    their segments taken in turn from `segments`, five owners and one manager."""
+    from chalicelib.store import accounts as account_store
+    from chalicelib.store import surveys as survey_store
+
+    survey = survey_store.create(
+        {
+            "name": "Replay",
+            "kind": "relationship",
+            "touchpoint": "relationship",
+            "question": "Q?",
+            "drivers": [],
+            "allowed_origins": [],
+            "throttle_days": 90,
+            "status": "active",
+            "loop_rules": {
+                "categories": ["detractor", "promoter"],
+                "sla_hours": 24,
+                "fallback_owner": "cx@example.com",
+            },
+        }
+    )
+    for a in range(accounts):
+        account_store.upsert(
+            f"acc-{a}",
+            {
+                "name": f"A{a}",
+                "segment": segments[a % len(segments)],
+                "owner": f"owner-{a % 5}@example.com",
+                "manager": "boss@example.com",
+                "revenue": {},
+                "status": "active",
+            },
+        )
+    return survey

@@ -7,9 +7,10 @@ from chalice import Blueprint, Response
 
 from chalicelib import config
 from chalicelib.api import pages
+from chalicelib.api.cors import headers_for as cors_headers_for
 from chalicelib.api.http import header, html_response, json_response, parse_body, status_of
 from chalicelib.api.routing import api_route
-from chalicelib.domain import answers, clock, presence, tokens, validation
+from chalicelib.domain import answers, clock, presence, tokens
 from chalicelib.domain.errors import DomainError, Forbidden, Gone, Invalid, NotFound
 from chalicelib.store import responses as response_store
 from chalicelib.store import surveys as survey_store
@@ -131,18 +132,7 @@ def answer_invitation(token):
 
 
 def _cors_headers(survey, origin: str | None) -> dict:
-    if not origin:
-        return {}
-    canonical = validation.origin(origin)
-    if canonical is None or canonical not in (survey.allowed_origins or []):
-        return {}
-    return {
-        "Access-Control-Allow-Origin": canonical,
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
-        "Access-Control-Max-Age": str(config.settings().cors_max_age),
-        "Vary": "Origin",
-    }
+    return cors_headers_for(survey, origin, "POST, OPTIONS", "Content-Type, Idempotency-Key")
 
 
 @api_route(bp, "/v1/surveys/{survey_id}/responses", methods=["OPTIONS"])

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import config
+from chalicelib.api.cors import headers_for as cors_headers_for
 from chalicelib.api.http import header, json_response, query
 from chalicelib.api.routing import api_route
-from chalicelib.domain import languages, validation, widget_text
+from chalicelib.domain import languages, widget_text
 from chalicelib.domain.errors import DomainError, Forbidden
 from chalicelib.store import surveys as survey_store
 
@@ -27,23 +27,10 @@ CACHE_CONTROL = "public, max-age=300"
 VARY = "Origin, Accept-Language"
 
 
-def _cors_headers(survey, origin: str | None) -> dict[str, str]:
-    if not origin:
-        return {}
-    canonical = validation.origin(origin)
-    if canonical is None or canonical not in (survey.allowed_origins or []):
-        return {}
-    return {
-        "Access-Control-Allow-Origin": canonical,
-        "Access-Control-Allow-Methods": "GET, OPTIONS",
-        "Access-Control-Max-Age": str(config.settings().cors_max_age),
-    }
-
-
 def _allowed(request, survey) -> dict[str, str]:
     """The CORS headers for the request's Origin; 403 for an Origin the survey does not allow."""
     origin = header(request, "origin")
-    cors = _cors_headers(survey, origin)
+    cors = cors_headers_for(survey, origin, "GET, OPTIONS")
     if origin and not cors:
         raise Forbidden("This origin may not show this survey's widget.", code="origin_not_allowed")
     return cors

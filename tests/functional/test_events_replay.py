@@ -12,10 +12,10 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from hashlib import sha256
 
+from support_events import replay_survey_and_accounts
+
 from chalicelib.domain import clock
 from chalicelib.domain import events as bus_events
-from chalicelib.store import accounts as account_store
-from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import LoopTask, Response
 from chalicelib.store.responses import shard_of
 from nps_local.responses_stream import responses_poller
@@ -35,35 +35,7 @@ def test_a_replay_delivered_twice_publishes_every_event_once_by_id(aws, client, 
     from support_bus import check_detail
 
     rng = random.Random(14)
-    survey = survey_store.create(
-        {
-            "name": "Replay",
-            "kind": "relationship",
-            "touchpoint": "relationship",
-            "question": "Q?",
-            "drivers": [],
-            "allowed_origins": [],
-            "throttle_days": 90,
-            "status": "active",
-            "loop_rules": {
-                "categories": ["detractor", "promoter"],
-                "sla_hours": 24,
-                "fallback_owner": "cx@example.com",
-            },
-        }
-    )
-    for a in range(40):
-        account_store.upsert(
-            f"acc-{a}",
-            {
-                "name": f"A{a}",
-                "segment": ("smb", "mid", "enterprise")[a % 3],
-                "owner": f"owner-{a % 5}@example.com",
-                "manager": "boss@example.com",
-                "revenue": {},
-                "status": "active",
-            },
-        )
+    survey = replay_survey_and_accounts(("smb", "mid", "enterprise"))
     now = clock.utcnow()
     comments = [None, "Too expensive", "Support was great", "Slow", "Love it"]
     first: dict[str, Response] = {}

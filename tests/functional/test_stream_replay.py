@@ -9,12 +9,11 @@ from datetime import timedelta
 
 import botocore.exceptions
 import pytest
-from support_events import emf_lines, metric_total
+from support_events import emf_lines, metric_total, replay_survey_and_accounts
 
 from chalicelib.domain import clock
 from chalicelib.domain.facts import fact_of
 from chalicelib.domain.nps import classify
-from chalicelib.store import accounts as account_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.models import MODELS, LoopTask, Response, ResponseFact
 from chalicelib.store.responses import shard_of
@@ -55,35 +54,7 @@ def throttler(aws):
 
 def test_replay_with_injected_throttling_keeps_derived_state_exact(aws, client, throttler, capsys):
     rng = random.Random(2026)
-    survey = survey_store.create(
-        {
-            "name": "Replay",
-            "kind": "relationship",
-            "touchpoint": "relationship",
-            "question": "Q?",
-            "drivers": [],
-            "allowed_origins": [],
-            "throttle_days": 90,
-            "status": "active",
-            "loop_rules": {
-                "categories": ["detractor", "promoter"],
-                "sla_hours": 24,
-                "fallback_owner": "cx@example.com",
-            },
-        }
-    )
-    for a in range(40):
-        account_store.upsert(
-            f"acc-{a}",
-            {
-                "name": f"A{a}",
-                "segment": "smb",
-                "owner": f"owner-{a % 5}@example.com",
-                "manager": "boss@example.com",
-                "revenue": {},
-                "status": "active",
-            },
-        )
+    survey = replay_survey_and_accounts(("smb",))
     comments = [
         None,
         "Too expensive for what it does",
